@@ -1,0 +1,58 @@
+# Two commands for a new user: `make report` builds results/report.pdf, `make test`
+# runs the tests. Both create .venv and install the pinned, hashed lock file first.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := report
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 4
+SEED ?= 20200715
+# pip on some machines warns about unreachable extra indexes; keep the output readable.
+QUIET_PIP := grep -v "^WARNING: Location" || true
+
+.PHONY: report test cohort lock check-system clean
+
+$(STAMP): envs/requirements.lock pyproject.toml
+	@$(MAKE) --no-print-directory check-system
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r envs/requirements.lock 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e . 2>&1 | $(QUIET_PIP)
+	touch $(STAMP)
+
+## report: build results/report.pdf from the raw exports in config.yaml's raw_dir
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+## test: run the test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## cohort: regenerate the reconstructed cohort in resources/raw (seeded, byte for byte)
+cohort: $(STAMP)
+	$(BIN)/python -m msc_ascites.reconstruction --published resources/published/hua2020_abstract.yaml \
+		--assumptions resources/reconstruction/assumptions.yaml --seed $(SEED) --out resources/raw
+
+## lock: recompile envs/requirements.lock from envs/requirements.in (needs network to PyPI)
+lock:
+	$(PYTHON) -m venv /tmp/msc-ascites-lock && /tmp/msc-ascites-lock/bin/pip install --quiet uv
+	/tmp/msc-ascites-lock/bin/uv pip compile --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--generate-hashes envs/requirements.in -o envs/requirements.lock
+
+## check-system: what Debian must provide (Python 3.11+, Pango and fonts for WeasyPrint)
+check-system:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	@if ! ldconfig -p | grep -q 'libpango-1.0.so.0' || ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+		echo "WeasyPrint needs Pango. Install it with:"; \
+		echo "  sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; exit 1; fi
+	@if ! fc-list 2>/dev/null | grep -qi 'DejaVu Sans'; then \
+		echo "The report uses the DejaVu fonts. Install them with:"; \
+		echo "  sudo apt-get install -y fonts-dejavu-core fontconfig"; exit 1; fi
+
+## clean: remove results and Snakemake's metadata (the venv stays)
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,24 @@
+# Rebuild of Hua, Am J Transl Med 2020;4:122-139: from the raw exports in
+# config["raw_dir"] to results/report.pdf. Each stage is one file in workflow/rules.
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The study configuration beside this file; `--configfile`/`--config` add to it.
+configfile: Path(workflow.basedir) / "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/clean.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/baseline.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "results/report.pdf",

@@ -1,0 +1,82 @@
+"""Table 1: baseline characteristics by arm, and the patient flow.
+
+The study was not randomised, so Table 1 reports standardised mean
+differences beside the p-values: balance, not significance, is the question.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+from tableone import TableOne
+
+from .labels import variable_label
+from .outputs import read_csv, write_csv, write_json
+
+
+def table_one(adsl: pd.DataFrame, arms: dict, continuous: list[str], categorical: list[str],
+              skewed: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Table 1 as a flat frame (variable, level, one column per arm, p, SMD) and the
+    variables left out because the cohort has no value for them."""
+    present = [c for c in continuous + categorical if c in adsl and adsl[c].notna().any()]
+    left_out = [c for c in continuous + categorical if c not in present]
+    data = adsl[["arm", *present]].copy()
+    order = list(arms)  # treatment first, then control
+    data["arm"] = pd.Categorical(data["arm"].map(lambda a: arms[a]["label"]),
+                                 categories=[arms[a]["label"] for a in order])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = TableOne(data, columns=present, categorical=[c for c in categorical if c in present],
+                         continuous=[c for c in continuous if c in present],
+                         nonnormal=[c for c in skewed if c in present], groupby="arm", pval=True,
+                         smd=True, htest_name=True, overall=False, missing=True,
+                         rename={c: variable_label(c) for c in present}, decimals=2,
+                         order={"arm": [arms[a]["label"] for a in order]})
+    flat = table.tableone.copy()
+    flat.columns = [col[-1] if isinstance(col, tuple) else col for col in flat.columns]
+    flat = flat.reset_index()
+    flat.columns = ["variable", "level", *flat.columns[2:]]
+    flat = flat.rename(columns=lambda c: "SMD" if str(c).startswith("SMD") else c)
+    flat = flat.rename(columns={"P-Value": "p", "Test": "test"})
+    return flat, left_out
+
+
+def patient_flow(adsl: pd.DataFrame, labs: pd.DataFrame, primary_week: int, horizon_days: int,
+                 arms: dict) -> dict:
+    """Counts for a CONSORT-style flow, per arm, from the analysis datasets."""
+    at_week = labs[(labs["test"] == "MELD") & (labs["week"] == primary_week)]
+    with_week = set(at_week["subject_id"])
+    flow = []
+    for arm in arms:
+        rows = adsl[adsl["arm"] == arm]
+        died = rows["death"].eq(1) & (rows["death_day"] <= horizon_days)
+        followed = ~died & (rows["last_contact_day"] >= horizon_days)
+        infused = int((rows["n_infusions"] > 0).sum()) if "n_infusions" in rows else None
+        flow.append({
+            "arm": arm,
+            "label": arms[arm]["label"],
+            "enrolled": int(len(rows)),
+            "infused": infused,
+            f"with_week{primary_week}_meld": int(rows["subject_id"].isin(with_week).sum()),
+            "died_within_horizon": int(died.sum()),
+            "followed_to_horizon_alive": int(followed.sum()),
+            "lost_before_horizon": int((~died & ~followed).sum()),
+        })
+    return {"primary_week": primary_week, "horizon_days": horizon_days, "arms": flow}
+
+
+def write_table_one(subjects_path, arms: dict, spec: dict, table_path, notes_path) -> None:
+    """Step `table_one`."""
+    table, left_out = table_one(read_csv(subjects_path), arms, spec["continuous"], spec["categorical"],
+                                spec["skewed"])
+    write_csv(table, table_path)
+    write_json({"not_available": {name: "no value in this cohort" for name in left_out},
+                "skewed": spec["skewed"]}, notes_path)
+
+
+def write_patient_flow(subjects_path, labs_path, arms: dict, primary_week: int, horizon_days: int,
+                       out_path) -> None:
+    """Step `patient_flow`."""
+    write_json(patient_flow(read_csv(subjects_path), read_csv(labs_path), primary_week, horizon_days, arms),
+               out_path)

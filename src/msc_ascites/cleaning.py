@@ -1,0 +1,386 @@
+"""Cleaning: raw exports (strings, calendar dates) to typed tables in study days.
+
+Every value cleaning changes and every row it removes is written to the
+cleaning log with file, row, subject, column, old value, new value and the rule
+that fired; anything it cannot repair is a RawDataError naming file, row,
+column and value. Calendar dates and columns outside the contract do not leave
+this step: the cleaned tables carry study days (day 0 = enrollment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from . import contract
+from .contract import TABLES, Table
+from .errors import RawDataError, user_errors_exit
+from .outputs import write_csv, write_json
+from .rawio import read_raw_table
+from .units import LAB_UNITS
+from .visits import Visit, nominal_visit, visits_from_config
+
+SUBJECT_COLUMNS = ("subject_id", "arm", "sex", "age_years", "etiology", "child_pugh_score", "weight_kg",
+                   "last_contact_day", "source_row")
+LOG_COLUMNS = ["file", "row", "subject_id", "column", "old_value", "new_value", "rule"]
+
+#: What each rule of the cleaning log means; the report and the data dictionary show it.
+RULES = {
+    "utf8_bom_removed": "a UTF-8 byte-order mark at the start of the file was removed",
+    "extra_column_ignored": "a column outside the contract was kept out of the analysis",
+    "date_format_from_config": "dates were parsed with the format configured for the file",
+    "blank_row_removed": "an empty line was removed",
+    "whitespace_stripped": "leading or trailing spaces were removed",
+    "missing_code": "a missing-value code was read as missing",
+    "arm_label_recoded": "an arm label matched a configured label only after case folding",
+    "sex_recoded": "a sex code was recoded to M/F by config",
+    "censored_value_bound": "a censored lab value (<x or >x) was kept as its bound and flagged",
+    "unit_converted": "a lab value was converted to the canonical unit of its test",
+    "lab_value_missing_row_removed": "a lab row without a value was removed",
+    "duplicate_row_removed": "an exact duplicate of an earlier row was removed",
+    "visit_label_disagrees_with_date": "the CRF visit label does not match the visit window of the "
+                                       "sample date; the date governs",
+}
+
+
+@dataclass
+class CleaningLog:
+    """Collects log entries as column arrays; one frame at the end."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, file: str, rows, subjects, column: str, old, new, rule: str) -> None:
+        rows = np.asarray(rows)
+        if len(rows) == 0:
+            return
+        assert rule in RULES, rule
+        self.parts.append(pd.DataFrame({
+            "file": file, "row": rows.astype(str), "subject_id": np.asarray(subjects, dtype=object),
+            "column": column, "old_value": np.asarray(old, dtype=object).astype(str),
+            "new_value": np.asarray(new, dtype=object).astype(str), "rule": rule}))
+
+    def add_file(self, file: str, column: str, old: str, new: str, rule: str) -> None:
+        """An entry about a whole file or column (row and subject empty)."""
+        self.add(file, np.array([""]), [""], column, [old], [new], rule)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=LOG_COLUMNS)
+        log = pd.concat(self.parts, ignore_index=True)
+        order = pd.to_numeric(log["row"], errors="coerce").fillna(0)
+        log = log.assign(_row=order).sort_values(["file", "_row", "column", "rule"], kind="stable")
+        return log.drop(columns="_row").reset_index(drop=True)[LOG_COLUMNS]
+
+
+@dataclass
+class CleanCohort:
+    tables: dict[str, pd.DataFrame]   # cleaned tables of the tables present
+    absent: list[str]                 # optional tables not in the raw folder
+    log: pd.DataFrame
+
+
+def _fail(table: Table, frame: pd.DataFrame, mask, column: str, problem: str):
+    """Raise for the first row where ``mask`` holds."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        i = int(np.flatnonzero(mask)[0])
+        raise RawDataError(table.file, int(frame["source_row"].iat[i]), column,
+                           frame[column].iat[i], problem)
+
+
+def _apply_to_unique(series: pd.Series, func) -> pd.Series:
+    """Apply ``func`` to each distinct value once: cheap on long columns of few values."""
+    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=False)
+    mapped = np.array([func(u) for u in uniques], dtype=object)
+    return pd.Series(mapped[codes] if len(uniques) else [], index=series.index, dtype=object)
+
+
+def _log_changes(log, table, frame, column, old, new, rule, where=None):
+    changed = (old != new).to_numpy() if where is None else np.asarray(where, dtype=bool)
+    if changed.any():
+        log.add(table.file, frame["source_row"].to_numpy()[changed],
+                frame["subject_id"].to_numpy()[changed], column,
+                old.to_numpy()[changed], new.to_numpy()[changed], rule)
+
+
+def _strip_and_missing(table: Table, frame: pd.DataFrame, missing_codes: set[str],
+                       log: CleaningLog) -> pd.DataFrame:
+    """Strip spaces in every cell, then read missing codes as empty where allowed."""
+    for column in table.columns:
+        old = frame[column.name]
+        new = _apply_to_unique(old, str.strip)
+        _log_changes(log, table, frame, column.name, old, new, "whitespace_stripped")
+        frame[column.name] = new
+    # Empty lines (every cell empty) are not records.
+    blank = np.logical_and.reduce([frame[c.name].to_numpy() == "" for c in table.columns])
+    if blank.any():
+        log.add(table.file, frame["source_row"].to_numpy()[blank], [""] * int(blank.sum()), "",
+                [""] * int(blank.sum()), [""] * int(blank.sum()), "blank_row_removed")
+        frame = frame[~blank].reset_index(drop=True)
+    for column in table.columns:
+        values = frame[column.name]
+        if column.kind in (contract.ID, contract.CODE):
+            # Codes are never missing codes: 'NA' in labs.test is sodium.
+            _fail(table, frame, values == "", column.name, "a value is required here")
+            continue
+        if not column.missing_allowed:
+            _fail(table, frame, values.isin(missing_codes), column.name, "a value is required here")
+        if column.kind == contract.LAB_VALUE:  # lab rows without a value are removed later
+            continue
+        coded = values.isin(missing_codes).to_numpy() & (values != "").to_numpy()
+        if coded.any():
+            _log_changes(log, table, frame, column.name, values, pd.Series("", index=values.index),
+                         "missing_code", where=coded)
+            frame[column.name] = values.where(~coded, "")
+    return frame
+
+
+def _parse_numbers(table: Table, frame: pd.DataFrame, column: str, whole: bool = False) -> pd.Series:
+    """Numbers from text; empty is missing; anything else unparseable is an error."""
+    text = frame[column]
+    numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+    bad = (numbers.isna() & (text != "")) | np.isinf(numbers.fillna(0))
+    _fail(table, frame, bad, column, "not a finite number")
+    if whole:
+        _fail(table, frame, numbers.notna() & (numbers % 1 != 0), column, "not a whole number")
+    return numbers
+
+
+def _parse_dates(table: Table, frame: pd.DataFrame, column: str, format_name: str) -> pd.Series:
+    text = frame[column]
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in contract.DATE_FORMATS[format_name]:
+        todo = parsed.isna()
+        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    _fail(table, frame, parsed.isna(), column,
+          f"not a date in the format {format_name} configured for {table.file}")
+    return parsed.dt.normalize()
+
+
+def _format_numbers(numbers: pd.Series) -> pd.Series:
+    return _apply_to_unique(numbers, lambda x: f"{x:.10g}")
+
+
+def _parse_typed_columns(table: Table, frame: pd.DataFrame) -> None:
+    for column in table.columns:
+        if column.kind in (contract.NUMBER, contract.INTEGER):
+            frame[column.name] = _parse_numbers(table, frame, column.name,
+                                                whole=column.kind == contract.INTEGER)
+
+
+def _map_codes(table, frame, column, mapping: dict[str, str], log, rule, what) -> pd.Series:
+    """Map raw codes by config: exact match first, then case-insensitive (logged)."""
+    exact = frame[column].map(mapping)
+    folded = {k.casefold(): v for k, v in mapping.items()}
+    loose = frame[column].str.casefold().map(folded)
+    _fail(table, frame, exact.isna() & loose.isna(), column,
+          f"{what} is not mapped in config (known: {', '.join(sorted(mapping))})")
+    if rule is not None:
+        _log_changes(log, table, frame, column, frame[column], loose, rule, where=exact.isna())
+    return exact.fillna(loose)
+
+
+def _validate(table: Table, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    """pandera checks, reported as the first failing file/row/column/value."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.dropna(subset=["index"]).sort_values("index", kind="stable")
+        if cases.empty:
+            raise
+        first = cases.iloc[0]
+        row = int(frame["source_row"].iat[int(first["index"])])
+        raise RawDataError(table.file, row, str(first["column"]), first["failure_case"],
+                           f"fails the check {first['check']}") from None
+
+
+def _bounds_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
+    columns = {}
+    for column in table.columns:
+        checks = []
+        if column.bounds is not None and column.kind in (contract.NUMBER, contract.INTEGER):
+            checks.append(pa.Check.in_range(*column.bounds))
+        if column.allowed is not None:
+            checks.append(pa.Check.isin(column.allowed))
+        if checks and column.name in frame:
+            columns[column.name] = pa.Column(checks=checks, nullable=True)
+    return pa.DataFrameSchema(columns)
+
+
+def _clean_subjects(table, frame, cohort, log) -> tuple[pd.DataFrame, pd.Series]:
+    dup = frame["subject_id"].duplicated().to_numpy()
+    _fail(table, frame, dup, "subject_id", "duplicate subject: subject_id must be unique")
+    arm_map = {label: arm for arm, spec in cohort["arms"].items() for label in spec["raw_labels"]}
+    sex_map = {code: sex for sex, codes in cohort["sex_codes"].items() for code in codes}
+    frame["arm"] = _map_codes(table, frame, "arm", arm_map, log, "arm_label_recoded", "arm label")
+    sex = _map_codes(table, frame, "sex", sex_map, log, None, "sex code")
+    _log_changes(log, table, frame, "sex", frame["sex"], sex, "sex_recoded")
+    frame["sex"] = sex
+    _parse_typed_columns(table, frame)
+    fmt = cohort["date_formats"].get("subjects", "YYYY-MM-DD")
+    enrolled = _parse_dates(table, frame, "enrollment_date", fmt)
+    last = _parse_dates(table, frame, "last_contact_date", fmt)
+    frame["last_contact_day"] = (last - enrolled).dt.days
+    _fail(table, frame, frame["last_contact_day"] < 0, "last_contact_date",
+          "last contact is before enrollment")
+    _validate(table, frame, _bounds_schema(table, frame))
+    enrollment = pd.Series(enrolled.to_numpy(), index=frame["subject_id"].to_numpy())
+    return frame[list(SUBJECT_COLUMNS)], enrollment
+
+
+def _study_days(table, frame, column, fmt, enrollment) -> pd.Series:
+    dates = _parse_dates(table, frame, column, fmt)
+    return (dates - frame["subject_id"].map(enrollment)).dt.days.astype("int64")
+
+
+def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
+    value = frame["value"]
+    missing = value.isin(missing_codes).to_numpy()
+    if missing.any():
+        _log_changes(log, table, frame, "value", value, pd.Series("", index=value.index),
+                     "lab_value_missing_row_removed", where=missing)
+        frame = frame[~missing].reset_index(drop=True)
+        value = frame["value"]
+    first = value.str[:1]
+    censored = first.isin(["<", ">"]).to_numpy()
+    frame["censored"] = np.where(censored, first, "")
+    bound = value.where(~censored, value.str[1:].str.strip())
+    numbers = _parse_numbers(table, frame.assign(value=bound), "value")
+    _fail(table, frame, numbers < 0, "value", "a lab value cannot be negative")
+    _log_changes(log, table, frame, "value", value, _format_numbers(numbers), "censored_value_bound",
+                 where=censored)
+    frame["value"] = numbers
+    # Units: each known test to its canonical unit; other tests keep theirs.
+    factors = pd.Series(1.0, index=frame.index)
+    raw_unit = frame["unit"].copy()
+    for test, (canonical, accepted) in LAB_UNITS.items():
+        rows = frame["test"] == test
+        if not rows.any():
+            continue
+        factor = frame.loc[rows, "unit"].map(accepted)
+        _fail(table, frame, (rows & factor.reindex(frame.index).isna()).to_numpy(), "unit",
+              f"unknown unit for {test} (accepted: {', '.join(repr(u) for u in accepted)})")
+        factors[rows] = factor
+        frame.loc[rows, "unit"] = canonical
+    converted = (factors != 1.0).to_numpy()
+    if converted.any():
+        old = _format_numbers(frame["value"]) + " " + raw_unit
+        # Rounded to 6 decimals so that 3.14 g/dL is 31.4 g/L, not 31.400000000000002.
+        frame["value"] = (frame["value"] * factors).round(6)
+        new = _format_numbers(frame["value"]) + " " + frame["unit"]
+        _log_changes(log, table, frame, "value", old, new, "unit_converted", where=converted)
+    return frame
+
+
+def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
+    dup = frame.duplicated(subset=columns, keep="first").to_numpy()
+    if dup.any():
+        first_row = frame.groupby(columns, sort=False)["source_row"].transform("first")
+        log.add(table.file, frame["source_row"].to_numpy()[dup], frame["subject_id"].to_numpy()[dup],
+                "", ("duplicate of row " + first_row.astype(str)).to_numpy()[dup],
+                np.full(int(dup.sum()), "(removed)"), "duplicate_row_removed")
+        frame = frame[~dup].reset_index(drop=True)
+    return frame
+
+
+def _check_visit_labels(table, frame, visits: list[Visit], log) -> None:
+    labels = frame["visit"].str.upper()
+    derived = pd.Series(nominal_visit(frame["study_day"].to_numpy(), visits), index=frame.index)
+    known = {v.label.upper() for v in visits}
+    disagree = ((labels != "") & (labels != derived.str.upper())
+                & (labels.isin(known) | (labels != ""))).to_numpy()
+    new = derived.where(derived != "", "(outside every window)") + " (day " + frame["study_day"].astype(str) + ")"
+    _log_changes(log, table, frame, "visit", frame["visit"], new, "visit_label_disagrees_with_date",
+                 where=disagree)
+
+
+def _check_event_days(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame) -> None:
+    """Events are outcomes of follow-up: on or after enrollment, not after last contact."""
+    column = table.date_columns[0]
+    _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
+    last = frame["subject_id"].map(subjects.set_index("subject_id")["last_contact_day"])
+    _fail(table, frame, frame["study_day"] > last, column,
+          "event after the subject's last_contact_date in subjects.csv")
+
+
+def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohort:
+    """Read and clean every contract table in ``raw_dir``."""
+    raw_dir = Path(raw_dir)
+    log = CleaningLog()
+    missing_codes = set(cohort["missing_codes"])
+    raw, absent = {}, []
+    for name, table in TABLES.items():
+        path = raw_dir / table.file
+        if not path.exists():
+            if table.required:
+                raise RawDataError(table.file, None, None, str(path), "required table is missing")
+            absent.append(name)
+            continue
+        frame, facts = read_raw_table(path, table)
+        if facts["bom"]:
+            log.add_file(table.file, "", "UTF-8 BOM", "", "utf8_bom_removed")
+        for column in facts["extra_columns"]:
+            log.add_file(table.file, column, "(extra column)", "(ignored)", "extra_column_ignored")
+        fmt = cohort["date_formats"].get(name, "YYYY-MM-DD")
+        if fmt != "YYYY-MM-DD":
+            for column in table.date_columns:
+                log.add_file(table.file, column, fmt, "study day", "date_format_from_config")
+        raw[name] = _strip_and_missing(table, frame, missing_codes, log)
+
+    subjects, enrollment = _clean_subjects(TABLES["subjects"], raw["subjects"], cohort, log)
+    cleaned = {"subjects": subjects}
+    known_subjects = set(subjects["subject_id"])
+    for name, frame in raw.items():
+        if name == "subjects":
+            continue
+        table = TABLES[name]
+        _fail(table, frame, ~frame["subject_id"].isin(known_subjects), "subject_id",
+              "subject is not in subjects.csv")
+        date_column = table.date_columns[0]
+        frame["study_day"] = _study_days(table, frame, date_column, cohort["date_formats"].get(name, "YYYY-MM-DD"),
+                                         enrollment)
+        if name == "events":
+            _check_event_days(table, frame, subjects)
+        if name == "labs":
+            frame = _clean_lab_values(table, frame, missing_codes, log)
+        else:
+            _parse_typed_columns(table, frame)
+        _validate(table, frame, _bounds_schema(table, frame))
+        # The CRF visit label is not part of a lab record's identity: the date is.
+        identity = [c for c in cleaned_columns(table) if c not in ("visit", "source_row")]
+        frame = _remove_duplicates(table, frame, identity, log)
+        if name == "labs":
+            _check_visit_labels(table, frame, visits, log)
+        cleaned[name] = frame[cleaned_columns(table)]
+    for name in absent:
+        cleaned[name] = pd.DataFrame(columns=cleaned_columns(TABLES[name]))
+    return CleanCohort(cleaned, absent, log.frame())
+
+
+def cleaned_columns(table: Table) -> list[str]:
+    """Columns of a cleaned table: dates become ``study_day``; lab values gain ``censored``."""
+    if table.name == "subjects":
+        return list(SUBJECT_COLUMNS)
+    columns = ["subject_id", "study_day"] + [c.name for c in table.columns
+                                             if c.kind != contract.DATE and c.name != "subject_id"]
+    if table.name == "labs":
+        columns.append("censored")
+    return [*columns, "source_row"]
+
+
+@user_errors_exit
+def write_clean_cohort(raw_dir: Path | str, cohort: dict, visits_cfg: dict, out_dir: Path | str,
+                       log_path: Path | str, summary_path: Path | str) -> None:
+    """Step `clean`: cleaned tables, the cleaning log and a summary of both."""
+    result = clean_cohort(Path(raw_dir), cohort, visits_from_config(visits_cfg))
+    for name in TABLES:
+        write_csv(result.tables[name], Path(out_dir) / f"{name}.csv")
+    write_csv(result.log, log_path)
+    counts = result.log["rule"].value_counts().sort_index()
+    write_json({"absent_optional_tables": result.absent,
+                "rows_cleaned": {name: int(len(t)) for name, t in sorted(result.tables.items())},
+                "cleaning_log_rules": {rule: int(n) for rule, n in counts.items()}}, summary_path)

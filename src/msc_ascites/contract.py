@@ -1,0 +1,106 @@
+"""The raw data contract as data: tables, columns, kinds and allowed values.
+
+docs/data_dictionary.md describes the same contract for people; cleaning reads
+it from here, so a column is defined once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Kinds of column: how cleaning parses them.
+ID, TEXT, CODE, DATE, NUMBER, INTEGER, LAB_VALUE, FLAG = (
+    "id", "text", "code", "date", "number", "integer", "lab_value", "flag")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool = True          # the column must be in the file
+    missing_allowed: bool = False  # a cell may be empty or a missing code
+    bounds: tuple[float, float] | None = None  # inclusive range of a number
+    allowed: tuple[str, ...] | None = None     # allowed values of a code
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def date_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == DATE]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+SUBJECT_ID = Column("subject_id", ID)
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("subjects", True, (
+        SUBJECT_ID,
+        Column("arm", TEXT),
+        Column("enrollment_date", DATE),
+        Column("sex", TEXT),
+        Column("age_years", NUMBER, bounds=(0, 120)),
+        Column("last_contact_date", DATE),
+        Column("etiology", TEXT, required=False, missing_allowed=True),
+        Column("child_pugh_score", INTEGER, required=False, missing_allowed=True, bounds=(5, 15)),
+        Column("weight_kg", NUMBER, required=False, missing_allowed=True, bounds=(20, 300)),
+    )),
+    Table("labs", True, (
+        SUBJECT_ID,
+        Column("sample_date", DATE),
+        Column("visit", TEXT, required=False, missing_allowed=True),
+        Column("test", CODE),
+        Column("value", LAB_VALUE, missing_allowed=True, bounds=(0, float("inf"))),
+        Column("unit", TEXT, missing_allowed=True),
+    )),
+    Table("events", True, (
+        SUBJECT_ID,
+        Column("event", CODE),
+        Column("event_date", DATE),
+    )),
+    Table("ascites", False, (
+        SUBJECT_ID,
+        Column("assessment_date", DATE),
+        Column("grade", INTEGER, bounds=(0, 3)),
+        Column("volume_ml", NUMBER, required=False, missing_allowed=True, bounds=(0, 50000)),
+    )),
+    Table("paracentesis", False, (
+        SUBJECT_ID,
+        Column("procedure_date", DATE),
+        Column("volume_l", NUMBER, missing_allowed=True, bounds=(0, 50)),
+    )),
+    Table("adverse_events", False, (
+        SUBJECT_ID,
+        Column("onset_date", DATE),
+        Column("term", TEXT),
+        Column("grade", INTEGER, bounds=(1, 5)),
+        Column("serious", FLAG, allowed=("Y", "N")),
+        Column("related", CODE, allowed=("not related", "unlikely", "possible", "probable", "definite")),
+    )),
+    Table("infusions", False, (
+        SUBJECT_ID,
+        Column("infusion_date", DATE),
+        Column("cells_per_kg", NUMBER, bounds=(0, 1e10)),
+    )),
+)}
+
+#: Event codes the analyses use; other codes are kept.
+EVENT_CODES = ("DEATH", "HRS", "HE", "SBP", "TRANSPLANT", "WITHDRAWAL")
+
+#: Date formats the contract accepts, by the name config uses.
+DATE_FORMATS = {
+    "YYYY-MM-DD": ["%Y-%m-%d"],
+    "DD/MM/YYYY": ["%d/%m/%Y"],
+    "YYYY/MM/DD": ["%Y/%m/%d"],
+    "YYYY-MM-DD HH:MM[:SS]": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
+}

@@ -1,0 +1,187 @@
+"""Analysis datasets, one tidy table per kind (in the spirit of CDISC ADaM).
+
+- ``subjects``: one row per subject (ADSL): arm, demographics, follow-up,
+  death/transplant, infusion and the baseline value of every lab test and MELD.
+- ``labs``: one row per subject, test and analysis visit (ADLB), with change
+  from baseline; MELD is derived per visit from the visit's TBIL, INR and CREA.
+- ``time_to_event``: one row per subject and endpoint (ADTTE): day and status
+  (0 censored at last contact, 1 event, 2 death first, a competing risk).
+- ``ascites``, ``paracentesis``, ``adverse_events``: the optional tables, by arm.
+
+Every row keeps ``source_rows``/``source_row``: the lines of the raw file it
+came from, so a number can be traced back to the export.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .contract import TABLES
+from .errors import user_errors_exit
+from .outputs import read_csv, write_csv, write_json
+from .meld import meld
+from .units import LAB_UNITS
+from .visits import Visit, select_visit_values, visits_from_config
+
+DATASETS = ("subjects", "labs", "time_to_event", "ascites", "paracentesis", "adverse_events", "infusions")
+COMPLICATIONS = ("HRS", "HE", "SBP")
+TIME_TO_EVENT_COLUMNS = ["subject_id", "arm", "endpoint", "day", "status", "source_file", "source_row"]
+MELD_COMPONENTS = ("TBIL", "INR", "CREA")
+
+
+def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
+    """One value per subject, test and visit, with baseline and change from baseline."""
+    chosen = select_visit_values(labs, visits, by=["subject_id", "test"], value="value")
+    meld_rows = _meld_by_visit(chosen)
+    chosen = pd.concat([chosen, meld_rows], ignore_index=True)
+    units = {test: unit for test, (unit, _) in LAB_UNITS.items()}
+    units["MELD"] = "score"
+    other_units = labs.drop_duplicates("test").set_index("test")["unit"]
+    chosen["unit"] = chosen["test"].map(units).fillna(chosen["test"].map(other_units))
+    baseline_label = next(v.label for v in visits if v.is_baseline)
+    base = chosen[chosen["visit"] == baseline_label].set_index(["subject_id", "test"])["value"]
+    keys = pd.MultiIndex.from_frame(chosen[["subject_id", "test"]])
+    chosen["baseline"] = base.reindex(keys).to_numpy()
+    chosen["change"] = chosen["value"] - chosen["baseline"]
+    chosen["arm"] = chosen["subject_id"].map(subjects.set_index("subject_id")["arm"])
+    order = {v.label: i for i, v in enumerate(visits)}
+    chosen["_visit_order"] = chosen["visit"].map(order)
+    chosen = chosen.sort_values(["subject_id", "test", "_visit_order"], kind="stable")
+    columns = ["subject_id", "arm", "test", "unit", "visit", "week", "study_day", "value", "baseline",
+               "change", "n_records", "source_rows"]
+    return chosen[columns].reset_index(drop=True)
+
+
+def _meld_by_visit(chosen: pd.DataFrame) -> pd.DataFrame:
+    """MELD at each visit where TBIL, INR and CREA all have a value."""
+    parts = chosen[chosen["test"].isin(MELD_COMPONENTS)]
+    wide = parts.pivot(index=["subject_id", "visit"], columns="test", values="value")
+    if any(c not in wide for c in MELD_COMPONENTS):
+        return pd.DataFrame(columns=chosen.columns)
+    wide = wide.dropna(subset=list(MELD_COMPONENTS))
+    keyed = parts.set_index(["subject_id", "visit"])
+    rows = keyed.loc[wide.index] if len(wide) else keyed.iloc[:0]
+    meta = rows.groupby(level=[0, 1], sort=True).agg(
+        week=("week", "first"), study_day=("study_day", "max"), n_records=("n_records", "sum"),
+        source_rows=("source_rows", lambda r: ";".join(sorted(r))))
+    out = meta.join(pd.Series(meld(wide["TBIL"], wide["INR"], wide["CREA"]), index=wide.index,
+                              name="value")).reset_index()
+    out["test"] = "MELD"
+    return out[chosen.columns]
+
+
+def subject_level(subjects: pd.DataFrame, events: pd.DataFrame, infusions: pd.DataFrame | None,
+                  lab_visits: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
+    """ADSL: one row per subject."""
+    adsl = subjects.drop(columns=["source_row"]).copy()
+    for event in ("DEATH", "TRANSPLANT", "WITHDRAWAL"):
+        first = events[events["event"] == event].groupby("subject_id")["study_day"].min()
+        name = event.lower()
+        adsl[f"{name}_day"] = adsl["subject_id"].map(first)
+        adsl[name] = adsl[f"{name}_day"].notna().astype(int)
+    if infusions is not None:
+        per_subject = infusions.groupby("subject_id").agg(
+            n_infusions=("study_day", "size"), infusion_day=("study_day", "min"),
+            cells_per_kg=("cells_per_kg", "sum"))
+        adsl = adsl.join(per_subject, on="subject_id")
+        adsl["n_infusions"] = adsl["n_infusions"].fillna(0).astype(int)
+    baseline_label = next(v.label for v in visits if v.is_baseline)
+    base = lab_visits[lab_visits["visit"] == baseline_label].pivot(
+        index="subject_id", columns="test", values="value")
+    for test in sorted(base.columns):
+        adsl[f"baseline_{test}"] = adsl["subject_id"].map(base[test])
+    return adsl.sort_values("subject_id", kind="stable").reset_index(drop=True)
+
+
+def time_to_event(subjects: pd.DataFrame, events: pd.DataFrame,
+                  paracentesis: pd.DataFrame | None) -> pd.DataFrame:
+    """ADTTE: first occurrence of each endpoint, censored at last contact.
+
+    For the complications and first paracentesis, a death before the event is
+    a competing risk (status 2 at the day of death).
+    """
+    base = subjects.set_index("subject_id")
+    death = events[events["event"] == "DEATH"].sort_values("study_day").drop_duplicates("subject_id")
+    death = death.set_index("subject_id")
+    sources = {event: events[events["event"] == event] for event in ("DEATH", "TRANSPLANT", *COMPLICATIONS)}
+    if paracentesis is not None:
+        sources["PARACENTESIS"] = paracentesis
+    frames = []
+    for endpoint, rows in sources.items():
+        file = "paracentesis.csv" if endpoint == "PARACENTESIS" else "events.csv"
+        first = rows.sort_values(["study_day", "source_row"]).drop_duplicates("subject_id").set_index("subject_id")
+        out = pd.DataFrame({"subject_id": base.index, "arm": base["arm"].to_numpy()})
+        out["endpoint"] = endpoint
+        event_day = out["subject_id"].map(first["study_day"])
+        death_day = out["subject_id"].map(death["study_day"])
+        last = out["subject_id"].map(base["last_contact_day"])
+        competing = (endpoint not in ("DEATH",)) & death_day.notna() & (event_day.isna() | (death_day < event_day))
+        out["day"] = np.where(event_day.notna() & ~competing, event_day, np.where(competing, death_day, last))
+        out["status"] = np.where(event_day.notna() & ~competing, 1, np.where(competing, 2, 0))
+        # Where the day comes from: the event's row, the death's, or the subject's last contact.
+        status = out["status"]
+        out["source_file"] = np.where(status == 1, file, np.where(status == 2, "events.csv", "subjects.csv"))
+        row = out["subject_id"].map(first["source_row"]).where(status == 1)
+        row = row.fillna(out["subject_id"].map(death["source_row"]).where(status == 2))
+        out["source_row"] = row.fillna(out["subject_id"].map(base["source_row"])).astype(int)
+        frames.append(out)
+    tte = pd.concat(frames, ignore_index=True)
+    tte["day"] = tte["day"].astype(int)
+    return tte.sort_values(["endpoint", "subject_id"], kind="stable").reset_index(drop=True)[TIME_TO_EVENT_COLUMNS]
+
+
+def with_arm(table: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out.insert(1, "arm", out["subject_id"].map(subjects.set_index("subject_id")["arm"]))
+    return out.sort_values(["subject_id", "study_day", "source_row"], kind="stable").reset_index(drop=True)
+
+
+def ascites_visits(ascites: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
+    """Ascites grade (and volume) at each analysis visit."""
+    grade = select_visit_values(ascites, visits, by=["subject_id"], value="grade")
+    volume = select_visit_values(ascites.dropna(subset=["volume_ml"]), visits, by=["subject_id"],
+                                 value="volume_ml")
+    out = grade.merge(volume[["subject_id", "visit", "volume_ml"]], on=["subject_id", "visit"], how="left")
+    out.insert(1, "arm", out["subject_id"].map(subjects.set_index("subject_id")["arm"]))
+    order = {v.label: i for i, v in enumerate(visits)}
+    out = out.assign(_o=out["visit"].map(order)).sort_values(["subject_id", "_o"], kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)
+
+
+def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: list[Visit]) -> dict:
+    """All analysis datasets; an absent optional table (empty when cleaned) gives an empty one.
+
+    Time to first paracentesis is left out when the table is absent, not set
+    to "no paracentesis": absence of data is not absence of events.
+    """
+    subjects = clean["subjects"]
+    labs = analysis_labs(clean["labs"], subjects, visits)
+    infusions = None if "infusions" in absent else clean["infusions"]
+    paracentesis = None if "paracentesis" in absent else clean["paracentesis"]
+    out = {
+        "subjects": subject_level(subjects, clean["events"], infusions, labs, visits),
+        "labs": labs,
+        "time_to_event": time_to_event(subjects, clean["events"], paracentesis),
+    }
+    out["ascites"] = ascites_visits(clean["ascites"], subjects, visits)
+    for name in ("paracentesis", "adverse_events", "infusions"):
+        out[name] = with_arm(clean[name], subjects)
+    return out
+
+
+@user_errors_exit
+def write_datasets(clean_dir: Path | str, clean_summary: Path | str, visits_cfg: dict,
+                   out_dir: Path | str) -> None:
+    """Step `datasets`: every analysis dataset, and which optional ones the cohort lacks."""
+    absent = json.loads(Path(clean_summary).read_text(encoding="utf-8"))["absent_optional_tables"]
+    tables = {name: read_csv(Path(clean_dir) / f"{name}.csv") for name in TABLES}
+    built = build_datasets(tables, absent, visits_from_config(visits_cfg))
+    for name in DATASETS:
+        write_csv(built[name], Path(out_dir) / f"{name}.csv")
+    write_json({name: ({"available": False, "reason": f"{name}.csv is not in the raw data folder"}
+                       if name in absent else {"available": True}) for name in DATASETS},
+               Path(out_dir) / "availability.json")

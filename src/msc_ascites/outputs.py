@@ -1,0 +1,72 @@
+"""Writing results: deterministic bytes, and never a half-written file.
+
+Each writer writes to a temporary file beside the target and renames it into
+place, so an interrupted job leaves either the old file or none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+
+#: The time stamp written wherever a library insists on one (fonts subset into the
+#: PDF): 1980-01-01, the earliest a zip file can hold. Same inputs, same bytes.
+FIXED_EPOCH = "315532800"
+
+
+@contextmanager
+def fixed_timestamps():
+    """Make libraries that honour SOURCE_DATE_EPOCH (fontTools, matplotlib) stamp a fixed time."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = FIXED_EPOCH
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+@contextmanager
+def atomic_path(path: Path | str):
+    """Yield a temporary path; on success it replaces ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def write_json(data, path: Path | str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n",
+                       encoding="utf-8")
+
+
+def write_text(text: str, path: Path | str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def read_csv(path: Path | str) -> pd.DataFrame:
+    """Read a results table back; identifiers and codes stay strings."""
+    return pd.read_csv(path, dtype={"subject_id": str, "test": str, "visit": str, "event": str,
+                                    "censored": str, "source_rows": str, "unit": str},
+                       keep_default_na=False, na_values=[""])

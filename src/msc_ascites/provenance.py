@@ -1,0 +1,41 @@
+"""Which package modules a step runs, so a rule can list them as inputs.
+
+Snakemake reruns a job when its script changes, but the real work is in this
+package; listing the modules a step imports (transitively, found by reading
+their imports) makes a change to any of them rerun exactly the steps using it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE = PACKAGE_DIR.name
+
+
+def _imports(path: Path) -> set[str]:
+    """Package modules imported by one module file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith(PACKAGE + "."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + "."))
+    return {name for name in found if (PACKAGE_DIR / f"{name}.py").exists()}
+
+
+def module_files(*modules: str) -> list[Path]:
+    """Source files of ``modules`` and of every package module they import, sorted."""
+    todo, seen = list(modules), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_imports(PACKAGE_DIR / f"{name}.py") - seen)
+    return sorted(PACKAGE_DIR / f"{name}.py" for name in seen)

@@ -1,0 +1,33 @@
+"""Shared fixtures: the repository's paths and the study configuration."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from msc_ascites.settings import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI_COHORT = ROOT / "tests" / "data" / "mini_cohort"
+
+
+@pytest.fixture
+def config():
+    """config.yaml with the mini cohort as raw_dir (its cohort.yaml merged in)."""
+    return load_config(ROOT / "config.yaml", raw_dir=str(MINI_COHORT))
+
+
+@pytest.fixture
+def mini_copy(tmp_path):
+    """A writable copy of the mini cohort, for tests that corrupt it."""
+    target = tmp_path / "raw"
+    shutil.copytree(MINI_COHORT, target)
+    return target
+
+
+def pytest_configure(config):
+    # tests/ holds helper modules (public_cohorts) imported by the tests.
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))

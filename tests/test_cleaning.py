@@ -1,0 +1,255 @@
+"""Cleaning by the raw data contract, on the hand-made mini cohort (tests/data/mini_cohort).
+
+Expected values are read off the fixture files by hand: study days are date
+differences (e.g. 2012-12-15 minus 2012-01-10 = 340 days), conversions are
+g/dL x 10 and mg/dL x 17.104 (bilirubin).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from msc_ascites.cleaning import RULES, clean_cohort
+from msc_ascites.errors import RawDataError
+from msc_ascites.settings import merge
+from msc_ascites.visits import visits_from_config
+
+
+def run(raw_dir, config, **cohort_changes):
+    cohort = merge(config["cohort"], cohort_changes)
+    return clean_cohort(raw_dir, cohort, visits_from_config(config["visits"]))
+
+
+@pytest.fixture
+def cleaned(config):
+    return run(config["raw_dir"], config)
+
+
+def log_entry(result, file, row, rule):
+    rows = result.log[(result.log["file"] == file) & (result.log["row"] == str(row))
+                      & (result.log["rule"] == rule)]
+    assert len(rows) == 1, f"expected one {rule} entry for {file}:{row}, got\n{result.log}"
+    return rows.iloc[0]
+
+
+def test_subject_ids_stay_strings(cleaned):
+    assert list(cleaned.tables["subjects"]["subject_id"]) == ["001", "002", "003", "004"]
+
+
+def test_arm_labels_mapped_case_insensitively_and_logged(cleaned):
+    subjects = cleaned.tables["subjects"].set_index("subject_id")
+    assert list(subjects["arm"]) == ["treatment", "control", "control", "treatment"]
+    entry = log_entry(cleaned, "subjects.csv", 5, "arm_label_recoded")
+    assert (entry["old_value"], entry["new_value"]) == ("msc", "treatment")
+    # ' smt ' first loses its spaces, then is recoded.
+    assert log_entry(cleaned, "subjects.csv", 3, "whitespace_stripped")["old_value"] == " smt "
+    assert log_entry(cleaned, "subjects.csv", 3, "arm_label_recoded")["new_value"] == "control"
+
+
+def test_sex_codes_by_config(cleaned):
+    assert list(cleaned.tables["subjects"]["sex"]) == ["M", "F", "F", "M"]
+    assert log_entry(cleaned, "subjects.csv", 3, "sex_recoded")["old_value"] == "female"
+    assert log_entry(cleaned, "subjects.csv", 5, "sex_recoded")["old_value"] == "1"
+
+
+def test_missing_code_logged_and_read_as_missing(cleaned):
+    weight = cleaned.tables["subjects"].set_index("subject_id")["weight_kg"]
+    assert weight.isna().tolist() == [False, True, False, False]
+    assert log_entry(cleaned, "subjects.csv", 3, "missing_code")["old_value"] == "N/A"
+    assert log_entry(cleaned, "ascites.csv", 4, "missing_code")["old_value"] == "."
+
+
+def test_follow_up_in_study_days(cleaned):
+    # 2014-01-20 - 2012-01-10 = 741 days; 2013-06-01 - 2012-02-01 = 486 days.
+    assert cleaned.tables["subjects"]["last_contact_day"].tolist() == [741, 486, 735, 744]
+
+
+def test_lab_dates_by_configured_format_are_study_days(cleaned):
+    labs = cleaned.tables["labs"]
+    # 15/12/2012 (DD/MM/YYYY from cohort.yaml) - 2012-01-10 = day 340.
+    assert labs.loc[labs["source_row"] == 6, "study_day"].item() == 340
+    entry = log_entry(cleaned, "labs.csv", "", "date_format_from_config")
+    assert (entry["column"], entry["old_value"]) == ("sample_date", "DD/MM/YYYY")
+
+
+def test_unit_conversion_to_canonical(cleaned):
+    labs = cleaned.tables["labs"].set_index("source_row")
+    assert labs.loc[2, ["value", "unit"]].tolist() == [30.0, "g/L"]            # 3.0 g/dL
+    assert labs.loc[15, ["value", "unit"]].tolist() == [34.208, "umol/L"]      # 2.0 mg/dL x 17.104
+    assert labs.loc[4, "unit"] == "1"                                         # INR, empty unit
+    entry = log_entry(cleaned, "labs.csv", 2, "unit_converted")
+    assert (entry["old_value"], entry["new_value"]) == ("3 g/dL", "30 g/L")
+
+
+def test_censored_values_kept_as_bound_and_flagged(cleaned):
+    labs = cleaned.tables["labs"].set_index("source_row")
+    assert labs.loc[9, ["value", "censored"]].tolist() == [50.0, "<"]
+    assert labs.loc[18, ["value", "censored"]].tolist() == [5.0, "<"]
+    assert log_entry(cleaned, "labs.csv", 9, "censored_value_bound")["old_value"] == "<50"
+
+
+def test_sodium_code_NA_is_not_a_missing_value(cleaned):
+    labs = cleaned.tables["labs"]
+    assert labs.loc[labs["source_row"] == 14, ["test", "value"]].values.tolist() == [["NA", 135.0]]
+
+
+def test_lab_row_without_value_removed_and_logged(cleaned):
+    assert 12 not in set(cleaned.tables["labs"]["source_row"])
+    assert log_entry(cleaned, "labs.csv", 12, "lab_value_missing_row_removed")["old_value"] == "ND"
+
+
+def test_exact_duplicate_removed_and_logged(cleaned):
+    assert 10 not in set(cleaned.tables["labs"]["source_row"])
+    assert log_entry(cleaned, "labs.csv", 10, "duplicate_row_removed")["old_value"] == "duplicate of row 6"
+
+
+def test_visit_label_disagreeing_with_date_logged(cleaned):
+    # Row 15 says W36 but 05/01/2013 is day 339 of subject 002: inside W48 (295-378).
+    entry = log_entry(cleaned, "labs.csv", 15, "visit_label_disagrees_with_date")
+    assert (entry["old_value"], entry["new_value"]) == ("W36", "W48 (day 339)")
+
+
+def test_whitespace_in_codes_and_ids(cleaned):
+    assert log_entry(cleaned, "labs.csv", 17, "whitespace_stripped")["old_value"] == " TBIL "
+    assert log_entry(cleaned, "events.csv", 6, "whitespace_stripped")["old_value"] == "004 "
+    assert "TBIL" in set(cleaned.tables["labs"]["test"])
+
+
+def test_extra_column_reported(cleaned):
+    entry = log_entry(cleaned, "subjects.csv", "", "extra_column_ignored")
+    assert entry["column"] == "crf_version"
+    assert "crf_version" not in cleaned.tables["subjects"]
+
+
+def test_unknown_test_kept(cleaned):
+    labs = cleaned.tables["labs"]
+    assert labs.loc[labs["test"] == "XYZ", ["value", "unit"]].values.tolist() == [[7.0, "mystery"]]
+
+
+def test_every_rule_is_described(cleaned):
+    assert set(cleaned.log["rule"]) <= set(RULES)
+    assert list(cleaned.log.columns) == ["file", "row", "subject_id", "column", "old_value", "new_value", "rule"]
+
+
+def test_no_calendar_dates_leave_cleaning(cleaned):
+    for name, table in cleaned.tables.items():
+        assert not any("date" in column for column in table.columns), name
+    assert not cleaned.log["old_value"].str.contains(r"\d{4}-\d{2}-\d{2}").any()
+
+
+def test_optional_tables_absent(mini_copy, config):
+    for name in ("ascites", "paracentesis", "adverse_events", "infusions"):
+        (mini_copy / f"{name}.csv").unlink()
+    result = run(mini_copy, config)
+    assert sorted(result.absent) == ["adverse_events", "ascites", "infusions", "paracentesis"]
+    assert result.tables["ascites"].empty and "study_day" in result.tables["ascites"]
+
+
+def test_header_only_labs(mini_copy, config):
+    (mini_copy / "labs.csv").write_text("subject_id,sample_date,visit,test,value,unit\n")
+    result = run(mini_copy, config)
+    assert result.tables["labs"].empty
+
+
+def test_bom_removed_and_logged(mini_copy, config):
+    path = mini_copy / "events.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = run(mini_copy, config)
+    assert log_entry(result, "events.csv", "", "utf8_bom_removed")["old_value"] == "UTF-8 BOM"
+    assert len(result.tables["events"]) == 5
+
+
+def test_crlf_line_endings(mini_copy, config):
+    path = mini_copy / "subjects.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    result = run(mini_copy, config)
+    assert result.tables["subjects"]["last_contact_day"].tolist() == [741, 486, 735, 744]
+
+
+# Each bad input fails with file, row (line in the file), column and value named.
+def replace_in(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("file, old, new, row, column, value, words", [
+    ("labs.csv", "15/12/2012,W48,TBIL", "31/02/2012,W48,TBIL", 7, "sample_date", "31/02/2012", "format DD/MM/YYYY"),
+    ("subjects.csv", "2012-03-05", "2012-13-05", 4, "enrollment_date", "2012-13-05", "not a date"),
+    ("events.csv", "2012-09-01", "01/09/2012", 2, "event_date", "01/09/2012", "not a date"),
+    ("labs.csv", "TBIL,2.0,mg/dL", "TBIL,2.0,mmol/L", 15, "unit", "mmol/L", "unknown unit for TBIL"),
+    ("labs.csv", "ALB,31.0,g/L", "ALB,thirty,g/L", 19, "value", "thirty", "not a finite number"),
+    ("labs.csv", "ALB,31.0,g/L", "ALB,inf,g/L", 19, "value", "inf", "not a finite number"),
+    ("subjects.csv", "003,SMT", "003,placebo", 4, "arm", "placebo", "not mapped in config"),
+    ("subjects.csv", "004,msc", "001,msc", 5, "subject_id", "001", "duplicate subject"),
+    ("subjects.csv", ",38,", ",-3,", 5, "age_years", -3.0, "in_range"),
+    ("subjects.csv", "2014-03-10", "2011-03-10", 4, "last_contact_date", "2011-03-10", "before enrollment"),
+    ("labs.csv", "004,01/04/2012,BL,ALB", "099,01/04/2012,BL,ALB", 20, "subject_id", "099", "not in subjects.csv"),
+    ("events.csv", "003,SBP,2013-01-10", "003,SBP,2011-01-10", 4, "event_date", "2011-01-10", "before enrollment"),
+    ("events.csv", "003,SBP,2013-05-02", "003,SBP,2015-05-02", 5, "event_date", "2015-05-02", "after the subject's"),
+    ("adverse_events.csv", "1,N,possible", "1,maybe,possible", 2, "serious", "maybe", "isin"),
+    ("ascites.csv", "2012-01-09,3,", "2012-01-09,2.5,", 2, "grade", "2.5", "whole number"),
+    ("events.csv", "002,HE,", ",HE,", 2, "subject_id", "", "value is required"),
+])
+def test_bad_value_names_file_row_column_value(mini_copy, config, file, old, new, row, column, value, words):
+    replace_in(mini_copy / file, old, new)
+    with pytest.raises(RawDataError) as failure:
+        run(mini_copy, config)
+    error = failure.value
+    assert (error.file, error.row, error.column) == (file, row, column)
+    assert error.value == value
+    assert words in str(error) and file in str(error) and f"row {row}" in str(error)
+
+
+def test_missing_required_column(mini_copy, config):
+    replace_in(mini_copy / "subjects.csv", "age_years", "age")
+    with pytest.raises(RawDataError, match="required column 'age_years' is missing") as failure:
+        run(mini_copy, config)
+    assert (failure.value.file, failure.value.row) == ("subjects.csv", 1)
+
+
+def test_missing_required_table(mini_copy, config):
+    (mini_copy / "events.csv").unlink()
+    with pytest.raises(RawDataError, match="required table is missing"):
+        run(mini_copy, config)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "file is empty"),
+    ("subject_id;event;event_date\n002;HE;2012-09-01\n".encode(), "separated by ';'"),
+    ("subject_id,event,event_date\n002,HÉ,2012-09-01\n".encode("latin-1"), "not valid UTF-8"),
+])
+def test_unreadable_files(mini_copy, config, content, words):
+    (mini_copy / "events.csv").write_bytes(content)
+    with pytest.raises(RawDataError, match=words) as failure:
+        run(mini_copy, config)
+    assert failure.value.file == "events.csv"
+
+
+def test_latin1_error_names_the_line(mini_copy, config):
+    (mini_copy / "events.csv").write_bytes("subject_id,event,event_date\n002,HE,2012-09-01\n003,É,2013-01-10\n"
+                                           .encode("latin-1"))
+    with pytest.raises(RawDataError) as failure:
+        run(mini_copy, config)
+    assert failure.value.row == 3 and failure.value.value == "c9 2c 32 30"
+
+
+def test_datetime_format(mini_copy, config):
+    # Seconds are optional; the time of day does not change the study day.
+    path = mini_copy / "events.csv"
+    lines = path.read_text().splitlines()
+    stamped = [lines[0]] + [line + (" 13:45" if i % 2 else " 08:00:30") for i, line in enumerate(lines[1:])]
+    path.write_text("\n".join(stamped) + "\n")
+    result = run(mini_copy, config, date_formats={"events": "YYYY-MM-DD HH:MM[:SS]"})
+    assert result.tables["events"]["study_day"].tolist() == [213, 486, 311, 423, 730]
+    with pytest.raises(RawDataError, match="format YYYY-MM-DD HH:MM"):
+        run(mini_copy / ".." / "raw", config, date_formats={"events": "YYYY-MM-DD HH:MM[:SS]",
+                                                             "subjects": "YYYY-MM-DD HH:MM[:SS]"})
+
+
+def test_ymd_slash_format(mini_copy, config):
+    text = (mini_copy / "paracentesis.csv").read_text().replace("-", "/")
+    (mini_copy / "paracentesis.csv").write_text(text)
+    result = run(mini_copy, config, date_formats={"paracentesis": "YYYY/MM/DD"})
+    # 2012/05/01 - 2012-02-01 = 90 days.
+    assert result.tables["paracentesis"]["study_day"].tolist()[0] == 90

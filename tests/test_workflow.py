@@ -1,0 +1,111 @@
+"""The whole workflow, run by Snakemake in temporary folders, on several cohorts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from public_cohorts import write_actg175
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+
+def snakemake(workdir: Path, raw_dir: Path, *args: str, cores: int = 2) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+                           "--cores", str(cores), "--config", f"raw_dir={raw_dir}", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def build(workdir: Path, raw_dir: Path, cores: int = 2) -> Path:
+    run = snakemake(workdir, raw_dir, cores=cores)
+    assert run.returncode == 0, run.stderr[-4000:]
+    return workdir / "results"
+
+
+def digests(results: Path) -> dict[str, str]:
+    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(results.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def mini_build(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("mini")
+    return workdir, build(workdir, ROOT / "tests" / "data" / "mini_cohort")
+
+
+def test_report_built(mini_build):
+    _, results = mini_build
+    pdf = (results / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    flow = json.loads((results / "patient_flow.json").read_text())
+    assert [arm["enrolled"] for arm in flow["arms"]] == [2, 2]
+
+
+def test_second_run_does_nothing(mini_build):
+    workdir, _ = mini_build
+    run = snakemake(workdir, ROOT / "tests" / "data" / "mini_cohort", "--dry-run")
+    assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_clean_rebuild_is_byte_identical_whatever_the_cores(mini_build, tmp_path):
+    _, first = mini_build
+    again = build(tmp_path, ROOT / "tests" / "data" / "mini_cohort", cores=1)
+    assert digests(again) == digests(first)
+
+
+def test_injected_html_in_data_prints_as_text(mini_build):
+    _, results = mini_build
+    html = (results / "report.html").read_text()
+    assert "<img" not in html.split("<body>")[1] or "&lt;img" in html
+
+
+def test_cohort_without_optional_tables(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "tests" / "data" / "mini_cohort", raw)
+    for name in ("ascites", "paracentesis", "adverse_events", "infusions"):
+        (raw / f"{name}.csv").unlink()
+    results = build(tmp_path / "work", raw)
+    availability = json.loads((results / "datasets" / "availability.json").read_text())
+    assert availability["ascites"] == {"available": False, "reason": "ascites.csv is not in the raw data folder"}
+    assert (results / "report.pdf").exists()
+
+
+def test_labs_header_only(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "tests" / "data" / "mini_cohort", raw)
+    (raw / "labs.csv").write_text("subject_id,sample_date,visit,test,value,unit\n")
+    results = build(tmp_path / "work", raw)
+    assert pd.read_csv(results / "datasets" / "labs.csv").empty
+    assert (results / "report.pdf").exists()
+
+
+def test_real_public_cohort_actg175(tmp_path):
+    raw = write_actg175(tmp_path / "raw")
+    results = build(tmp_path / "work", raw)
+    flow = json.loads((results / "patient_flow.json").read_text())
+    # ACTG 175 arms: 532 on zidovudine alone, 522 + 524 + 561 = 1607 on the others.
+    assert [arm["enrolled"] for arm in flow["arms"]] == [1607, 532]
+    log = pd.read_csv(results / "cleaning_log.csv", dtype=str, keep_default_na=False)
+    # cd496 is missing for 797 patients: each such lab row is removed and logged.
+    assert (log["rule"] == "lab_value_missing_row_removed").sum() == 797
+    assert set(log.loc[log["rule"] == "extra_column_ignored", "column"]) == {"karnofsky"}
+
+
+def test_bad_value_stops_with_file_row_column_value_and_no_output(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "tests" / "data" / "mini_cohort", raw)
+    path = raw / "labs.csv"
+    path.write_text(path.read_text().replace("ALB,31.0,g/L", "ALB,31..0,g/L"))
+    run = snakemake(tmp_path / "work", raw)
+    assert run.returncode != 0
+    assert "labs.csv, row 19, column 'value', value '31..0': not a finite number" in run.stderr
+    assert not (tmp_path / "work" / "results" / "cleaning_log.csv").exists()
+    assert not (tmp_path / "work" / "results" / "clean" / "labs.csv").exists()

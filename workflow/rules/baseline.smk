@@ -1,0 +1,30 @@
+# Baseline characteristics by arm (Table 1) and the patient flow.
+
+
+rule table_one:
+    input:
+        subjects="results/datasets/subjects.csv",
+        code=code("baseline"),
+    output:
+        table="results/tables/table1.csv",
+        notes="results/tables/table1_notes.json",
+    params:
+        arms=config["cohort"]["arms"],
+        spec=config["table1"],
+    script:
+        "../scripts/table_one.py"
+
+
+rule patient_flow:
+    input:
+        subjects="results/datasets/subjects.csv",
+        labs="results/datasets/labs.csv",
+        code=code("baseline"),
+    output:
+        "results/patient_flow.json",
+    params:
+        arms=config["cohort"]["arms"],
+        primary_week=config["analysis"]["primary_week"],
+        horizon_days=config["analysis"]["horizon_days"],
+    script:
+        "../scripts/patient_flow.py"

@@ -1,0 +1,19 @@
+# Cleaning: raw exports to typed tables in study days, by the raw data contract
+# (docs/data_dictionary.md). Every change and removal goes to the cleaning log.
+
+
+rule clean:
+    input:
+        raw=raw_exports,
+        inventory=rules.ingest.output[0],
+        code=code("cleaning"),
+    output:
+        tables=expand("results/clean/{table}.csv", table=list(TABLES)),
+        log="results/cleaning_log.csv",
+        summary="results/clean/summary.json",
+    params:
+        raw_dir=str(RAW_DIR),
+        cohort=config["cohort"],
+        visits=config["visits"],
+    script:
+        "../scripts/clean.py"

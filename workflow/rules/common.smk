@@ -1,0 +1,27 @@
+# Configuration: config.yaml, the raw folder's cohort.yaml merged over its
+# `cohort` section, then the whole validated against the schema.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from msc_ascites.contract import TABLES
+from msc_ascites.provenance import module_files
+from msc_ascites.settings import with_cohort_overrides
+
+config.update(with_cohort_overrides(config))
+validate(config, "../schemas/config.schema.yaml")
+
+RAW_DIR = Path(config["raw_dir"])
+COHORT_FILE = RAW_DIR / "cohort.yaml"
+TEMPLATES = Path(workflow.basedir) / "workflow" / "templates"
+
+
+def raw_exports(wildcards=None):
+    """The contract's files present in the raw folder (optional ones may be absent)."""
+    files = [RAW_DIR / t.file for t in TABLES.values() if (RAW_DIR / t.file).exists()]
+    return [str(f) for f in files] + ([str(COHORT_FILE)] if COHORT_FILE.exists() else [])
+
+
+def code(*modules):
+    """The package source files a step runs: a change to one reruns the step."""
+    return [str(p) for p in module_files(*modules)]

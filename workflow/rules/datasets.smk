@@ -1,0 +1,17 @@
+# Analysis datasets: subject level, lab values at analysis visits (windows from
+# config), time to event with censoring, and the optional tables by arm.
+from msc_ascites.datasets import DATASETS
+
+
+rule datasets:
+    input:
+        tables=rules.clean.output.tables,
+        summary=rules.clean.output.summary,
+        code=code("datasets"),
+    output:
+        expand("results/datasets/{dataset}.csv", dataset=DATASETS),
+        availability="results/datasets/availability.json",
+    params:
+        visits=config["visits"],
+    script:
+        "../scripts/datasets.py"

@@ -1,0 +1,8 @@
+"""Rule report: results to results/report.html and results/report.pdf."""
+from pathlib import Path
+
+from msc_ascites.report import write_report
+
+inputs = {name: path for name, path in snakemake.input.items() if name != "code"}
+write_report(inputs, snakemake.params.config, Path(snakemake.params.templates), Path.cwd(),
+             Path(snakemake.output.html), Path(snakemake.output.pdf))
