@@ -16,9 +16,17 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/baseline.smk"
+include: "workflow/rules/liver_function.smk"
+include: "workflow/rules/meld.smk"
+include: "workflow/rules/survival.smk"
+include: "workflow/rules/ascites_resolution.smk"
+include: "workflow/rules/paracentesis.smk"
+include: "workflow/rules/complications.smk"
+include: "workflow/rules/adverse_events.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         "results/report.pdf",
+        expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),

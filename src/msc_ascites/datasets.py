@@ -23,7 +23,7 @@ import pandas as pd
 from .contract import TABLES
 from .errors import user_errors_exit
 from .outputs import read_csv, write_csv, write_json
-from .meld import meld
+from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
 
@@ -33,10 +33,11 @@ TIME_TO_EVENT_COLUMNS = ["subject_id", "arm", "endpoint", "day", "status", "sour
 MELD_COMPONENTS = ("TBIL", "INR", "CREA")
 
 
-def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
+def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit],
+                  meld_score: str = "MELD") -> pd.DataFrame:
     """One value per subject, test and visit, with baseline and change from baseline."""
     chosen = select_visit_values(labs, visits, by=["subject_id", "test"], value="value")
-    meld_rows = _meld_by_visit(chosen)
+    meld_rows = _meld_by_visit(chosen, meld_score)
     chosen = pd.concat([chosen, meld_rows], ignore_index=True)
     units = {test: unit for test, (unit, _) in LAB_UNITS.items()}
     units["MELD"] = "score"
@@ -56,20 +57,22 @@ def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit
     return chosen[columns].reset_index(drop=True)
 
 
-def _meld_by_visit(chosen: pd.DataFrame) -> pd.DataFrame:
-    """MELD at each visit where TBIL, INR and CREA all have a value."""
-    parts = chosen[chosen["test"].isin(MELD_COMPONENTS)]
+def _meld_by_visit(chosen: pd.DataFrame, score: str) -> pd.DataFrame:
+    """MELD (or MELD-Na) at each visit where all its components have a value."""
+    components = [*MELD_COMPONENTS, "NA"] if score == "MELD-Na" else list(MELD_COMPONENTS)
+    parts = chosen[chosen["test"].isin(components)]
     wide = parts.pivot(index=["subject_id", "visit"], columns="test", values="value")
-    if any(c not in wide for c in MELD_COMPONENTS):
+    if any(c not in wide for c in components):
         return pd.DataFrame(columns=chosen.columns)
-    wide = wide.dropna(subset=list(MELD_COMPONENTS))
+    wide = wide.dropna(subset=components)
     keyed = parts.set_index(["subject_id", "visit"])
     rows = keyed.loc[wide.index] if len(wide) else keyed.iloc[:0]
     meta = rows.groupby(level=[0, 1], sort=True).agg(
         week=("week", "first"), study_day=("study_day", "max"), n_records=("n_records", "sum"),
         source_rows=("source_rows", lambda r: ";".join(sorted(r))))
-    out = meta.join(pd.Series(meld(wide["TBIL"], wide["INR"], wide["CREA"]), index=wide.index,
-                              name="value")).reset_index()
+    values = (meld_na(wide["TBIL"], wide["INR"], wide["CREA"], wide["NA"]) if score == "MELD-Na"
+              else meld(wide["TBIL"], wide["INR"], wide["CREA"]))
+    out = meta.join(pd.Series(values, index=wide.index, name="value")).reset_index()
     out["test"] = "MELD"
     return out[chosen.columns]
 
@@ -152,14 +155,15 @@ def ascites_visits(ascites: pd.DataFrame, subjects: pd.DataFrame, visits: list[V
     return out.drop(columns="_o").reset_index(drop=True)
 
 
-def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: list[Visit]) -> dict:
+def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: list[Visit],
+                   meld_score: str = "MELD") -> dict:
     """All analysis datasets; an absent optional table (empty when cleaned) gives an empty one.
 
     Time to first paracentesis is left out when the table is absent, not set
     to "no paracentesis": absence of data is not absence of events.
     """
     subjects = clean["subjects"]
-    labs = analysis_labs(clean["labs"], subjects, visits)
+    labs = analysis_labs(clean["labs"], subjects, visits, meld_score)
     infusions = None if "infusions" in absent else clean["infusions"]
     paracentesis = None if "paracentesis" in absent else clean["paracentesis"]
     out = {
@@ -174,12 +178,12 @@ def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: li
 
 
 @user_errors_exit
-def write_datasets(clean_dir: Path | str, clean_summary: Path | str, visits_cfg: dict,
+def write_datasets(clean_dir: Path | str, clean_summary: Path | str, visits_cfg: dict, meld_score: str,
                    out_dir: Path | str) -> None:
     """Step `datasets`: every analysis dataset, and which optional ones the cohort lacks."""
     absent = json.loads(Path(clean_summary).read_text(encoding="utf-8"))["absent_optional_tables"]
     tables = {name: read_csv(Path(clean_dir) / f"{name}.csv") for name in TABLES}
-    built = build_datasets(tables, absent, visits_from_config(visits_cfg))
+    built = build_datasets(tables, absent, visits_from_config(visits_cfg), meld_score)
     for name in DATASETS:
         write_csv(built[name], Path(out_dir) / f"{name}.csv")
     write_json({name: ({"available": False, "reason": f"{name}.csv is not in the raw data folder"}

@@ -7,11 +7,13 @@ place, so an interrupted job leaves either the old file or none.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -54,10 +56,23 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
         frame.to_csv(tmp, index=False, lineterminator="\n")
 
 
+def plain(value):
+    """JSON-ready copy: numpy scalars to Python, NaN and infinities to null."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def write_json(data, path: Path | str) -> None:
+    text = json.dumps(plain(data), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(text + "\n", encoding="utf-8")
 
 
 def write_text(text: str, path: Path | str) -> None:

@@ -13,5 +13,6 @@ rule datasets:
         availability="results/datasets/availability.json",
     params:
         visits=config["visits"],
+        meld_score=config["analysis"]["meld_score"],
     script:
         "../scripts/datasets.py"

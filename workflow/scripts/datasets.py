@@ -4,4 +4,4 @@ from pathlib import Path
 from msc_ascites.datasets import write_datasets
 
 write_datasets(Path(snakemake.input.summary).parent, snakemake.input.summary, snakemake.params.visits,
-               Path(snakemake.output.availability).parent)
+               snakemake.params.meld_score, Path(snakemake.output.availability).parent)

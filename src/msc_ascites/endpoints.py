@@ -1,0 +1,366 @@
+"""The paper's endpoints, each computed from the analysis datasets.
+
+Every endpoint returns a result dict (written to results/endpoints/<name>.json)
+and a readable table (the .csv beside it). A result says what was computed
+(`definition`, `parameters`), on whom (`n`, `inputs`: the subjects and rows
+used) and the numbers (`results`). When the cohort lacks what an endpoint
+needs, the result is ``available: false`` with the reason: never a crash, never
+silently absent. Addresses like ``meld:week48.treatment.mean`` name a number
+inside ``results`` (see `lookup`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import comparisons as cmp
+from . import survival as surv
+from .errors import user_errors_exit
+from .outputs import read_csv, write_csv, write_json
+from .units import LAB_NAMES
+
+ARMS = ("treatment", "control")
+DAYS_PER_YEAR = 365.25
+
+
+class NotAvailable(Exception):
+    """The cohort lacks a table or a test this endpoint needs."""
+
+
+def _percent(events: int, n: int) -> float | None:
+    return 100.0 * events / n if n else None
+
+
+def _by_arm(frame: pd.DataFrame, column: str = "arm") -> dict[str, pd.DataFrame]:
+    return {arm: frame[frame[column] == arm] for arm in ARMS}
+
+
+def _week_label(week: int) -> str:
+    return f"week{week}"
+
+
+def _visit_summary(labs: pd.DataFrame, test: str) -> pd.DataFrame:
+    """Per visit and arm: n, mean, SD, median, IQR of the value and mean change (with CI)."""
+    rows = []
+    data = labs[labs["test"] == test]
+    for (week, visit, arm), group in data.groupby(["week", "visit", "arm"], sort=True):
+        value = cmp.describe(group["value"])
+        change = cmp.describe(group["change"])
+        rows.append({"test": test, "visit": visit, "week": int(week), "arm": arm, **value,
+                     "mean_change": change.get("mean"), "sd_change": change.get("sd")})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["arm"] = pd.Categorical(frame["arm"], ARMS)
+        frame = frame.sort_values(["week", "arm"]).reset_index(drop=True)
+        frame["arm"] = frame["arm"].astype(str)
+    return frame
+
+
+def _compare_at_week(labs: pd.DataFrame, test: str, week: int, level: float) -> dict:
+    """Within arms (week vs baseline, paired) and between arms at ``week`` (+ ANCOVA)."""
+    data = labs[(labs["test"] == test)]
+    at_week = data[data["week"] == week]
+    within = {}
+    for arm, rows in _by_arm(at_week).items():
+        within[arm] = {**cmp.paired_tests(rows["baseline"], rows["value"], level),
+                       "subjects": sorted(rows.dropna(subset=["baseline", "value"])["subject_id"])}
+    arms = _by_arm(at_week)
+    between = cmp.two_sample_tests(arms["treatment"]["value"], arms["control"]["value"], level)
+    change = cmp.two_sample_tests(arms["treatment"]["change"], arms["control"]["change"], level)
+    adjusted = cmp.ancova(at_week.assign(treated=(at_week["arm"] == "treatment").astype(int)), level)
+    return {"within": within, "between": between, "between_change": change, "ancova": adjusted,
+            "describe": {arm: cmp.describe(rows["value"]) for arm, rows in arms.items()},
+            "describe_baseline": {arm: cmp.describe(rows["baseline"]) for arm, rows in arms.items()}}
+
+
+def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float) -> tuple[dict, pd.DataFrame]:
+    definition = (f"Value at each analysis visit and change from baseline; week {week} against baseline within "
+                  f"each arm (paired t-test, Wilcoxon signed-rank); arms at week {week} (Student and Welch t, "
+                  f"Mann-Whitney) and ANCOVA of the week-{week} value on arm adjusted for baseline.")
+    results, tables, missing = {}, [], {}
+    for test in tests:
+        if not (labs["test"] == test).any():
+            missing[test] = f"no {test} values in this cohort"
+            continue
+        results[test] = {"name": LAB_NAMES.get(test, test),
+                         "unit": str(labs.loc[labs["test"] == test, "unit"].iloc[0]),
+                         _week_label(week): _compare_at_week(labs, test, week, level)}
+        tables.append(_visit_summary(labs, test))
+    if not results:
+        raise NotAvailable("none of the liver-function tests is in this cohort: " + ", ".join(tests))
+    notes = {}
+    if "PTA" in results or "PT" in results:
+        notes["prothrombin"] = (
+            "The abstract says prothrombin time 'increased' with MSC as an improvement. A longer prothrombin "
+            "time in seconds is a worsening; prothrombin activity (%) rises as coagulation improves. The "
+            "abstract most likely means activity: both are reported here.")
+    return ({"definition": definition, "parameters": {"tests": tests, "week": week},
+             "results": results, "not_available": missing, "notes": notes},
+            pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
+
+
+def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict, pd.DataFrame]:
+    data = labs[labs["test"] == "MELD"]
+    if data.empty:
+        raise NotAvailable("MELD needs total bilirubin, INR and creatinine at the same visit; "
+                           "this cohort has no visit with all three")
+    definition = (f"{score} = 3.78 ln(bilirubin mg/dL) + 11.2 ln(INR) + 9.57 ln(creatinine mg/dL) + 6.43, "
+                  "values below 1 set to 1, creatinine capped at 4 mg/dL"
+                  + ("; MELD-Na adds 1.32 (137 - Na) - 0.033 MELD (137 - Na), Na bounded to 125-137"
+                     if score == "MELD-Na" else "")
+                  + f". Baseline and week {week} by arm; arms compared with Student and Welch t-tests and "
+                    "Mann-Whitney; within arms with the paired t-test and Wilcoxon.")
+    compared = _compare_at_week(labs, "MELD", week, level)
+    at_week = data[data["week"] == week]
+    results = {
+        _week_label(week): {**{arm: compared["describe"][arm] for arm in ARMS},
+                            "student_t": compared["between"].get("student_t"),
+                            "welch_t": compared["between"].get("welch_t"),
+                            "mann_whitney": compared["between"].get("mann_whitney"),
+                            "difference": compared["between"].get("difference"),
+                            "ancova": compared["ancova"]},
+        "baseline": {arm: compared["describe_baseline"][arm] for arm in ARMS},
+        "within": compared["within"],
+        "change": compared["between_change"],
+    }
+    inputs = {"subjects": {arm: sorted(rows["subject_id"]) for arm, rows in _by_arm(at_week).items()},
+              "source_rows": dict(zip(at_week["subject_id"], at_week["source_rows"]))}
+    return ({"definition": definition, "parameters": {"week": week, "score": score},
+             "results": results, "inputs": inputs}, _visit_summary(labs, "MELD"))
+
+
+def _death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) -> pd.DataFrame:
+    """Days to death (or death or transplant), censored at last contact, transplant or horizon."""
+    death = subjects["death_day"]
+    end = subjects["last_contact_day"].astype(float)
+    event = death.notna()
+    day = death.where(event, end)
+    if "transplant_day" in subjects:
+        graft = subjects["transplant_day"]
+        first = graft.notna() & (~event | (graft < death))
+        day = day.where(~first, graft)
+        event = (event & ~first) | (first & (transplant == "event"))
+    out = pd.DataFrame({"subject_id": subjects["subject_id"], "arm": subjects["arm"], "day": day.astype(float),
+                        "event": event.astype(int)})
+    if horizon is not None:
+        late = out["day"] > horizon
+        out.loc[late, "event"] = 0
+        out.loc[late, "day"] = float(horizon)
+    return out
+
+
+def _km_curves(times: pd.DataFrame, level: float) -> pd.DataFrame:
+    """The KM step table of each arm, with log-scale CI, for figures and the CSV."""
+    frames = []
+    z = surv._z(level)
+    for arm, rows in _by_arm(times).items():
+        table = surv.kaplan_meier(rows["day"], rows["event"])
+        half = z * np.sqrt(table["var_log"])
+        table["lower"] = table["surv"] * np.exp(-half)
+        table["upper"] = np.minimum(1.0, table["surv"] * np.exp(half))
+        table.insert(0, "arm", arm)
+        frames.append(table.drop(columns="var_log"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bool,
+             level: float) -> tuple[dict, pd.DataFrame]:
+    times = _death_times(subjects, transplant, horizon if truncate else None)
+    full = _death_times(subjects, transplant, None)
+    definition = (f"Overall survival from enrollment: Kaplan-Meier by arm, survival at {horizon} days (Greenwood "
+                  "variance, log-scale CI as R survival's default), log-rank test"
+                  + (f" over follow-up cut at {horizon} days" if truncate else "")
+                  + ", Cox hazard ratio treatment vs control (Efron ties), restricted mean survival time to "
+                  f"{horizon} days. Transplant: {'censored' if transplant == 'censor' else 'counted as an event'}.")
+    results = {}
+    for arm, rows in _by_arm(full).items():
+        table = surv.kaplan_meier(rows["day"], rows["event"])
+        at = surv.survival_at(table, horizon, level)
+        results[arm] = {"n": int(len(rows)), "deaths_within_horizon": at["n_event"],
+                        "at_horizon": {**at, "percent": 100 * at["surv"]},
+                        "median": surv.median_survival(table, level), "rmst": surv.rmst(table, horizon)}
+    results["logrank"] = surv.logrank(times["day"], times["event"], times["arm"])
+    cox = surv.cox_hazard_ratio(times.assign(treated=(times["arm"] == "treatment").astype(int)),
+                                "day", "event", ["treated"], level)
+    results["cox"] = ({**cox["covariates"]["treated"], "lr_p": cox["lr_p"], "events": cox["events"]}
+                      if cox["available"] else cox)
+    results["rmst_difference"] = {
+        "estimate": results["treatment"]["rmst"]["rmst"] - results["control"]["rmst"]["rmst"],
+        "std_err": float(np.hypot(results["treatment"]["rmst"]["std_err"], results["control"]["rmst"]["std_err"]))}
+    inputs = {"deaths": {arm: sorted(rows.loc[rows["event"] == 1, "subject_id"]) for arm, rows in
+                         _by_arm(times).items()}}
+    return ({"definition": definition, "parameters": {"horizon_days": horizon, "transplant": transplant,
+                                                      "truncate_at_horizon": truncate},
+             "results": results, "inputs": inputs}, _km_curves(full, level))
+
+
+def ascites_resolution(ascites: pd.DataFrame, subjects: pd.DataFrame, week: int, baseline_min: int,
+                       resolved_max: int, level: float) -> tuple[dict, pd.DataFrame]:
+    if ascites.empty:
+        raise NotAvailable("the cohort has no ascites assessments (ascites.csv)")
+    base = ascites[ascites["week"] == 0].set_index("subject_id")["grade"]
+    at_week = ascites[ascites["week"] == week].set_index("subject_id")["grade"]
+    table = subjects[["subject_id", "arm"]].copy()
+    table["baseline_grade"] = table["subject_id"].map(base)
+    table[f"week{week}_grade"] = table["subject_id"].map(at_week)
+    table = table[table["baseline_grade"] >= baseline_min].copy()
+    table["resolved"] = (table[f"week{week}_grade"] <= resolved_max).astype(int)
+    counts = {arm: (int(rows["resolved"].sum()), int(len(rows))) for arm, rows in _by_arm(table).items()}
+    if min(n for _, n in counts.values()) == 0:
+        raise NotAvailable("an arm has no patient with ascites at baseline")
+    compared = cmp.proportions(*counts["treatment"], *counts["control"], level)
+    for arm in ARMS:
+        compared[arm]["percent"] = 100 * compared[arm]["proportion"]
+    definition = (f"Disappearance of ascites: grade >= {baseline_min} at baseline and grade <= {resolved_max} at "
+                  f"the week-{week} assessment; patients without that assessment count as not resolved. "
+                  "Fisher's exact test (chi-square with and without Yates' correction as alternatives); risk "
+                  "difference with Newcombe's CI.")
+    inputs = {"resolved": {arm: sorted(rows.loc[rows["resolved"] == 1, "subject_id"]) for arm, rows in
+                           _by_arm(table).items()},
+              "missing_week_assessment": sorted(table.loc[table[f"week{week}_grade"].isna(), "subject_id"])}
+    return ({"definition": definition, "parameters": {"week": week, "baseline_min_grade": baseline_min,
+                                                      "resolved_max_grade": resolved_max},
+             "results": compared, "inputs": inputs}, table.reset_index(drop=True))
+
+
+def paracentesis(procedures: pd.DataFrame, subjects: pd.DataFrame, time_to_event: pd.DataFrame,
+                 horizon: int, level: float) -> tuple[dict, pd.DataFrame]:
+    within = procedures[(procedures["study_day"] >= 0) & (procedures["study_day"] <= horizon)]
+    per = subjects[["subject_id", "arm"]].copy()
+    per["procedures"] = per["subject_id"].map(within.groupby("subject_id").size()).fillna(0).astype(int)
+    per["years"] = np.minimum(subjects["last_contact_day"].clip(lower=1), horizon) / DAYS_PER_YEAR
+    arms = _by_arm(per)
+    any_counts = {arm: (int((rows["procedures"] > 0).sum()), int(len(rows))) for arm, rows in arms.items()}
+    results = {"patients_with_any": cmp.proportions(*any_counts["treatment"], *any_counts["control"], level)}
+    for arm, rows in arms.items():
+        results[arm] = {"procedures": int(rows["procedures"].sum()), "patient_years": float(rows["years"].sum()),
+                        "rate_per_patient_year": float(rows["procedures"].sum() / rows["years"].sum()),
+                        "per_patient": cmp.describe(rows["procedures"])}
+    results["rate_ratio"] = cmp.rate_ratio(per["procedures"], per["years"], per["arm"] == "treatment", level)
+    first = time_to_event[time_to_event["endpoint"] == "PARACENTESIS"]
+    first = first.assign(event=(first["status"] == 1).astype(int))
+    first.loc[first["day"] > horizon, ["event", "day"]] = [0, horizon]
+    results["time_to_first"] = {"logrank": surv.logrank(first["day"], first["event"], first["arm"]),
+                                **{arm: surv.survival_at(surv.kaplan_meier(rows["day"], rows["event"]), horizon,
+                                                         level) for arm, rows in _by_arm(first).items()}}
+    definition = (f"Large-volume paracenteses within {horizon} days: patients with at least one (Fisher), "
+                  "procedures per patient, rate per patient-year with rate ratios from Poisson and negative "
+                  "binomial regression (offset log follow-up), and time to first paracentesis (Kaplan-Meier, "
+                  "log-rank; death censors).")
+    return ({"definition": definition, "parameters": {"horizon_days": horizon}, "results": results},
+            per.reset_index(drop=True))
+
+
+def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
+                  level: float) -> tuple[dict, pd.DataFrame]:
+    results, curves = {}, []
+    grid = sorted({0, *range(30, horizon + 1, 30), horizon})
+    for event in events:
+        rows = time_to_event[time_to_event["endpoint"] == event].copy()
+        if rows.empty:
+            results[event] = {"available": False, "reason": f"no {event} endpoint in the datasets"}
+            continue
+        rows.loc[rows["day"] > horizon, ["status", "day"]] = [0, horizon]
+        counts = {arm: (int((g["status"] == 1).sum()), int(len(g))) for arm, g in _by_arm(rows).items()}
+        compared = cmp.proportions(*counts["treatment"], *counts["control"], level)
+        for arm in ARMS:
+            compared[arm]["percent"] = 100 * compared[arm]["proportion"]
+            cif = surv.cumulative_incidence(_by_arm(rows)[arm]["day"], _by_arm(rows)[arm]["status"], 1, grid)
+            compared[arm]["cumulative_incidence_at_horizon"] = float(cif["cif"].iloc[-1])
+            curves.append(cif.assign(event=event, arm=arm))
+        compared["subjects"] = {arm: sorted(g.loc[g["status"] == 1, "subject_id"]) for arm, g in
+                                _by_arm(rows).items()}
+        results[event] = compared
+    definition = (f"Patients with a first episode within {horizon} days, by arm, with Fisher's exact test; "
+                  "cumulative incidence with death as a competing risk (Aalen-Johansen).")
+    table = pd.concat(curves, ignore_index=True)[["event", "arm", "time", "cif"]] if curves else pd.DataFrame()
+    return ({"definition": definition, "parameters": {"events": events, "horizon_days": horizon},
+             "results": results}, table)
+
+
+def adverse_events(aes: pd.DataFrame, subjects: pd.DataFrame, horizon: int) -> tuple[dict, pd.DataFrame]:
+    within = aes[(aes["study_day"] >= 0) & (aes["study_day"] <= horizon)]
+    n = subjects.groupby("arm").size()
+    results = {"patients": {arm: int(within.loc[within["arm"] == arm, "subject_id"].nunique()) for arm in ARMS},
+               "events": {arm: int((within["arm"] == arm).sum()) for arm in ARMS},
+               "serious_events": {arm: int(((within["arm"] == arm) & (within["serious"] == "Y")).sum())
+                                  for arm in ARMS},
+               "n": {arm: int(n.get(arm, 0)) for arm in ARMS}}
+    rows = []
+    for by in ("term", "grade", "serious", "related"):
+        for level, group in within.groupby(by, sort=True):
+            row = {"by": by, "level": str(level)}
+            for arm in ARMS:
+                in_arm = group[group["arm"] == arm]
+                row[f"{arm}_patients"] = int(in_arm["subject_id"].nunique())
+                row[f"{arm}_events"] = int(len(in_arm))
+                row[f"{arm}_percent"] = _percent(row[f"{arm}_patients"], results["n"][arm])
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    results["by"] = {by: table[table["by"] == by].drop(columns="by").to_dict("records")
+                     for by in ("term", "grade", "serious", "related")} if rows else {}
+    definition = (f"Adverse events with onset from day 0 to day {horizon}: patients and events by term, CTCAE "
+                  "grade, seriousness and relatedness, by arm.")
+    return ({"definition": definition, "parameters": {"horizon_days": horizon}, "results": results}, table)
+
+
+def lookup(result: dict, path: str):
+    """The number at a dotted ``path`` inside a result's ``results`` (e.g. 'week48.treatment.mean')."""
+    node = result["results"]
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+ENDPOINTS = ("liver_function", "meld", "survival", "ascites_resolution", "paracentesis", "complications",
+             "adverse_events")
+#: The optional raw table each endpoint cannot do without.
+NEEDS_TABLE = {"ascites_resolution": "ascites", "paracentesis": "paracentesis", "adverse_events": "adverse_events"}
+
+
+def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict) -> tuple[dict, pd.DataFrame]:
+    """One endpoint from the datasets, by its config ``spec`` and the shared ``analysis`` settings."""
+    week, horizon, level = analysis["primary_week"], analysis["horizon_days"], analysis["confidence_level"]
+    subjects = data["subjects"]
+    if name == "liver_function":
+        return liver_function(data["labs"], spec["tests"], week, level)
+    if name == "meld":
+        return meld(data["labs"], week, analysis["meld_score"], level)
+    if name == "survival":
+        return survival(subjects, horizon, spec["transplant"], spec["truncate_at_horizon"], level)
+    if name == "ascites_resolution":
+        return ascites_resolution(data["ascites"], subjects, week, spec["baseline_min_grade"],
+                                  spec["resolved_max_grade"], level)
+    if name == "paracentesis":
+        return paracentesis(data["paracentesis"], subjects, data["time_to_event"], horizon, level)
+    if name == "complications":
+        return complications(data["time_to_event"], spec["events"], horizon, level)
+    if name == "adverse_events":
+        return adverse_events(data["adverse_events"], subjects, horizon)
+    raise ValueError(f"unknown endpoint {name}")
+
+
+@user_errors_exit
+def write_endpoint(name: str, datasets_dir: Path | str, analysis: dict, spec: dict, json_path: Path | str,
+                   csv_path: Path | str) -> None:
+    """Step `<endpoint>`: its JSON result and CSV table, or both saying why it is not available."""
+    datasets_dir = Path(datasets_dir)
+    availability = json.loads((datasets_dir / "availability.json").read_text(encoding="utf-8"))
+    data = {p.stem: read_csv(p) for p in sorted(datasets_dir.glob("*.csv"))}
+    try:
+        needed = NEEDS_TABLE.get(name)
+        if needed and not availability[needed]["available"]:
+            raise NotAvailable(availability[needed]["reason"])
+        result, table = compute(name, data, analysis, spec)
+        counts = data["subjects"]["arm"].value_counts()
+        result = {"endpoint": name, "available": True, "n": {arm: int(counts.get(arm, 0)) for arm in ARMS},
+                  **result}
+    except NotAvailable as reason:
+        result = {"endpoint": name, "available": False, "reason": str(reason)}
+        table = pd.DataFrame({"endpoint": [name], "available": [False], "reason": [str(reason)]})
+    write_json(result, json_path)
+    write_csv(table, csv_path)

@@ -1,0 +1,15 @@
+# Adverse events up to the horizon by term, grade, seriousness and relatedness.
+
+
+rule adverse_events:
+    input:
+        rules.datasets.output,
+        code=code("endpoints"),
+    output:
+        json="results/endpoints/adverse_events.json",
+        csv="results/endpoints/adverse_events.csv",
+    params:
+        analysis=config["analysis"],
+        spec=config["endpoints"]["adverse_events"],
+    script:
+        "../scripts/endpoint.py"

@@ -1,0 +1,15 @@
+# Disappearance of ascites at week 48 among patients with ascites at baseline.
+
+
+rule ascites_resolution:
+    input:
+        rules.datasets.output,
+        code=code("endpoints"),
+    output:
+        json="results/endpoints/ascites_resolution.json",
+        csv="results/endpoints/ascites_resolution.csv",
+    params:
+        analysis=config["analysis"],
+        spec=config["endpoints"]["ascites_resolution"],
+    script:
+        "../scripts/endpoint.py"

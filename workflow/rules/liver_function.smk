@@ -1,0 +1,16 @@
+# Liver function (albumin, prothrombin, bilirubin, INR, creatinine): values by visit,
+# week-48 change within arms and comparison between arms.
+
+
+rule liver_function:
+    input:
+        rules.datasets.output,
+        code=code("endpoints"),
+    output:
+        json="results/endpoints/liver_function.json",
+        csv="results/endpoints/liver_function.csv",
+    params:
+        analysis=config["analysis"],
+        spec=config["endpoints"]["liver_function"],
+    script:
+        "../scripts/endpoint.py"

@@ -1,0 +1,15 @@
+# MELD score at baseline and week 48, within and between arms.
+
+
+rule meld:
+    input:
+        rules.datasets.output,
+        code=code("endpoints"),
+    output:
+        json="results/endpoints/meld.json",
+        csv="results/endpoints/meld.csv",
+    params:
+        analysis=config["analysis"],
+        spec=config["endpoints"]["meld"],
+    script:
+        "../scripts/endpoint.py"

@@ -1,0 +1,7 @@
+"""Rules of the endpoints (one per endpoint): the endpoint named after the rule."""
+from pathlib import Path
+
+from msc_ascites.endpoints import write_endpoint
+
+write_endpoint(snakemake.rule, Path(snakemake.input[0]).parent, snakemake.params.analysis, snakemake.params.spec,
+               snakemake.output.json, snakemake.output.csv)
