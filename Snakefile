@@ -23,6 +23,7 @@ include: "workflow/rules/ascites_resolution.smk"
 include: "workflow/rules/paracentesis.smk"
 include: "workflow/rules/complications.smk"
 include: "workflow/rules/adverse_events.smk"
+include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -30,3 +31,4 @@ rule all:
     input:
         "results/report.pdf",
         expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
+        "results/scorecard.csv",

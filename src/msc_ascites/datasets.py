@@ -38,7 +38,8 @@ def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit
     """One value per subject, test and visit, with baseline and change from baseline."""
     chosen = select_visit_values(labs, visits, by=["subject_id", "test"], value="value")
     meld_rows = _meld_by_visit(chosen, meld_score)
-    chosen = pd.concat([chosen, meld_rows], ignore_index=True)
+    if not meld_rows.empty:
+        chosen = pd.concat([chosen, meld_rows], ignore_index=True)
     units = {test: unit for test, (unit, _) in LAB_UNITS.items()}
     units["MELD"] = "score"
     other_units = labs.drop_duplicates("test").set_index("test")["unit"]

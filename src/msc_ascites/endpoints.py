@@ -89,7 +89,9 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
         results[test] = {"name": LAB_NAMES.get(test, test),
                          "unit": str(labs.loc[labs["test"] == test, "unit"].iloc[0]),
                          _week_label(week): _compare_at_week(labs, test, week, level)}
-        tables.append(_visit_summary(labs, test))
+        summary = _visit_summary(labs, test)
+        if not summary.empty:
+            tables.append(summary)
     if not results:
         raise NotAvailable("none of the liver-function tests is in this cohort: " + ", ".join(tests))
     notes = {}

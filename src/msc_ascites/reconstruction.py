@@ -902,7 +902,10 @@ def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None 
         out[f"ascites_disappearance_{g}_pct"] = 100.0 * counts[g] / out[f"n_{g}"]
     table = [[counts[g], out[f"n_{g}"] - counts[g]] for g in ARMS]
     out["ascites_disappearance_p"] = float(stats.fisher_exact(table).pvalue)
-    out["serious_adverse_events"] = int((_strip(tables["adverse_events"])["serious"].str.upper() == "Y").sum())
+    ae = _strip(tables["adverse_events"])
+    serious_arm = arm.reindex(ae.loc[ae["serious"].str.upper() == "Y", "subject_id"]).to_numpy()
+    for g in ARMS:
+        out[f"serious_adverse_events_{g}"] = int((serious_arm == g).sum())
     return out
 
 

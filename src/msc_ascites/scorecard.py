@@ -1,0 +1,189 @@
+"""Reported versus reproduced, and the abstract checked against itself.
+
+This module and the cohort reconstruction are the only code that reads the
+paper's reported figures (resources/published/); the endpoints never do.
+
+- `paper_consistency`: checks of the abstract from its printed figures alone,
+  in the spirit of GRIM and statcheck: which counts out of n give each printed
+  percentage, whether a printed p-value can come from the printed summary
+  figures, and which test gives it.
+- `scorecard`: every printed figure beside the workflow's number at its
+  address; a match means equal after rounding (half up) to the printed
+  precision, or below the bound of a printed "<x".
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import comparisons as cmp
+from .endpoints import lookup
+from .errors import user_errors_exit
+from .outputs import write_csv
+from .survival import logrank
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def matches(reported, reproduced: float, decimals: int) -> bool:
+    if isinstance(reported, str) and reported.startswith("<"):
+        return reproduced < float(reported[1:])
+    return round_half_up(reproduced, decimals) == round_half_up(float(reported), decimals)
+
+
+def possible_counts(percent: float, n: int, decimals: int) -> list[int]:
+    """Counts k out of n whose percentage prints as ``percent`` (GRIM for proportions)."""
+    return [k for k in range(n + 1) if round_half_up(100 * k / n, decimals) == round_half_up(percent, decimals)]
+
+
+def _figures(published: dict) -> dict[str, dict]:
+    return {f["id"]: f for f in published["figures"]}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def paper_consistency(published: dict) -> pd.DataFrame:
+    """Checks of the abstract against itself; one row per check."""
+    figs = _figures(published)
+    n = {arm: int(published["arms"][arm]["n"]) for arm in ("treatment", "control")}
+    rows = []
+
+    def check(check_id, figures, reported, recomputed, consistent, detail):
+        rows.append({"check": check_id, "figures": ";".join(figures), "reported": reported,
+                     "recomputed": recomputed, "consistent": consistent, "detail": detail})
+
+    counts = {}
+    for fid, fig in figs.items():
+        if not fid.endswith("_pct"):
+            continue
+        arm = "treatment" if "_treatment_" in fid else "control"
+        ks = possible_counts(float(fig["value"]), n[arm], int(fig["decimals"]))
+        counts[fid] = ks
+        check(f"grim_{fid}", [fid], f"{fig['value']}%", ", ".join(f"{k}/{n[arm]}" for k in ks) or "none",
+              "yes" if ks else "no",
+              f"counts out of {n[arm]} that print as {fig['value']}%" if ks else
+              f"no count out of {n[arm]} prints as {fig['value']}%")
+
+    meld = [figs[f"meld_week48_{a}_{s}"]["value"] for a in ("treatment", "control") for s in ("mean", "sd")]
+    t = cmp.t_test_from_summary(meld[0], meld[1], n["treatment"], meld[2], meld[3], n["control"])
+    reported_p = figs["meld_week48_p"]
+    check("meld_p_from_summary", ["meld_week48_p"], str(reported_p["value"]),
+          f"Student {_fmt(t['student_t']['p'])}; Welch {_fmt(t['welch_t']['p'])}",
+          "yes" if matches(reported_p["value"], t["student_t"]["p"], reported_p["decimals"]) else "no",
+          f"two-sample t-test from {meld[0]}±{meld[1]} vs {meld[2]}±{meld[3]}, n {n['treatment']} vs "
+          f"{n['control']} (t = {t['student_t']['t']:.3f})")
+
+    def unique_count(fid):
+        ks = counts.get(fid, [])
+        return ks[0] if len(ks) == 1 else None
+
+    a_t, a_c = unique_count("ascites_disappearance_treatment_pct"), unique_count("ascites_disappearance_control_pct")
+    if a_t is not None and a_c is not None:
+        props = cmp.proportions(a_t, n["treatment"], a_c, n["control"])
+        reported = figs["ascites_disappearance_p"]
+        tests = {"Fisher's exact": props["fisher_exact"]["p"], "chi-square": props["chi_square"]["p"],
+                 "chi-square with Yates' correction": props["chi_square_yates"]["p"]}
+        fitting = [name for name, p in tests.items() if matches(reported["value"], p, reported["decimals"])]
+        check("ascites_p_which_test", ["ascites_disappearance_p"], str(reported["value"]),
+              "; ".join(f"{name} {_fmt(p)}" for name, p in tests.items()), "yes" if fitting else "no",
+              f"{a_t}/{n['treatment']} vs {a_c}/{n['control']}: "
+              + (f"reproduced by {', '.join(fitting)} only" if fitting else "no standard test gives it"))
+
+    s_t, s_c = unique_count("survival_2y_treatment_pct"), unique_count("survival_2y_control_pct")
+    if s_t is not None and s_c is not None:
+        deaths = {"treatment": n["treatment"] - s_t, "control": n["control"] - s_c}
+        reported = figs["survival_2y_p"]
+        arrangements = {}
+        for order in ("treatment deaths first", "control deaths first"):
+            # Deaths on distinct days, one arm's first; everyone else followed to the horizon.
+            first, second = ("treatment", "control") if order.startswith("treatment") else ("control", "treatment")
+            time, event, group, day = [], [], [], 1
+            for arm in (first, second):
+                for _ in range(deaths[arm]):
+                    time.append(day); event.append(1); group.append(arm); day += 1
+            for arm in ("treatment", "control"):
+                alive = n[arm] - deaths[arm]
+                time += [1000] * alive; event += [0] * alive; group += [arm] * alive
+            arrangements[order] = logrank(np.array(time), np.array(event), np.array(group))["p"]
+        low, high = min(arrangements.values()), max(arrangements.values())
+        typo = str(reported["value"]).replace("0.", "0.0", 1)
+        consistent = low <= float(reported["value"]) <= high or matches(reported["value"], low, reported["decimals"])
+        check("survival_p_from_percentages", ["survival_2y_p"], str(reported["value"]),
+              f"log-rank {_fmt(low)} to {_fmt(high)}", "yes" if consistent else "no",
+              f"{deaths['treatment']} vs {deaths['control']} deaths among {n['treatment']} vs {n['control']}: "
+              f"the log-rank p lies between {_fmt(low)} and {_fmt(high)} whatever the order of deaths; "
+              f"{reported['value']} is impossible, {typo} fits (probably a typo)")
+
+    for event in ("hrs", "he", "sbp"):
+        k_t, k_c = unique_count(f"{event}_treatment_pct"), unique_count(f"{event}_control_pct")
+        if k_t is None or k_c is None:
+            continue
+        props = cmp.proportions(k_t, n["treatment"], k_c, n["control"])
+        check(f"{event}_p_not_reported", [f"{event}_treatment_pct", f"{event}_control_pct"], "not reported",
+              f"Fisher {_fmt(props['fisher_exact']['p'])}", "n.a.",
+              f"{k_t}/{n['treatment']} vs {k_c}/{n['control']}: the abstract gives no p; Fisher's exact test "
+              f"gives {_fmt(props['fisher_exact']['p'])}, not significant at 0.05"
+              if props["fisher_exact"]["p"] >= 0.05 else "significant at 0.05")
+    return pd.DataFrame(rows)
+
+
+def scorecard(published: dict, results: dict[str, dict], consistency: pd.DataFrame) -> pd.DataFrame:
+    """Every printed figure with the reproduced number and whether they match."""
+    flagged = {}
+    for row in consistency[consistency["consistent"] == "no"].itertuples():
+        for fid in row.figures.split(";"):
+            flagged[fid] = f"{row.check}: {row.detail}"
+    rows = []
+    for fig in published["figures"]:
+        address = fig.get("reproduced_by")
+        row = {"figure": fig["id"], "quote": fig["quote"], "reported": str(fig["value"]),
+               "decimals": int(fig["decimals"]), "address": address or "", "reproduced": None,
+               "reproduced_rounded": "", "status": "", "note": ""}
+        endpoint, _, path = (address or "").partition(":")
+        result = results.get(endpoint)
+        if not address:
+            row.update(status="not reproduced", note="no address: nothing in the workflow computes it")
+        elif result is None or not result.get("available", False):
+            row.update(status="not available",
+                       note=(result or {}).get("reason", f"endpoint {endpoint} was not computed"))
+        else:
+            try:
+                value = float(lookup(result, path))
+            except (KeyError, TypeError):
+                row.update(status="not available", note=f"{address} is not in the results")
+            else:
+                ok = matches(fig["value"], value, int(fig["decimals"]))
+                row.update(reproduced=value, reproduced_rounded=f"{round_half_up(value, int(fig['decimals'])):.{int(fig['decimals'])}f}",
+                           status="match" if ok else "mismatch")
+                if not ok and fig["id"] in flagged:
+                    row.update(status="mismatch (paper inconsistent)", note=flagged[fig["id"]])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_published(path: Path | str) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+@user_errors_exit
+def write_paper_consistency(published_path, out_path) -> None:
+    """Step `paper_consistency`."""
+    write_csv(paper_consistency(load_published(published_path)), out_path)
+
+
+@user_errors_exit
+def write_scorecard(published_path, endpoint_paths: list, consistency_path, out_path) -> None:
+    """Step `scorecard`."""
+    results = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in endpoint_paths}
+    consistency = pd.read_csv(consistency_path, dtype=str, keep_default_na=False)
+    write_csv(scorecard(load_published(published_path), results, consistency), out_path)

@@ -1,0 +1,98 @@
+"""Endpoints on the mini cohort, and "not available" where the cohort lacks what one needs."""
+
+import pandas as pd
+import pytest
+
+from msc_ascites.cleaning import clean_cohort
+from msc_ascites.endpoints import ENDPOINTS, NotAvailable, compute, lookup
+from msc_ascites.datasets import build_datasets
+from msc_ascites.visits import visits_from_config
+
+
+def datasets_of(raw_dir, config):
+    visits = visits_from_config(config["visits"])
+    cleaned = clean_cohort(raw_dir, config["cohort"], visits)
+    return build_datasets(cleaned.tables, cleaned.absent, visits)
+
+
+def run(name, data, config):
+    return compute(name, data, config["analysis"], config["endpoints"][name])
+
+
+def test_every_endpoint_computes_on_the_mini_cohort(config):
+    data = datasets_of(config["raw_dir"], config)
+    for name in ("liver_function", "survival", "ascites_resolution", "paracentesis", "complications",
+                 "adverse_events"):
+        result, table = run(name, data, config)
+        assert "definition" in result and isinstance(table, pd.DataFrame), name
+
+
+def test_ascites_resolution_counts(config):
+    # Baseline grades: 001 3, 002 2, 003 2, 004 3; week 48: 001 grade 0 (resolved), 003 grade 1,
+    # 002 and 004 not assessed (not resolved). Treatment 1/2, control 0/2.
+    result, _ = run("ascites_resolution", datasets_of(config["raw_dir"], config), config)
+    assert lookup(result, "treatment.events") == 1 and lookup(result, "treatment.n") == 2
+    assert lookup(result, "control.events") == 0
+    assert result["inputs"]["missing_week_assessment"] == ["002", "004"]
+
+
+def test_survival_mini(config):
+    result, _ = run("survival", datasets_of(config["raw_dir"], config), config)
+    # One control death (002, day 486) among 2: S(730) = 0.5; no treatment death.
+    assert lookup(result, "control.at_horizon.surv") == 0.5
+    assert lookup(result, "treatment.at_horizon.surv") == 1.0
+
+
+def test_adverse_events_escape_nothing(config):
+    result, table = run("adverse_events", datasets_of(config["raw_dir"], config), config)
+    assert result["results"]["patients"] == {"treatment": 2, "control": 0}
+    assert '<img src="http://example.invalid/x.png">' in set(table["level"])
+
+
+@pytest.fixture
+def sparse_cohort(mini_copy):
+    """No ascites, paracentesis or AE table, and no creatinine or INR."""
+    for name in ("ascites", "paracentesis", "adverse_events"):
+        (mini_copy / f"{name}.csv").unlink()
+    labs = (mini_copy / "labs.csv").read_text().splitlines()
+    (mini_copy / "labs.csv").write_text("\n".join(l for l in labs if ",INR," not in l and ",CREA," not in l) + "\n")
+    return mini_copy
+
+
+def test_not_available_with_reason(sparse_cohort, config):
+    data = datasets_of(sparse_cohort, config)
+    with pytest.raises(NotAvailable, match="MELD needs total bilirubin, INR and creatinine"):
+        run("meld", data, config)
+    result, _ = run("liver_function", data, config)
+    assert result["not_available"] == {"INR": "no INR values in this cohort", "CREA": "no CREA values in this cohort",
+                                       "PTA": "no PTA values in this cohort", "PT": "no PT values in this cohort"}
+    assert "ALB" in result["results"]
+    with pytest.raises(NotAvailable, match="no ascites assessments"):
+        run("ascites_resolution", data, config)
+
+
+def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
+    """The workflow's step: JSON and CSV say 'not available' and why, for each missing table."""
+    import json
+
+    from msc_ascites.datasets import write_datasets
+    from msc_ascites.endpoints import write_endpoint
+    from msc_ascites.cleaning import write_clean_cohort
+    write_clean_cohort(sparse_cohort, config["cohort"], config["visits"], tmp_path / "clean",
+                       tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
+    write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
+                   tmp_path / "datasets")
+    outcomes = {}
+    for name in ENDPOINTS:
+        write_endpoint(name, tmp_path / "datasets", config["analysis"], config["endpoints"][name],
+                       tmp_path / f"{name}.json", tmp_path / f"{name}.csv")
+        outcomes[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    unavailable = {name: r["reason"] for name, r in outcomes.items() if not r["available"]}
+    assert unavailable == {
+        "meld": "MELD needs total bilirubin, INR and creatinine at the same visit; this cohort has no visit with "
+                "all three",
+        "ascites_resolution": "ascites.csv is not in the raw data folder",
+        "paracentesis": "paracentesis.csv is not in the raw data folder",
+        "adverse_events": "adverse_events.csv is not in the raw data folder"}
+    assert outcomes["survival"]["available"] and outcomes["complications"]["available"]
+    assert pd.read_csv(tmp_path / "meld.csv")["available"].tolist() == [False]

@@ -1,0 +1,73 @@
+"""Reported versus reproduced, and the abstract's own arithmetic (hand-checked)."""
+
+import pytest
+
+from msc_ascites.scorecard import (load_published, matches, paper_consistency, possible_counts, round_half_up,
+                                   scorecard)
+from conftest import ROOT
+
+PUBLISHED = load_published(ROOT / "resources" / "published" / "hua2020_abstract.yaml")
+
+
+def test_round_half_up():
+    # Python's round() rounds half to even on binary floats: round(0.0625, 3) = 0.062.
+    assert round_half_up(0.0625, 3) == 0.063
+    assert round_half_up(2.5, 0) == 3
+    assert round_half_up(14.405, 2) == 14.41
+
+
+def test_matches():
+    assert matches("<0.05", 0.0499, 2) and not matches("<0.05", 0.05, 2)
+    assert matches(0.047, 0.04718, 3) and not matches(0.047, 0.0475, 3)
+    assert matches(97, 97.4359, 0) and not matches(0.49, 0.0491, 2)
+
+
+@pytest.mark.parametrize("percent, counts", [(97, [38]), (85, [33]), (23, [9]), (5, [2]), (3, [1]), (15, [6]),
+                                             (13, [5]), (8, [3])])
+def test_possible_counts_out_of_39(percent, counts):
+    # 100 k / 39 for k = 1..39: 2.56, 5.13, 7.69, 10.26, 12.82, 15.38, ..., 23.08, ..., 84.62, ..., 97.44.
+    assert possible_counts(percent, 39, 0) == counts
+
+
+def test_a_percentage_no_count_can_give():
+    # Out of 39, one patient is 2.56 % and two are 5.13 %: nothing prints as 4 %.
+    assert possible_counts(4, 39, 0) == []
+
+
+@pytest.fixture(scope="module")
+def consistency():
+    return paper_consistency(PUBLISHED).set_index("check")
+
+
+def test_meld_p_is_consistent_with_its_summary(consistency):
+    row = consistency.loc["meld_p_from_summary"]
+    assert row["consistent"] == "yes" and "Student 0.0063" in row["recomputed"]
+
+
+def test_ascites_p_is_fishers(consistency):
+    # 9/39 vs 2/39: Fisher 0.0472, chi-square 0.0228, Yates 0.0509 (tests/test_statistics.py).
+    row = consistency.loc["ascites_p_which_test"]
+    assert row["consistent"] == "yes"
+    assert "reproduced by Fisher's exact only" in row["detail"]
+
+
+def test_survival_p_is_flagged(consistency):
+    row = consistency.loc["survival_p_from_percentages"]
+    assert row["consistent"] == "no"
+    assert "0.049 fits" in row["detail"]
+
+
+def test_unreported_p_values_computed(consistency):
+    # HRS 1/39 vs 6/39: Fisher p = 0.1080.
+    assert consistency.loc["hrs_p_not_reported", "recomputed"] == "Fisher 0.1080"
+
+
+def test_scorecard_statuses(consistency):
+    results = {"meld": {"available": True, "results": {"week48": {"treatment": {"mean": 14.4087}}}},
+               "survival": {"available": True, "results": {"logrank": {"p": 0.0491}}},
+               "complications": {"available": False, "reason": "no events table"}}
+    card = scorecard(PUBLISHED, results, consistency.reset_index()).set_index("figure")
+    assert card.loc["meld_week48_treatment_mean", ["status", "reproduced_rounded"]].tolist() == ["match", "14.41"]
+    assert card.loc["survival_2y_p", "status"] == "mismatch (paper inconsistent)"
+    assert card.loc["hrs_treatment_pct", ["status", "note"]].tolist() == ["not available", "no events table"]
+    assert card.loc["meld_week48_control_sd", "status"] == "not available"

@@ -1,0 +1,26 @@
+# Reported versus reproduced: the abstract's figures beside the workflow's, and the
+# abstract checked against itself. The only rules that read the published figures.
+
+PUBLISHED = Path(workflow.basedir) / "resources" / "published" / "hua2020_abstract.yaml"
+
+
+rule paper_consistency:
+    input:
+        published=PUBLISHED,
+        code=code("scorecard"),
+    output:
+        "results/paper_consistency.csv",
+    script:
+        "../scripts/paper_consistency.py"
+
+
+rule scorecard:
+    input:
+        published=PUBLISHED,
+        endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
+        consistency=rules.paper_consistency.output[0],
+        code=code("scorecard"),
+    output:
+        "results/scorecard.csv",
+    script:
+        "../scripts/scorecard.py"
