@@ -124,3 +124,31 @@ def test_bad_value_stops_with_file_row_column_value_and_no_output(tmp_path):
     assert "labs.csv, row 19, column 'value', value '31..0': not a finite number" in run.stderr
     assert not (tmp_path / "work" / "results" / "cleaning_log.csv").exists()
     assert not (tmp_path / "work" / "results" / "clean" / "labs.csv").exists()
+
+
+def test_no_calendar_date_of_a_patient_leaves_cleaning(mini_build):
+    """Every date in the raw files, in any of the contract's formats, is absent from results/."""
+    import re
+    workdir, results = mini_build
+    raw = ROOT / "tests" / "data" / "mini_cohort"
+    dates = set()
+    for path in raw.glob("*.csv"):
+        dates |= set(re.findall(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", path.read_text()))
+    assert len(dates) > 20
+    for path in results.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".json", ".html", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            leaked = sorted(d for d in dates if d in text)
+            assert not leaked, f"{path.relative_to(results)} holds patient dates {leaked[:5]}"
+
+
+@pytest.mark.parametrize("override, words", [
+    ("bogus_key=1", "'bogus_key' was unexpected"),
+    ("analysis={'primary_week': 'forty-eight', 'horizon_days': 730, 'confidence_level': 0.95, "
+     "'meld_score': 'MELD'}", "'forty-eight' is not of type 'integer'"),
+])
+def test_config_errors_name_the_key(tmp_path, override, words):
+    run = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n",
+                          "--config", override], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert words in run.stdout + run.stderr

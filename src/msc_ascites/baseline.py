@@ -71,8 +71,8 @@ def write_table_one(subjects_path, arms: dict, spec: dict, table_path, notes_pat
     table, left_out = table_one(read_csv(subjects_path), arms, spec["continuous"], spec["categorical"],
                                 spec["skewed"])
     write_csv(table, table_path)
-    write_json({"not_available": {name: "no value in this cohort" for name in left_out},
-                "skewed": spec["skewed"]}, notes_path)
+    write_json({"not_available": {variable_label(name): "no value in this cohort" for name in left_out},
+                "skewed": [variable_label(name) for name in spec["skewed"]]}, notes_path)
 
 
 def write_patient_flow(subjects_path, labs_path, arms: dict, primary_week: int, horizon_days: int,

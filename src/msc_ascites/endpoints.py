@@ -43,8 +43,8 @@ def _week_label(week: int) -> str:
     return f"week{week}"
 
 
-def _visit_summary(labs: pd.DataFrame, test: str) -> pd.DataFrame:
-    """Per visit and arm: n, mean, SD, median, IQR of the value and mean change (with CI)."""
+def _visit_rows(labs: pd.DataFrame, test: str) -> list[dict]:
+    """Per visit and arm, treatment first: n, mean, SD, median, IQR of the value, mean change."""
     rows = []
     data = labs[labs["test"] == test]
     for (week, visit, arm), group in data.groupby(["week", "visit", "arm"], sort=True):
@@ -52,12 +52,7 @@ def _visit_summary(labs: pd.DataFrame, test: str) -> pd.DataFrame:
         change = cmp.describe(group["change"])
         rows.append({"test": test, "visit": visit, "week": int(week), "arm": arm, **value,
                      "mean_change": change.get("mean"), "sd_change": change.get("sd")})
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame["arm"] = pd.Categorical(frame["arm"], ARMS)
-        frame = frame.sort_values(["week", "arm"]).reset_index(drop=True)
-        frame["arm"] = frame["arm"].astype(str)
-    return frame
+    return sorted(rows, key=lambda row: (row["week"], ARMS.index(row["arm"])))
 
 
 def _compare_at_week(labs: pd.DataFrame, test: str, week: int, level: float) -> dict:
@@ -81,7 +76,7 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
     definition = (f"Value at each analysis visit and change from baseline; week {week} against baseline within "
                   f"each arm (paired t-test, Wilcoxon signed-rank); arms at week {week} (Student and Welch t, "
                   f"Mann-Whitney) and ANCOVA of the week-{week} value on arm adjusted for baseline.")
-    results, tables, missing = {}, [], {}
+    results, rows, missing = {}, [], {}
     for test in tests:
         if not (labs["test"] == test).any():
             missing[test] = f"no {test} values in this cohort"
@@ -89,9 +84,7 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
         results[test] = {"name": LAB_NAMES.get(test, test),
                          "unit": str(labs.loc[labs["test"] == test, "unit"].iloc[0]),
                          _week_label(week): _compare_at_week(labs, test, week, level)}
-        summary = _visit_summary(labs, test)
-        if not summary.empty:
-            tables.append(summary)
+        rows += _visit_rows(labs, test)
     if not results:
         raise NotAvailable("none of the liver-function tests is in this cohort: " + ", ".join(tests))
     notes = {}
@@ -101,8 +94,7 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
             "time in seconds is a worsening; prothrombin activity (%) rises as coagulation improves. The "
             "abstract most likely means activity: both are reported here.")
     return ({"definition": definition, "parameters": {"tests": tests, "week": week},
-             "results": results, "not_available": missing, "notes": notes},
-            pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
+             "results": results, "not_available": missing, "notes": notes}, pd.DataFrame(rows))
 
 
 def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict, pd.DataFrame]:
@@ -132,7 +124,7 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
     inputs = {"subjects": {arm: sorted(rows["subject_id"]) for arm, rows in _by_arm(at_week).items()},
               "source_rows": dict(zip(at_week["subject_id"], at_week["source_rows"]))}
     return ({"definition": definition, "parameters": {"week": week, "score": score},
-             "results": results, "inputs": inputs}, _visit_summary(labs, "MELD"))
+             "results": results, "inputs": inputs}, pd.DataFrame(_visit_rows(labs, "MELD")))
 
 
 def _death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) -> pd.DataFrame:
