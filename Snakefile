@@ -24,6 +24,7 @@ include: "workflow/rules/paracentesis.smk"
 include: "workflow/rules/complications.smk"
 include: "workflow/rules/adverse_events.smk"
 include: "workflow/rules/scorecard.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 

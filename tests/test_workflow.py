@@ -69,6 +69,27 @@ def test_reconstructed_cohort_reproduces_the_abstract(tmp_path):
     assert len(card) == 24
     assert (card["status"] == "match").sum() == 23
     assert card.loc["survival_2y_p", "status"] == "mismatch (paper inconsistent)"
+    # The PDF's text carries the numbers of the endpoint results, formatted as the report prints them.
+    from pypdf import PdfReader
+    text = " ".join(page.extract_text() for page in PdfReader(results / "report.pdf").pages)
+    endpoint = {name: json.loads((results / "endpoints" / f"{name}.json").read_text())["results"]
+                for name in ("meld", "survival", "ascites_resolution", "complications", "paracentesis")}
+    expected = [
+        f"{endpoint['meld']['week48']['treatment']['mean']:.2f} ({endpoint['meld']['week48']['treatment']['sd']:.2f})",
+        f"{endpoint['meld']['week48']['control']['mean']:.2f} ({endpoint['meld']['week48']['control']['sd']:.2f})",
+        f"{100 * endpoint['survival']['treatment']['at_horizon']['surv']:.1f}",
+        f"{endpoint['survival']['treatment']['rmst']['rmst']:.1f}",
+        f"{endpoint['survival']['cox']['hr']:.2f} (95 % CI {endpoint['survival']['cox']['lower']:.2f}",
+        f"Log-rank p = {endpoint['survival']['logrank']['p']:.3f}",
+        f"{endpoint['ascites_resolution']['treatment']['events']}/{endpoint['ascites_resolution']['treatment']['n']}",
+        f"Fisher's exact p = {endpoint['ascites_resolution']['fisher_exact']['p']:.3f}",
+        f"{endpoint['complications']['HRS']['control']['events']} "
+        f"({endpoint['complications']['HRS']['control']['percent']:.1f})",
+        f"{endpoint['paracentesis']['control']['rate_per_patient_year']:.2f}",
+    ]
+    missing = [number for number in expected if number not in text]
+    assert not missing, missing
+    assert "[published 0.49]" in text
     log = pd.read_csv(results / "cleaning_log.csv", dtype=str, keep_default_na=False)
     # Every kind of injected messiness is in the cleaning log.
     assert {"unit_converted", "date_format_from_config", "censored_value_bound", "lab_value_missing_row_removed",
@@ -77,9 +98,14 @@ def test_reconstructed_cohort_reproduces_the_abstract(tmp_path):
 
 
 def test_injected_html_in_data_prints_as_text(mini_build):
+    """An AE term holding an <img> tag is escaped, prints as text, and nothing is fetched."""
     _, results = mini_build
     html = (results / "report.html").read_text()
-    assert "<img" not in html.split("<body>")[1] or "&lt;img" in html
+    assert '&lt;img src=&#34;http://example.invalid/x.png&#34;&gt;' in html
+    assert "example.invalid" not in html.replace('&lt;img src=&#34;http://example.invalid/x.png&#34;&gt;', "")
+    from pypdf import PdfReader
+    text = " ".join(page.extract_text() for page in PdfReader(results / "report.pdf").pages)
+    assert '<img src="http://example.invalid/x.png">' in text
 
 
 def test_cohort_without_optional_tables(tmp_path):

@@ -36,6 +36,10 @@ def fixed_timestamps():
             os.environ["SOURCE_DATE_EPOCH"] = before
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 @contextmanager
 def atomic_path(path: Path | str):
     """Yield a temporary path; on success it replaces ``path``."""
@@ -43,6 +47,7 @@ def atomic_path(path: Path | str):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for everyone who may read them
     try:
         yield Path(tmp)
         os.replace(tmp, path)

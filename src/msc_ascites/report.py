@@ -14,11 +14,13 @@ from importlib import metadata
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from .cleaning import RULES
+from .figures import CAPTIONS
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 
 #: Packages whose versions the reproducibility appendix lists.
@@ -47,6 +49,8 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = format_number
+    env.filters["p"] = format_p
+    env.filters["p_eq"] = format_p_eq
     return env.get_template(template).render(**context)
 
 
@@ -54,14 +58,27 @@ def format_number(value, decimals: int = 2) -> str:
     """A number as printed in the report; missing shows as an en dash."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    if isinstance(value, int):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return str(value)
     return f"{value:.{decimals}f}"
 
 
+def format_p(value) -> str:
+    """A p-value as clinical papers print it: 3 decimals, or <0.001."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def format_p_eq(value) -> str:
+    """A p-value after "p" in running text: "= 0.049" or "<0.001"."""
+    text = format_p(value)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def write_pdf(html: str, base_dir: Path, pdf_path: Path, stylesheet: Path) -> None:
     """PDF with fixed metadata and identifier, so the same HTML gives the same bytes."""
-    document = HTML(string=html, base_url=str(base_dir), url_fetcher=LocalFilesOnly(base_dir))
+    document = HTML(string=html, base_url=Path(base_dir).as_uri() + "/", url_fetcher=LocalFilesOnly(base_dir))
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     css = CSS(filename=str(stylesheet), url_fetcher=LocalFilesOnly(base_dir))
     with atomic_path(pdf_path) as tmp, fixed_timestamps():
@@ -76,37 +93,87 @@ def config_digest(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def build_context(inputs: dict, config: dict) -> dict:
+def _json(path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _records(path) -> list[dict]:
+    return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+
+
+def git_state(root: Path) -> str:
+    """The commit the workflow's code is at, and whether the tree had uncommitted changes."""
+    import subprocess
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return commit + (" (with uncommitted changes)" if dirty else "")
+
+
+def abstract_figures(scorecard: list[dict]) -> dict:
+    """Per published figure: the reproduced value as printed, and the published one where they differ."""
+    out = {}
+    for row in scorecard:
+        if row["status"] in ("not available", "not reproduced"):
+            out[row["figure"]] = {"value": "not available", "published": row["reported"], "status": row["status"]}
+            continue
+        decimals = int(row["decimals"])
+        value = float(row["reproduced"])
+        shown = format_p(value) if row["figure"].endswith("_p") else f"{value:.{decimals}f}"
+        out[row["figure"]] = {"value": shown, "status": row["status"],
+                              "published": None if row["status"] == "match" else row["reported"]}
+    return out
+
+
+def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
     log = read_csv(inputs["cleaning_log"]).fillna("")
-    summary = json.loads(Path(inputs["clean_summary"]).read_text(encoding="utf-8"))
-    inventory = json.loads(Path(inputs["inventory"]).read_text(encoding="utf-8"))
+    summary = _json(inputs["clean_summary"])
     table1 = read_csv(inputs["table1"]).fillna("")
-    arms = config["cohort"]["arms"]
+    endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
+    scorecard = _records(inputs["scorecard"])
+    ae_table = read_csv(inputs["adverse_events_table"]).fillna("") if endpoints["adverse_events"]["available"] \
+        else pd.DataFrame()
+    figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
     return {
         "study": config["study"],
-        "arms": arms,
-        "flow": json.loads(Path(inputs["patient_flow"]).read_text(encoding="utf-8")),
+        "arms": config["cohort"]["arms"],
+        "analysis": config["analysis"],
+        "visits": config["visits"],
+        "endpoint_config": config["endpoints"],
+        "flow": _json(inputs["patient_flow"]),
         "table1": {"columns": list(table1.columns), "rows": table1.to_dict("records"),
-                   "notes": json.loads(Path(inputs["table1_notes"]).read_text(encoding="utf-8"))},
-        "availability": json.loads(Path(inputs["availability"]).read_text(encoding="utf-8")),
+                   "notes": _json(inputs["table1_notes"])},
+        "availability": _json(inputs["availability"]),
+        "endpoints": endpoints,
+        "ae_terms": ae_table[ae_table["by"] == "term"].to_dict("records") if len(ae_table) else [],
+        "scorecard": scorecard,
+        "abstract": abstract_figures(scorecard),
+        "consistency": _records(inputs["consistency"]),
+        "figures": figures,
+        "captions": CAPTIONS,
         "cleaning": {
             "counts": [{"rule": rule, "n": n, "meaning": RULES[rule]}
                        for rule, n in summary["cleaning_log_rules"].items()],
             "total": int(len(log)),
-            "first_rows": log.head(25).to_dict("records"),
+            "first_rows": log.head(20).to_dict("records"),
             "absent": summary["absent_optional_tables"],
         },
-        "inventory": inventory["files"],
+        "inventory": _json(inputs["inventory"])["files"],
         "raw_dir": config["raw_dir"],
         "versions": package_versions(),
         "config_sha256": config_digest(config),
+        "git": git,
     }
 
 
-def write_report(inputs: dict, config: dict, template_dir: Path, base_dir: Path, html_path: Path,
+def write_report(inputs: dict, config: dict, git: str, template_dir: Path, html_path: Path,
                  pdf_path: Path) -> None:
-    """Step `report`: results/report.html and results/report.pdf."""
-    html = render_html(Path(template_dir), "report.html.j2", build_context(inputs, config))
+    """Step `report`: results/report.html and results/report.pdf (figures found beside the HTML)."""
+    html = render_html(Path(template_dir), "report.html.j2", build_context(inputs, config, git))
     write_text(html, html_path)
-    write_pdf(html, Path(base_dir), Path(pdf_path), Path(template_dir) / "report.css")
+    write_pdf(html, Path(html_path).resolve().parent, Path(pdf_path), Path(template_dir) / "report.css")

@@ -1,4 +1,6 @@
 # The report: every result laid out by one template into HTML, then PDF.
+from msc_ascites.figures import FIGURES
+from msc_ascites.report import git_state
 
 
 rule report:
@@ -6,6 +8,11 @@ rule report:
         patient_flow=rules.patient_flow.output[0],
         table1=rules.table_one.output.table,
         table1_notes=rules.table_one.output.notes,
+        endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
+        adverse_events_table="results/endpoints/adverse_events.csv",
+        scorecard=rules.scorecard.output[0],
+        consistency=rules.paper_consistency.output[0],
+        figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         cleaning_log=rules.clean.output.log,
         clean_summary=rules.clean.output.summary,
         inventory=rules.ingest.output[0],
@@ -18,6 +25,7 @@ rule report:
         pdf="results/report.pdf",
     params:
         config=config,
+        git=git_state(workflow.basedir),
         templates=str(TEMPLATES),
     script:
         "../scripts/report.py"

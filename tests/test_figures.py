@@ -1,0 +1,274 @@
+"""Figures from small hand-made tables (no Snakemake): drawn as expected, placeholders of the
+same size when the input is not available, the same bytes when saved twice."""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
+
+from msc_ascites import figures, style
+
+ROOT = Path(__file__).resolve().parents[1]
+ARMS = {"treatment": {"label": "MSC arm"}, "control": {"label": "SMT arm"}}
+ANALYSIS = {"primary_week": 48, "horizon_days": 730, "confidence_level": 0.95, "meld_score": "MELD"}
+
+
+def liver_table(tests=("ALB", "PTA", "TBIL")):
+    rows = []
+    for test in tests:
+        for week in (0, 4, 12, 48):
+            for arm, shift in (("treatment", 1.0), ("control", 0.0)):
+                rows.append({"test": test, "visit": f"W{week}", "week": week, "arm": arm, "n": 10,
+                             "mean": 30 + shift * week / 12, "sd": 2.0})
+    return pd.DataFrame(rows)
+
+
+def labs_table():
+    rows = []
+    for week in (0, 12, 48):
+        for arm, base in (("treatment", 15.0), ("control", 16.0)):
+            for i in range(5):
+                rows.append({"subject_id": f"{arm[0]}{i}", "arm": arm, "test": "MELD", "week": week,
+                             "value": base + i - week / 24})
+    return pd.DataFrame(rows)
+
+
+def km_table():
+    return pd.DataFrame({"arm": ["treatment"] * 3 + ["control"] * 3, "time": [100, 400, 740, 200, 500, 735],
+                         "n_risk": [3, 2, 1, 3, 2, 1], "n_event": [0, 1, 0, 1, 1, 0], "n_censor": [1, 0, 1, 0, 0, 1],
+                         "surv": [1.0, 0.5, 0.5, 2 / 3, 1 / 3, 1 / 3], "lower": [1, .1, .1, .2, .05, .05],
+                         "upper": [1, 1, 1, 1, .9, .9]})
+
+
+def two_by_two(events_t=9, n_t=39, events_c=2, n_c=39, p=0.047):
+    return {"treatment": {"events": events_t, "n": n_t, "percent": 100 * events_t / n_t},
+            "control": {"events": events_c, "n": n_c, "percent": 100 * events_c / n_c},
+            "fisher_exact": {"p": p, "odds_ratio": 5.44, "lower": 1.02, "upper": 55.5},
+            "risk_difference": {"estimate": 0.179, "lower": 0.022, "upper": 0.337}}
+
+
+def endpoint_results():
+    ascites = {"endpoint": "ascites_resolution", "available": True, "parameters": {"week": 48},
+               "results": two_by_two()}
+    complications = {"endpoint": "complications", "available": True, "parameters": {"events": ["HRS", "HE"]},
+                     "results": {"HRS": two_by_two(1, 39, 6, 39, 0.108),
+                                 "HE": {"available": False, "reason": "no HE endpoint in the datasets"}}}
+    survival = {"endpoint": "survival", "available": True,
+                "results": {"logrank": {"p": 0.0491}, "cox": {"hr": 0.157, "lower": 0.0189, "upper": 1.306}}}
+    return ascites, complications, survival
+
+
+def cif_table(events=("HRS", "HE")):
+    rows = []
+    for event in events:
+        for arm, step in (("treatment", 0.02), ("control", 0.05)):
+            for i, time in enumerate((0, 30, 365, 730)):
+                rows.append({"event": event, "arm": arm, "time": time, "cif": step * i})
+    return pd.DataFrame(rows)
+
+
+def not_available_text(figure: Figure) -> str:
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts if t.get_text().startswith("Not available")]
+    return " ".join(" ".join(texts).split())     # wrapped lines joined
+
+
+# --- the figures, one by one ------------------------------------------------------------------
+
+
+def test_liver_trajectories_three_panels_two_arms_each():
+    figure = figures.liver_trajectories(liver_table(), {"ALB": "g/L", "PTA": "%", "TBIL": "umol/L"}, ARMS)
+    assert isinstance(figure, Figure)
+    assert [a.get_title() for a in figure.axes] == ["Albumin", "Prothrombin activity", "Total bilirubin"]
+    for axis in figure.axes:
+        assert sum(isinstance(c, ErrorbarContainer) for c in axis.containers) == 2
+    assert figure.axes[2].get_ylabel() == "Mean (95 % CI), µmol/L"
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["MSC arm", "SMT arm"]
+
+
+def test_liver_trajectories_t_interval():
+    figure = figures.liver_trajectories(liver_table(("ALB",)), {}, ARMS)
+    caps = [line for line in figure.axes[0].containers[0].lines[1]]
+    low, high = sorted(caps[0].get_ydata())[:1] + sorted(caps[1].get_ydata())[:1]
+    # mean 30 at week 0, sd 2, n 10: 30 -/+ t(9, 0.975) * 2 / sqrt(10) = 30 -/+ 1.4307
+    assert low == pytest.approx(30 - 1.4307, abs=1e-3) and high == pytest.approx(30 + 1.4307, abs=1e-3)
+
+
+def test_liver_trajectories_falls_back_to_pt_and_marks_missing_tests():
+    table = liver_table(("PT", "TBIL"))
+    figure = figures.liver_trajectories(table, {}, ARMS)
+    assert len(figure.axes) == 3
+    assert "Not available: no albumin values" in not_available_text(figure)
+    assert figure.axes[1].get_title().startswith("Prothrombin time")
+    placeholder = figures.liver_trajectories(liver_table(("CREA",)), {}, ARMS)
+    assert "Not available" in not_available_text(placeholder)
+
+
+def test_meld_boxes_points_and_counts():
+    figure = figures.meld_baseline_week48(labs_table(), 48, ARMS)
+    (axis,) = figure.axes
+    assert len(axis.collections) == 4                       # one point cloud per visit and arm
+    assert all(len(c.get_offsets()) == 5 for c in axis.collections)
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["Baseline", "Week 48"]
+    figure.canvas.draw()
+    assert [t.get_text() for t in axis.get_xticklabels(minor=True)] == ["n = 5"] * 4
+    assert sorted({round(x % 1, 2) for x in axis.collections[0].get_offsets()[:, 0]}) != [0.79]  # spread
+
+
+def test_meld_without_values_is_a_placeholder():
+    figure = figures.meld_baseline_week48(labs_table().assign(test="ALB"), 48, ARMS)
+    assert "Not available: no MELD values" in not_available_text(figure)
+    empty = figures.meld_baseline_week48(pd.DataFrame(), 48, ARMS)
+    assert "Not available" in not_available_text(empty)
+
+
+def test_km_curves_censoring_and_numbers_at_risk():
+    figure = figures.km_survival(km_table(), ARMS, 730, annotation="Log-rank p = 0.049")
+    curve, risk = figure.axes
+    assert len([line for line in curve.get_lines() if line.get_drawstyle() == "steps-post"]) == 2
+    assert len([line for line in curve.get_lines() if line.get_marker() == "|"]) == 2
+    assert curve.get_title(loc="right") == "Log-rank p = 0.049"
+    assert [t.get_text() for t in risk.get_yticklabels()] == ["MSC arm", "SMT arm"]
+    # Ticks 0, 6, 12, 18, 24 months; at risk from the step table (24 months = the 730-day horizon).
+    assert [float(t) for t in curve.get_xticks()] == [0, 6, 12, 18, 24]
+    numbers = [t.get_text() for t in risk.texts]
+    assert numbers == ["3", "2", "2", "1", "1", "3", "3", "2", "1", "1"]
+
+
+def test_ascites_bars_with_n_over_n():
+    figure = figures.ascites_resolution({"results": two_by_two()}, ARMS, 48)
+    (axis,) = figure.axes
+    assert len(axis.patches) == 2
+    assert {t.get_text() for t in axis.texts} == {"9/39 (23.1 %)", "2/39 (5.1 %)"}
+    assert axis.get_title(loc="right") == "Fisher's exact test p = 0.047"
+
+
+def test_complications_one_panel_per_event_and_missing_event():
+    figure = figures.complications_incidence(cif_table(("HRS", "HE", "SBP")), ARMS, 730)
+    assert len(figure.axes) == 3
+    assert all(len(a.get_lines()) == 2 for a in figure.axes)
+    assert figure.axes[0].get_title() == "Hepatorenal syndrome\n(HRS)"
+    partial = figures.complications_incidence(cif_table(("HRS",)), ARMS, 730, ["HRS", "HE"],
+                                              {"HE": "no HE endpoint in the datasets"})
+    assert "no HE endpoint" in not_available_text(partial)
+    assert "Not available" in not_available_text(figures.complications_incidence(pd.DataFrame(), ARMS, 730))
+
+
+def test_forest_rows_and_panels():
+    rows = figures.forest_rows(*endpoint_results())
+    assert [r["label"] for r in rows] == ["Ascites disappeared", "HRS", "HE", "Death"]
+    assert rows[0]["difference"] == pytest.approx((17.9, 2.2, 33.7))
+    assert rows[0]["ratio"] == ("OR", 5.44, 1.02, 55.5)
+    assert rows[2]["reason"] == "no HE endpoint in the datasets" and rows[2]["ratio"] is None
+    assert rows[3] == {"label": "Death", "difference": None, "ratio": ("HR", 0.157, 0.0189, 1.306), "reason": None}
+    figure = figures.forest_effects(rows)
+    assert len(figure.axes) == 4
+    texts = {t.get_text() for ax in figure.axes for t in ax.texts}
+    assert {"+17.9 (+2.2 to +33.7)", "OR 5.44 (1.02 to 55.50)", "HR 0.16 (0.02 to 1.31)", "not available"} <= texts
+
+
+def test_forest_unbounded_limits_run_to_the_edge():
+    rows = [{"label": "Death", "difference": None, "ratio": ("HR", 1e-9, 0.0, None), "reason": None}]
+    figure = figures.forest_effects(rows)
+    low, high = figure.axes[2].get_xlim()
+    assert low >= 1e-3 and high <= 1e3
+    assert {"<", ">"} <= {line.get_marker() for line in figure.axes[2].get_lines()}
+
+
+def test_nothing_to_show_gives_placeholders():
+    na = {"available": False, "reason": "ascites.csv is not in the raw data folder"}
+    assert "Not available" in not_available_text(figures.forest_effects(figures.forest_rows(na, na, na)))
+
+
+def test_survival_annotation():
+    _, _, survival = endpoint_results()
+    assert figures.survival_annotation(survival) == "Log-rank p = 0.049   ·   HR 0.16 (95 % CI 0.02 to 1.31)"
+
+
+# --- steps, sizes, bytes -----------------------------------------------------------------------
+
+
+def _write_inputs(tmp_path: Path, available: bool) -> dict:
+    """The files each step reads, available or not (an endpoint's JSON and its one-row CSV)."""
+    na = {"available": False, "reason": "the cohort lacks this table"}
+    ascites, complications, survival = endpoint_results()
+    liver = {"available": True, "results": {"ALB": {"unit": "g/L"}, "PTA": {"unit": "%"}, "TBIL": {"unit": "umol/L"}}}
+    files = {"liver_function_json": liver, "ascites_json": ascites, "complications_json": complications,
+             "survival_json": survival}
+    tables = {"liver_function_csv": liver_table(), "complications_csv": cif_table(("HRS",)),
+              "survival_csv": km_table(), "labs": labs_table()}
+    inputs = {}
+    for name, data in files.items():
+        inputs[name] = tmp_path / f"{name}.json"
+        inputs[name].write_text(json.dumps({**data, **na} if not available else data))
+    for name, table in tables.items():
+        inputs[name] = tmp_path / f"{name}.csv"
+        (table if available else pd.DataFrame({"endpoint": ["x"], "available": [False], "reason": ["r"]})
+         ).to_csv(inputs[name], index=False)
+    return inputs
+
+
+def _svg_size(path: Path) -> tuple[str, str]:
+    head = path.read_text(encoding="utf-8")[:2000]
+    return re.search(r'<svg[^>]* width="([^"]+)" height="([^"]+)"', head, re.S).groups()
+
+
+@pytest.mark.parametrize("name", figures.FIGURES)
+def test_every_step_writes_the_figure_or_a_placeholder_of_its_size(tmp_path, name):
+    step = getattr(figures, f"write_{name}")
+    drawn, missing = tmp_path / "drawn.svg", tmp_path / "missing.svg"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    step(_write_inputs(tmp_path / "a", True), ARMS, ANALYSIS, drawn)
+    step(_write_inputs(tmp_path / "b", False), ARMS, ANALYSIS, missing)
+    drawn_svg, missing_svg = drawn.read_text(encoding="utf-8"), missing.read_text(encoding="utf-8")
+    assert "Not available: " in missing_svg and missing_svg.count("<text") <= 3   # the one message
+    assert drawn_svg.count("<text") > 5
+    if name != "meld_baseline_week48":                          # its input (labs.csv) has no reason
+        assert "the cohort lacks this table" in missing_svg and "the cohort lacks" not in drawn_svg
+    assert _svg_size(drawn) == _svg_size(missing)
+    assert _svg_size(drawn)[0] == "453.543307pt"               # 16 cm
+
+
+@pytest.mark.parametrize("name", figures.FIGURES)
+def test_same_inputs_same_bytes(tmp_path, name):
+    step = getattr(figures, f"write_{name}")
+    inputs = _write_inputs(tmp_path, True)
+    digests = []
+    for out in ("a.svg", "b.svg"):
+        step(inputs, ARMS, ANALYSIS, tmp_path / out)
+        digests.append(hashlib.sha256((tmp_path / out).read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    text = (tmp_path / "a.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in text
+    assert "DejaVu Sans" in text and "<text" in text         # text stays text (svg.fonttype none)
+    assert not list(tmp_path.glob(".*.tmp"))                  # written atomically
+
+
+def test_style_does_not_leak_into_matplotlib_defaults():
+    before = dict(matplotlib.rcParams)
+    figures.km_survival(km_table(), ARMS, 730)
+    assert matplotlib.rcParams["svg.fonttype"] == before["svg.fonttype"]
+    assert matplotlib.rcParams["svg.hashsalt"] == before["svg.hashsalt"]
+    assert set(style.ARM_COLOURS) == set(style.ARM_ORDER) == {"treatment", "control"}
+
+
+def test_captions_and_rules_cover_every_figure():
+    assert set(figures.CAPTIONS) == set(figures.FIGURES) == set(style.HEIGHTS_CM)
+    assert not any(re.search(r"\d", caption) for caption in figures.CAPTIONS.values())
+    rules = (ROOT / "workflow" / "rules" / "figures.smk").read_text(encoding="utf-8")
+    for name in figures.FIGURES:
+        assert f"rule {name}_figure:" in rules
+        assert f'"results/figures/{name}.svg"' in rules
+        assert callable(getattr(figures, f"write_{name}"))
+
+
+def test_ratio_and_p_formats_match_the_report():
+    assert [figures._ratio_text(v) for v in (0.157, 0.0189, 55.486, 0.0031, 0.0, 1e-7, None)] == \
+        ["0.16", "0.02", "55.49", "0.0031", "0.00", "<0.001", "∞"]
+    assert [figures._p_text(v) for v in (0.0491, 0.0004, None)] == ["p = 0.049", "p < 0.001", "p –"]

@@ -1,0 +1,6 @@
+"""Rules <figure>_figure: the step write_<figure> of msc_ascites.figures reads, draws and saves."""
+from msc_ascites import figures
+
+step = getattr(figures, "write_" + snakemake.rule.removesuffix("_figure"))
+inputs = {name: path for name, path in snakemake.input.items() if name != "code"}
+step(inputs, snakemake.params.arms, snakemake.params.analysis, snakemake.output[0])
