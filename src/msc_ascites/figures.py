@@ -22,6 +22,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from scipy import stats
 
 from .comparisons import wilson_interval
+from .formatting import format_p, format_p_eq
 from .outputs import read_csv
 from .style import (ARM_ORDER, BAND_ALPHA, HEIGHTS_CM, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
                     new_figure, not_available_figure, save_svg, uses_style)
@@ -72,10 +73,9 @@ def _percent_level(level: float) -> str:
 
 
 def _p_text(p) -> str:
-    """'p = 0.049', 'p < 0.001', or 'p –' when it could not be computed."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "p –"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    """'p = 0.049', 'p < 0.001', or 'p –' when it could not be computed (the report's format_p)."""
+    text = format_p(p)
+    return "p –" if text == "–" else f"p {format_p_eq(p).replace('<', '< ')}"
 
 
 def _ratio_text(value) -> str:

@@ -14,13 +14,13 @@ from importlib import metadata
 from pathlib import Path
 
 import jinja2
-import numpy as np
 import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from .cleaning import RULES
 from .figures import CAPTIONS
+from .formatting import format_number, format_p, format_p_eq
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 
 #: Packages whose versions the reproducibility appendix lists.
@@ -52,28 +52,6 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
     env.filters["p"] = format_p
     env.filters["p_eq"] = format_p_eq
     return env.get_template(template).render(**context)
-
-
-def format_number(value, decimals: int = 2) -> str:
-    """A number as printed in the report; missing shows as an en dash."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return str(value)
-    return f"{value:.{decimals}f}"
-
-
-def format_p(value) -> str:
-    """A p-value as clinical papers print it: 3 decimals, or <0.001."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def format_p_eq(value) -> str:
-    """A p-value after "p" in running text: "= 0.049" or "<0.001"."""
-    text = format_p(value)
-    return text if text.startswith("<") else f"= {text}"
 
 
 def write_pdf(html: str, base_dir: Path, pdf_path: Path, stylesheet: Path) -> None:

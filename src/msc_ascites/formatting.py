@@ -1,0 +1,28 @@
+"""How numbers are printed, in the report's text and in the figures alike (one place)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def format_number(value, decimals: int = 2) -> str:
+    """A number as printed in the report; missing shows as an en dash."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(value)
+    return f"{value:.{decimals}f}"
+
+
+def format_p(value) -> str:
+    """A p-value as clinical papers print it: 3 decimals, or <0.001."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def format_p_eq(value) -> str:
+    """A p-value after "p" in running text: "= 0.049" or "<0.001"."""
+    text = format_p(value)
+    return text if text.startswith("<") else f"= {text}"
