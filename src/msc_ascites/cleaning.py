@@ -290,9 +290,8 @@ def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
 def _check_visit_labels(table, frame, visits: list[Visit], log) -> None:
     labels = frame["visit"].str.upper()
     derived = pd.Series(nominal_visit(frame["study_day"].to_numpy(), visits), index=frame.index)
-    known = {v.label.upper() for v in visits}
-    disagree = ((labels != "") & (labels != derived.str.upper())
-                & (labels.isin(known) | (labels != ""))).to_numpy()
+    # Any label that is not the date's visit disagrees, an unknown label included.
+    disagree = ((labels != "") & (labels != derived.str.upper())).to_numpy()
     new = derived.where(derived != "", "(outside every window)") + " (day " + frame["study_day"].astype(str) + ")"
     _log_changes(log, table, frame, "visit", frame["visit"], new, "visit_label_disagrees_with_date",
                  where=disagree)

@@ -12,6 +12,7 @@ import hashlib
 import json
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import jinja2
 import pandas as pd
@@ -36,7 +37,6 @@ class LocalFilesOnly(URLFetcher):
         self.root = Path(root).resolve()
 
     def fetch(self, url, headers=None):
-        from urllib.parse import unquote, urlparse
         parsed = urlparse(url)
         path = Path(unquote(parsed.path)).resolve()
         if parsed.scheme != "file" or not path.is_relative_to(self.root):
