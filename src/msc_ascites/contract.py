@@ -94,9 +94,6 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     )),
 )}
 
-#: Event codes the analyses use; other codes are kept.
-EVENT_CODES = ("DEATH", "HRS", "HE", "SBP", "TRANSPLANT", "WITHDRAWAL")
-
 #: Date formats the contract accepts, by the name config uses.
 DATE_FORMATS = {
     "YYYY-MM-DD": ["%Y-%m-%d"],

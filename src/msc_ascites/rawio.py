@@ -20,14 +20,6 @@ from .outputs import write_json
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _decode(data: bytes, file: str) -> tuple[str, bool]:
     """UTF-8 text of a file and whether it started with a byte-order mark."""
     bom = data.startswith(UTF8_BOM)

@@ -31,27 +31,16 @@ import yaml
 from scipy import stats
 
 from . import units
+from .contract import DATE_FORMATS, TABLES
 from .meld import meld
 
 ARMS = ("treatment", "control")  # arm code 0, 1
 
-TABLE_COLUMNS = {
-    "subjects": ["subject_id", "arm", "enrollment_date", "sex", "age_years", "last_contact_date",
-                 "etiology", "child_pugh_score", "weight_kg"],
-    "labs": ["subject_id", "sample_date", "visit", "test", "value", "unit"],
-    "events": ["subject_id", "event", "event_date"],
-    "ascites": ["subject_id", "assessment_date", "grade", "volume_ml"],
-    "paracentesis": ["subject_id", "procedure_date", "volume_l"],
-    "adverse_events": ["subject_id", "onset_date", "term", "grade", "serious", "related"],
-    "infusions": ["subject_id", "infusion_date", "cells_per_kg"],
-}
-DATE_COLUMNS = {
-    "subjects": ["enrollment_date", "last_contact_date"], "labs": ["sample_date"],
-    "events": ["event_date"], "ascites": ["assessment_date"], "paracentesis": ["procedure_date"],
-    "adverse_events": ["onset_date"], "infusions": ["infusion_date"],
-}
+#: The contract's columns of each table, in its order (msc_ascites.contract holds them).
+TABLE_COLUMNS = {name: [column.name for column in table.columns] for name, table in TABLES.items()}
 ISO = "YYYY-MM-DD"
-STRPTIME = {"YYYY-MM-DD": "%Y-%m-%d", "DD/MM/YYYY": "%d/%m/%Y", "YYYY/MM/DD": "%Y/%m/%d"}
+#: strptime pattern of each date-only format of the contract.
+STRPTIME = {name: patterns[0] for name, patterns in DATE_FORMATS.items() if "HH" not in name}
 COHORT_YAML_HEADER = "# Settings of this cohort's raw exports (merged over config.yaml's `cohort` section).\n"
 DEFAULT_ASSUMPTIONS = Path(__file__).resolve().parents[2] / "resources" / "reconstruction" / "assumptions.yaml"
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
