@@ -24,6 +24,7 @@ include: "workflow/rules/paracentesis.smk"
 include: "workflow/rules/complications.smk"
 include: "workflow/rules/adverse_events.smk"
 include: "workflow/rules/scorecard.smk"
+include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
@@ -33,3 +34,4 @@ rule all:
         "results/report.pdf",
         expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
         "results/scorecard.csv",
+        rules.sensitivity.input,

@@ -193,6 +193,29 @@ def test_survival_annotation():
 # --- steps, sizes, bytes -----------------------------------------------------------------------
 
 
+#: Figures whose input tables carry no "reason" column: their placeholder says why in its own words.
+NO_REASON_COLUMN = ("meld_baseline_week48", "sensitivity_estimates", "tipping_point")
+
+
+def sensitivity_table() -> pd.DataFrame:
+    """Summary rows of 4 cells per endpoint, the first the paper's choices, one a seed."""
+    rows = []
+    for endpoint, centre in (("week48_MELD", -2.0), ("ascites_disappearance", 4.5), ("death", 0.2)):
+        for i in range(4):
+            rows.append({"family": "reconstruction" if i == 3 else "week48", "endpoint": endpoint,
+                         "estimate": centre * (1 + i / 10), "lower": centre * 0.5 if centre > 0 else centre * 1.5,
+                         "upper": centre * 2 if centre > 0 else centre * 0.5, "p": 0.01 * (1 + 3 * i),
+                         "primary": i == 0})
+    return pd.DataFrame(rows)
+
+
+def tipping_table() -> pd.DataFrame:
+    shifts = [-2.0, 0.0, 2.0]
+    return pd.DataFrame([{"shift_treatment": t, "shift_control": c, "estimate": -2 + (t - c) / 2,
+                          "lower": -3 + (t - c) / 2, "upper": -1 + (t - c) / 2, "p": min(1.0, 0.01 * 3 ** (t - c + 2))}
+                         for t in shifts for c in shifts])
+
+
 def _write_inputs(tmp_path: Path, available: bool) -> dict:
     """The files each step reads, available or not (an endpoint's JSON and its one-row CSV)."""
     na = {"available": False, "reason": "the cohort lacks this table"}
@@ -201,7 +224,8 @@ def _write_inputs(tmp_path: Path, available: bool) -> dict:
     files = {"liver_function_json": liver, "ascites_json": ascites, "complications_json": complications,
              "survival_json": survival}
     tables = {"liver_function_csv": liver_table(), "complications_csv": cif_table(("HRS",)),
-              "survival_csv": km_table(), "labs": labs_table()}
+              "survival_csv": km_table(), "labs": labs_table(), "summary": sensitivity_table(),
+              "tipping_point": tipping_table()}
     inputs = {}
     for name, data in files.items():
         inputs[name] = tmp_path / f"{name}.json"
@@ -229,7 +253,7 @@ def test_every_step_writes_the_figure_or_a_placeholder_of_its_size(tmp_path, nam
     drawn_svg, missing_svg = drawn.read_text(encoding="utf-8"), missing.read_text(encoding="utf-8")
     assert "Not available: " in missing_svg and missing_svg.count("<text") <= 3   # the one message
     assert drawn_svg.count("<text") > 5
-    if name != "meld_baseline_week48":                          # its input (labs.csv) has no reason
+    if name not in NO_REASON_COLUMN:
         assert "the cohort lacks this table" in missing_svg and "the cohort lacks" not in drawn_svg
     assert _svg_size(drawn) == _svg_size(missing)
     assert _svg_size(drawn)[0] == "453.543307pt"               # 16 cm

@@ -47,7 +47,8 @@ def test_committed_cohort_follows_the_contract(inputs):
     assert ids.tolist() == [f"{i:03d}" for i in range(1, 79)]
     raw = (RAW / "labs.csv").read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
-    assert (RAW / "cohort.yaml").read_text(encoding="utf-8").endswith("date_formats:\n  labs: DD/MM/YYYY\n")
+    assert (RAW / "cohort.yaml").read_text(encoding="utf-8").endswith(
+        "date_formats:\n  labs: DD/MM/YYYY\nreconstruction_seed: 20200715\n")
 
 
 def test_scale_mode_is_quick_and_sized(inputs):

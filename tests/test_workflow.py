@@ -18,9 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
+#: The sensitivity grid of these builds: one cell per family (the full one is built by `make report`).
+SMALL_GRID = ROOT / "tests" / "data" / "small_grid.yaml"
+
+
 def snakemake(workdir: Path, raw_dir: Path, *args: str, cores: int = 2) -> subprocess.CompletedProcess:
     return subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-                           "--cores", str(cores), "--config", f"raw_dir={raw_dir}", *args],
+                           "--cores", str(cores), "--configfile", str(SMALL_GRID),
+                           "--config", f"raw_dir={raw_dir}", *args],
                           capture_output=True, text=True, timeout=600)
 
 
@@ -90,6 +95,13 @@ def test_reconstructed_cohort_reproduces_the_abstract(tmp_path):
     missing = [number for number in expected if number not in text]
     assert not missing, missing
     assert "[published 0.49]" in text
+    # The sensitivity section: the grid's cells (small grid: one per family) and the robustness table.
+    summary = pd.read_csv(results / "sensitivity" / "summary.csv", dtype={"seed": str})
+    assert set(summary["family"]) == {"week48", "survival", "reconstruction"}
+    assert summary.loc[summary["family"] == "reconstruction", "seed"].unique().tolist() == ["1"]
+    robustness = json.loads((results / "sensitivity" / "robustness.json").read_text())
+    assert "7. Sensitivity analyses" in text
+    assert f"fragility index {robustness['fragility']['ascites_disappearance']['index']}" in text
     log = pd.read_csv(results / "cleaning_log.csv", dtype=str, keep_default_na=False)
     # Every kind of injected messiness is in the cleaning log.
     assert {"unit_converted", "date_format_from_config", "censored_value_bound", "lab_value_missing_row_removed",

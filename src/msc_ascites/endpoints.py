@@ -127,7 +127,7 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
              "results": results, "inputs": inputs}, pd.DataFrame(_visit_rows(labs, "MELD")))
 
 
-def _death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) -> pd.DataFrame:
+def death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) -> pd.DataFrame:
     """Days to death (or death or transplant), censored at last contact, transplant or horizon."""
     death = subjects["death_day"]
     end = subjects["last_contact_day"].astype(float)
@@ -163,8 +163,8 @@ def _km_curves(times: pd.DataFrame, level: float) -> pd.DataFrame:
 
 def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bool,
              level: float) -> tuple[dict, pd.DataFrame]:
-    times = _death_times(subjects, transplant, horizon if truncate else None)
-    full = _death_times(subjects, transplant, None)
+    times = death_times(subjects, transplant, horizon if truncate else None)
+    full = death_times(subjects, transplant, None)
     definition = (f"Overall survival from enrollment: Kaplan-Meier by arm, survival at {horizon} days (Greenwood "
                   "variance, log-scale CI as R survival's default), log-rank test"
                   + (f" over follow-up cut at {horizon} days" if truncate else "")

@@ -30,7 +30,7 @@ from .units import LAB_NAMES
 
 #: The figure files (results/figures/<stem>.svg), in the order of the report.
 FIGURES = ("liver_trajectories", "meld_baseline_week48", "km_survival", "ascites_resolution",
-           "complications_incidence", "forest_effects")
+           "complications_incidence", "forest_effects", "sensitivity_estimates", "tipping_point")
 
 #: One caption per figure, for the report. No numbers: levels and weeks come from the config.
 CAPTIONS = {
@@ -46,6 +46,11 @@ CAPTIONS = {
                                "risk (Aalen-Johansen).",
     "forest_effects": "Treatment versus control: risk differences and odds ratios of ascites disappearance and "
                       "of each complication, and the hazard ratio of death, with confidence intervals.",
+    "sensitivity_estimates": "Every cell of the sensitivity grid, sorted by its estimate, with its confidence "
+                             "interval: filled where p is below the significance level; the paper's own "
+                             "choices ringed; the reconstruction seeds in grey.",
+    "tipping_point": "MELD at the primary week compared after shifting the imputed missing values of each arm: p-value "
+                     "of the pooled difference, with the line where it crosses the significance level.",
 }
 
 #: Albumin, prothrombin activity (prothrombin time where the cohort has no activity), bilirubin.
@@ -481,6 +486,70 @@ def forest_effects(rows: list[dict], level: float = 0.95):
     return figure
 
 
+def sensitivity_panels(week: int) -> tuple:
+    """The grid's endpoints drawn, with their title, reference line and scale."""
+    return ((f"week{week}_MELD", f"MELD week {week}, treatment − control", 0.0, "linear"),
+            ("ascites_disappearance", "Ascites disappearance, risk ratio", 1.0, "log"),
+            ("death", "Death, hazard ratio", 1.0, "log"))
+
+
+def sensitivity_estimates(summary: pd.DataFrame, week: int, level: float = 0.95):
+    """One panel per endpoint: the cells' estimates sorted, CIs as bars (a specification curve)."""
+    if "estimate" not in summary or summary["estimate"].isna().all():
+        return placeholder("sensitivity_estimates", "no cell of the sensitivity grid could be estimated")
+    figure = new_figure(HEIGHTS_CM["sensitivity_estimates"])
+    panels = sensitivity_panels(week)
+    axes = figure.subplots(1, len(panels))
+    alpha = 1 - level
+    for axis, (endpoint, title, reference, scale) in zip(axes, panels):
+        rows = summary[(summary["endpoint"] == endpoint) & summary["estimate"].notna()]
+        axis.set_title(title, loc="left", fontsize=SMALL + 0.5)
+        if rows.empty:
+            _panel_not_available(axis, "no estimable cell")
+            continue
+        rows = rows.sort_values(["estimate", "family"], kind="stable").reset_index(drop=True)
+        x = np.arange(len(rows))
+        seeds = (rows["family"] == "reconstruction").to_numpy()
+        is_primary = rows["primary"].astype(bool).to_numpy()
+        significant = (rows["p"] < alpha).to_numpy()
+        colour = np.where(seeds, NOT_AVAILABLE, INK)
+        axis.vlines(x, rows["lower"], rows["upper"], colors=colour, linewidth=0.4, alpha=0.3)
+        axis.scatter(x[significant], rows["estimate"][significant], s=4, c=colour[significant], zorder=3)
+        axis.scatter(x[~significant], rows["estimate"][~significant], s=4, facecolors="white",
+                     edgecolors=colour[~significant], linewidths=0.6, zorder=3)
+        axis.scatter(x[is_primary], rows["estimate"][is_primary], s=40, facecolors="none", edgecolors=INK,
+                     linewidths=0.9, zorder=4)
+        axis.axhline(reference, color=REFERENCE, linestyle="--", linewidth=0.8, zorder=0)
+        if scale == "log":
+            axis.set_yscale("log")
+            axis.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
+        axis.set_xticks([])
+        axis.set_xlabel(f"{len(rows)} cells, sorted")
+    return figure
+
+
+def tipping_point(grid: pd.DataFrame, level: float = 0.95):
+    """p-value over the grid of shifts (treatment on x, control on y), with the alpha contour."""
+    if "p" not in grid or grid.empty:
+        return placeholder("tipping_point", "no week-48 MELD value is missing in this cohort, so no shift of "
+                                            "imputed values can change the comparison")
+    figure = new_figure(HEIGHTS_CM["tipping_point"])
+    axis = figure.subplots()
+    table = grid.pivot(index="shift_control", columns="shift_treatment", values="p")
+    shifts_t, shifts_c = table.columns.to_numpy(float), table.index.to_numpy(float)
+    image = axis.pcolormesh(shifts_t, shifts_c, table.to_numpy(), cmap="Greys_r", vmin=0, vmax=1, shading="nearest")
+    if table.to_numpy().min() < 1 - level < table.to_numpy().max():
+        axis.contour(shifts_t, shifts_c, table.to_numpy(), levels=[1 - level], colors=[arm_colour("treatment")],
+                     linewidths=1.2)
+    axis.axvline(0, color=REFERENCE, linewidth=0.6, linestyle="--")
+    axis.axhline(0, color=REFERENCE, linewidth=0.6, linestyle="--")
+    axis.set_xlabel("Shift of imputed treatment values (MELD points)")
+    axis.set_ylabel("Shift of imputed control values")
+    bar = figure.colorbar(image, ax=axis)
+    bar.set_label("p-value")
+    return figure
+
+
 # ---------------------------------------------------------------------------------------------
 # Steps: read the results files, draw, save. Called by workflow/scripts/figure.py.
 
@@ -565,3 +634,12 @@ def write_forest_effects(inputs: dict, arms: dict, analysis: dict, out_path) -> 
     rows = forest_rows(_json(inputs["ascites_json"]), _json(inputs["complications_json"]),
                        _json(inputs["survival_json"]))
     save_svg(forest_effects(rows, analysis["confidence_level"]), out_path)
+
+
+def write_sensitivity_estimates(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
+    save_svg(sensitivity_estimates(_table(inputs["summary"]), analysis["primary_week"], analysis["confidence_level"]),
+             out_path)
+
+
+def write_tipping_point(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
+    save_svg(tipping_point(_table(inputs["tipping_point"]), analysis["confidence_level"]), out_path)

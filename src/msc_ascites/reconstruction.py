@@ -737,8 +737,10 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return header + "\n" + body + ("\n" if len(frame) else "")
 
 
-def write_cohort(tables: dict[str, pd.DataFrame], out_dir) -> None:
-    """Write the CSVs (UTF-8, '\\n') and cohort.yaml declaring the non-ISO date formats."""
+def write_cohort(tables: dict[str, pd.DataFrame], out_dir, reconstruction_seed: int | None = None) -> None:
+    """Write the CSVs (UTF-8, '\\n') and cohort.yaml declaring the non-ISO date formats and,
+    for a paper-mode cohort, the seed it was drawn with (the workflow then also runs the
+    primary analysis on cohorts of other seeds)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     formats = {}
@@ -747,9 +749,12 @@ def write_cohort(tables: dict[str, pd.DataFrame], out_dir) -> None:
             handle.write(_csv_text(frame))
         if frame.attrs.get("date_format", ISO) != ISO:
             formats[name] = frame.attrs["date_format"]
-    text = COHORT_YAML_HEADER + "date_formats:\n" + "".join(f"  {k}: {v}\n" for k, v in formats.items())
+    text = COHORT_YAML_HEADER + ("date_formats:\n" + "".join(f"  {k}: {v}\n" for k, v in formats.items())
+                                 if formats else "date_formats: {}\n")
+    if reconstruction_seed is not None:
+        text += f"reconstruction_seed: {int(reconstruction_seed)}\n"
     with open(out / "cohort.yaml", "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text if formats else COHORT_YAML_HEADER + "date_formats: {}\n")
+        handle.write(text)
 
 
 def read_cohort(raw_dir) -> dict[str, pd.DataFrame]:
@@ -952,7 +957,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     published, assumptions = load_yaml(args.published), load_assumptions(args.assumptions)
     tables, log = _generate(published, assumptions, args.seed, args.subjects)
-    write_cohort(tables, args.out)
+    write_cohort(tables, args.out, args.seed if args.subjects is None else None)
     if not args.quiet:
         print(f"wrote {args.out}: " + ", ".join(f"{k} {len(v)}" for k, v in tables.items()))
         print("messiness:\n  " + "\n  ".join(log))

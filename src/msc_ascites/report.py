@@ -23,6 +23,7 @@ from .cleaning import RULES
 from .figures import CAPTIONS
 from .formatting import format_number, format_p, format_p_eq
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
+from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary, settings_from_config
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
@@ -107,6 +108,17 @@ def abstract_figures(scorecard: list[dict]) -> dict:
     return out
 
 
+def _sensitivity(inputs: dict, config: dict) -> dict:
+    """The grid's overview, the covariate balance and the robustness analyses."""
+    week = config["analysis"]["primary_week"]
+    summary = read_summary(inputs["sensitivity_summary"])
+    order = grid_endpoints(settings_from_config(config))
+    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, (f"week{week}_MELD", "death")),
+            "balance": read_csv(inputs["covariate_balance"]).to_dict("records"),
+            "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
+            "populations": POPULATIONS, "choices": CHOICES}
+
+
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
     log = read_csv(inputs["cleaning_log"]).fillna("")
@@ -141,6 +153,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
             "first_rows": log.head(20).to_dict("records"),
             "absent": summary["absent_optional_tables"],
         },
+        "sensitivity": _sensitivity(inputs, config),
         "inventory": _json(inputs["inventory"])["files"],
         "raw_dir": config["raw_dir"],
         "versions": package_versions(),

@@ -43,6 +43,8 @@ HEIGHTS_CM = {
     "ascites_resolution": 4.8,
     "complications_incidence": 5.8,
     "forest_effects": 6.0,
+    "sensitivity_estimates": 7.5,
+    "tipping_point": 7.5,
 }
 
 #: The SVG element ids are hashed with this salt instead of random ones: same figure, same bytes.

@@ -9,6 +9,9 @@ from msc_ascites.endpoints import ENDPOINTS
 from msc_ascites.provenance import module_files
 from msc_ascites.settings import with_cohort_overrides
 
+# The study's own `cohort` defaults, before a raw folder's overrides (other reconstructions
+# bring their own cohort.yaml).
+STUDY_COHORT = config["cohort"]
 config.update(with_cohort_overrides(config))
 validate(config, "../schemas/config.schema.yaml")
 

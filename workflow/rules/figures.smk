@@ -83,3 +83,29 @@ rule forest_effects_figure:
         analysis=config["analysis"],
     script:
         "../scripts/figure.py"
+
+
+rule sensitivity_estimates_figure:
+    input:
+        summary="results/sensitivity/summary.csv",
+        code=code("figures"),
+    output:
+        "results/figures/sensitivity_estimates.svg",
+    params:
+        arms=config["cohort"]["arms"],
+        analysis=config["analysis"],
+    script:
+        "../scripts/figure.py"
+
+
+rule tipping_point_figure:
+    input:
+        tipping_point="results/sensitivity/tipping_point.csv",
+        code=code("figures"),
+    output:
+        "results/figures/tipping_point.svg",
+    params:
+        arms=config["cohort"]["arms"],
+        analysis=config["analysis"],
+    script:
+        "../scripts/figure.py"

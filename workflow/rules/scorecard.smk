@@ -1,5 +1,6 @@
 # Reported versus reproduced: the abstract's figures beside the workflow's, and the
-# abstract checked against itself. The only rules that read the published figures.
+# abstract checked against itself. The only rules that read the published figures, with
+# the reconstruction of other seeds (sensitivity.smk), which draws cohorts from them.
 
 PUBLISHED = Path(workflow.basedir) / "resources" / "published" / "hua2020_abstract.yaml"
 

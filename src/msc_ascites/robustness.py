@@ -1,0 +1,95 @@
+"""How robust is a conclusion: fragility index, E-value, tipping point.
+
+- Fragility index (Walsh et al., J Clin Epidemiol 2014;67:622): how many
+  patients' outcomes would have to change for Fisher's exact test to cross 0.05;
+  when the result is not significant, the reverse fragility index (Khan et al.,
+  JAMA Netw Open 2020;3:e1918962) counts the changes needed to reach it.
+- E-value (VanderWeele & Ding, Ann Intern Med 2017;167:268): the strength an
+  unmeasured confounder would need, with treatment and outcome, to explain the
+  effect away; for a hazard ratio of a common outcome through the RR
+  approximation of VanderWeele (Biometrics 2020;76:746).
+- Tipping point: shifts added to the imputed missing values, per arm, that
+  would overturn the comparison (Ratitch et al., Pharm Stat 2013;12:337).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+ALPHA = 0.05
+
+
+def _fisher_p(a: int, n1: int, c: int, n0: int) -> float:
+    return float(stats.fisher_exact([[a, n1 - a], [c, n0 - c]]).pvalue)
+
+
+def fragility_index(events_t: int, n_t: int, events_c: int, n_c: int, alpha: float = ALPHA) -> dict:
+    """Walsh's fragility index, or the reverse index when p >= alpha.
+
+    Significant: non-events become events, one patient at a time, in the arm
+    with fewer events until p >= alpha. Not significant: events are added to the
+    arm with more events (the direction the data lean) until p < alpha.
+    """
+    p = _fisher_p(events_t, n_t, events_c, n_c)
+    significant = p < alpha
+    counts = {"treatment": [events_t, n_t], "control": [events_c, n_c]}
+    fewer = "treatment" if events_t / n_t <= events_c / n_c else "control"
+    arm = fewer if significant else ("control" if fewer == "treatment" else "treatment")
+    changed = 0
+    while counts[arm][0] < counts[arm][1]:
+        counts[arm][0] += 1
+        changed += 1
+        p_now = _fisher_p(counts["treatment"][0], n_t, counts["control"][0], n_c)
+        if (p_now >= alpha) == significant:
+            return {"index": changed, "kind": "fragility" if significant else "reverse fragility",
+                    "arm_changed": arm, "p": p, "p_after": p_now, "alpha": alpha}
+    return {"index": None, "kind": "fragility" if significant else "reverse fragility", "arm_changed": arm,
+            "p": p, "p_after": None, "alpha": alpha,
+            "reason": "no number of changed outcomes in that arm crosses the threshold"}
+
+
+def _e_value_of_rr(rr: float) -> float:
+    rr = 1 / rr if rr < 1 else rr
+    return float(rr + np.sqrt(rr * (rr - 1)))
+
+
+def e_value(estimate: float, lower: float, upper: float, kind: str = "rr", common: bool = False) -> dict:
+    """E-value of a risk ratio (``kind`` 'rr') or hazard ratio ('hr') and of its CI limit
+    closest to 1 (1 when the CI includes 1). A hazard ratio of a common outcome
+    (over 15% by the end of follow-up) is first turned into an approximate risk
+    ratio, (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)); a rare one is taken as is."""
+    def as_rr(value: float) -> float:
+        if kind == "hr" and common:
+            return (1 - 0.5 ** np.sqrt(value)) / (1 - 0.5 ** np.sqrt(1 / value))
+        return value
+    point = as_rr(estimate)
+    low, high = as_rr(lower), as_rr(upper)
+    limit = 1.0 if low <= 1 <= high else (low if point > 1 else high)
+    return {"estimate": float(estimate), "as_risk_ratio": float(point), "e_value": _e_value_of_rr(point),
+            "e_value_ci": 1.0 if limit == 1.0 else _e_value_of_rr(limit), "kind": kind, "common_outcome": common}
+
+
+def tipping_point_grid(imputed: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shifts: np.ndarray,
+                       analyse, pool) -> list[dict]:
+    """The pooled comparison for every pair of shifts (treatment, control).
+
+    ``imputed`` holds one (value, treated, was_missing) triple per imputation;
+    each shift is added to the imputed values of its arm only, then every copy is
+    analysed by ``analyse(value_t, value_c)`` (returning estimate and se) and the
+    copies pooled by ``pool(estimates, variances)``.
+    """
+    rows = []
+    for shift_t in shifts:
+        for shift_c in shifts:
+            estimates, variances = [], []
+            for value, treated, missing in imputed:
+                shifted = value + missing * np.where(treated == 1, shift_t, shift_c)
+                result = analyse(shifted[treated == 1], shifted[treated == 0])
+                estimates.append(result["estimate"])
+                variances.append(result["se"] ** 2)
+            pooled = pool(estimates, variances)
+            rows.append({"shift_treatment": float(shift_t), "shift_control": float(shift_c),
+                         "estimate": pooled["estimate"], "lower": pooled["lower"], "upper": pooled["upper"],
+                         "p": pooled["p"]})
+    return rows

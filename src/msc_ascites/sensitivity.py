@@ -1,0 +1,513 @@
+"""The sensitivity grid: does the conclusion survive other reasonable choices?
+
+A *cell* is one combination of the grid's axes (config ``sensitivity``); the
+workflow runs each as one job. Two families of cells:
+
+- ``week48``: population x missing-data handling x week-48 window x
+  parametric/non-parametric x adjustment, for the week-48 lab comparisons and
+  the disappearance of ascites;
+- ``survival``: population x adjustment x transplant handling x horizon, for
+  death.
+
+A third, ``reconstruction``, repeats the primary analysis on cohorts written by
+the generator with other seeds (only when the raw folder is itself such a
+reconstruction). Every cell writes rows of one shape (`ROW`), collected into
+results/sensitivity/summary.csv. An estimate that cannot be made (an arm
+without events, a population without infusion records) is a row with the
+reason, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import adjustment as adj
+from . import robustness as rob
+from .endpoints import death_times
+from .errors import user_errors_exit
+from .imputation import impute_chained, rubin
+from .outputs import read_csv, write_csv, write_json
+
+AXES = ("population", "missing", "window_days", "test", "adjustment", "transplant", "horizon_days", "seed")
+ROW = ["family", *AXES, "endpoint", "estimand", "estimate", "lower", "upper", "p", "n_treatment", "n_control",
+       "events_treatment", "events_control", "primary", "method", "note"]
+POPULATIONS = {"itt": "all enrolled (intention to treat)",
+               "per_protocol": "infused as planned and followed to the week-48 window (or died before it)"}
+#: How each choice of the grid reads in the report.
+CHOICES = {"itt": "ITT", "per_protocol": "per protocol", "complete_case": "complete case",
+           "locf": "last observation carried forward", "multiple_imputation": "multiple imputation",
+           "parametric": "parametric", "nonparametric": "non-parametric", "unadjusted": "unadjusted",
+           "multivariable": "multivariable model", "iptw": "IPTW", "censor": "transplant censored",
+           "event": "transplant counted as death"}
+
+
+class NotEstimable(Exception):
+    """This cell's estimate cannot be made on this cohort; the message says why."""
+
+
+def window_label(window) -> str:
+    """A window [first, last] as it appears in paths and the summary, e.g. '295-378'."""
+    return f"{int(window[0])}-{int(window[1])}"
+
+
+def visits_with_window(visits_cfg: dict, week: int, window) -> dict:
+    """The visit configuration with the window of ``week`` replaced."""
+    scheduled = [{**v, "window_days": list(window)} if v["week"] == week else v for v in visits_cfg["scheduled"]]
+    return {**visits_cfg, "scheduled": scheduled}
+
+
+def select_population(subjects: pd.DataFrame, name: str, week_first_day: int, min_infusions: int) -> pd.DataFrame:
+    """ITT: everyone. Per protocol: treated patients with at least ``min_infusions``
+    infusions, and in both arms, follow-up reaching the week-48 window unless death
+    came first (a death is an outcome, not a deviation)."""
+    if name == "itt":
+        return subjects
+    if "n_infusions" not in subjects:
+        raise NotEstimable("per protocol needs infusions.csv, which this cohort lacks")
+    infused = (subjects["arm"] != "treatment") | (subjects["n_infusions"] >= min_infusions)
+    withdrew = subjects["withdrawal_day"].notna() & (subjects["withdrawal_day"] < week_first_day)
+    followed = subjects["death_day"].notna() | ((subjects["last_contact_day"] >= week_first_day) & ~withdrew)
+    return subjects[infused & followed]
+
+
+def available_covariates(subjects: pd.DataFrame, names: list[str]) -> tuple[list[str], list[str]]:
+    """The adjustment covariates this cohort has (some value present), and those it lacks."""
+    have = [c for c in names if c in subjects and subjects[c].notna().any()]
+    return have, [c for c in names if c not in have]
+
+
+def _row(spec: dict, endpoint: str, estimand: str, **values) -> dict:
+    row = {column: None for column in ROW}
+    row.update({axis: None if spec.get(axis) is None else str(spec[axis]) for axis in ("family", *AXES)})
+    row.update(endpoint=endpoint, estimand=estimand, **values)
+    return row
+
+
+def _effect(frame: pd.DataFrame, kind: str, test: str, adjustment: str, covariates: list[str], level: float) -> dict:
+    """One analysis of one completed data set: columns ``y``, ``treated``, ``baseline``
+    and the covariates. ``kind`` 'difference' (continuous) or 'ratio' (binary)."""
+    y, t = frame["y"].to_numpy(float), frame["treated"].to_numpy(int)
+    if min((t == 1).sum(), (t == 0).sum()) < 2:
+        raise NotEstimable("fewer than 2 patients in an arm")
+    model_terms = frame[covariates] if adjustment == "multivariable" else None
+    if kind == "difference" and adjustment == "multivariable":
+        model_terms = frame[["baseline", *[c for c in covariates if c != frame.attrs.get("baseline_of")]]]
+    weights = adj.propensity_weights(t, frame[covariates]) if adjustment == "iptw" else None
+    if kind == "ratio":
+        if min(y[t == 1].sum(), y[t == 0].sum()) == 0:
+            raise NotEstimable("no events in an arm: the risk ratio is not estimable")
+        return adj.risk_ratio(y, t, model_terms, weights, exact=test == "nonparametric", level=level)
+    if adjustment == "unadjusted":
+        return (adj.welch_difference(y[t == 1], y[t == 0], level) if test == "parametric"
+                else adj.hodges_lehmann(y[t == 1], y[t == 0], level))
+    fit = adj.linear_effect if test == "parametric" else adj.median_effect
+    return fit(y, t, model_terms, weights, level)
+
+
+def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: dict,
+             covariates: list[str], transform=None) -> tuple[dict, pd.DataFrame]:
+    """Handle the missing week-48 values as the cell says, then analyse (pooling imputations).
+
+    ``wide``: one row per subject, ``treated``, the covariates and one column per
+    visit in order, ``outcome`` the week-48 column. ``transform`` turns a completed
+    row set into the analysed ``y`` (e.g. grade -> resolved).
+    """
+    visit_columns = [c for c in wide.columns if c not in ("treated", *covariates)]
+    if spec["adjustment"] != "unadjusted":
+        wide = wide.dropna(subset=covariates)
+    missing = spec["missing"]
+    if missing == "complete_case":
+        completed = [wide.dropna(subset=[outcome])]
+    elif missing == "locf":
+        carried = wide.copy()
+        carried[visit_columns] = carried[visit_columns].ffill(axis=1)
+        completed = [carried.dropna(subset=[outcome])]
+    elif not wide.isna().any().any():
+        completed = [wide]  # nothing to impute: the complete-case analysis itself
+    else:
+        imp = settings["imputation"]
+        if wide[outcome].isna().all():
+            raise NotEstimable(f"no observed {outcome} value to impute from")
+        # Visits (other than baseline and the outcome's) with almost no values cannot predict.
+        sparse = [c for c in visit_columns[1:] if c != outcome and wide[c].notna().sum() < 2]
+        try:
+            completed = impute_chained(wide.drop(columns=sparse), imp["m"], imp["iterations"], imp["seed"])
+        except ValueError as exc:
+            raise NotEstimable(str(exc)) from exc
+    results = []
+    for data in completed:
+        frame = pd.DataFrame({"y": data[outcome] if transform is None else transform(data),
+                              "treated": data["treated"], "baseline": data[visit_columns[0]],
+                              **{c: data[c] for c in covariates}})
+        if spec["adjustment"] == "multivariable" and kind == "difference":
+            frame = frame.dropna(subset=["baseline"])
+        frame.attrs["baseline_of"] = settings.get("baseline_of")
+        results.append(_effect(frame, kind, spec["test"], spec["adjustment"], covariates, settings["level"]))
+    used = completed[0]
+    if len(results) == 1:
+        return results[0], used
+    log_scale = kind == "ratio"
+    estimates = [r["log_estimate"] if log_scale else r["estimate"] for r in results]
+    df = results[0]["df"]
+    pooled = rubin(estimates, [r["se"] ** 2 for r in results], settings["level"],
+                   complete_df=df if np.isfinite(df) else None)
+    if log_scale:
+        pooled.update(estimate=float(np.exp(pooled["estimate"])), lower=float(np.exp(pooled["lower"])),
+                      upper=float(np.exp(pooled["upper"])))
+    pooled["method"] = f"{results[0]['method']}; {len(results)} imputations pooled by Rubin's rules"
+    return pooled, used
+
+
+def _wide(records: pd.DataFrame, subjects: pd.DataFrame, value: str, visits: list[str],
+          covariates: list[str]) -> pd.DataFrame:
+    """Subjects x visits of ``value``, with ``treated`` and the covariates in front."""
+    table = records.pivot_table(index="subject_id", columns="visit", values=value, aggfunc="first")
+    table = table.reindex(index=subjects["subject_id"], columns=visits)
+    front = subjects.set_index("subject_id")
+    out = pd.DataFrame({"treated": (front["arm"] == "treatment").astype(int)})
+    for name in covariates:
+        out[name] = front[name].astype(float)
+    return pd.concat([out, table.astype(float)], axis=1)
+
+
+def _result_row(spec, endpoint, estimand, result: dict, used: pd.DataFrame, note: str, events=None) -> dict:
+    treated = used["treated"] == 1
+    counts = {} if events is None else {"events_treatment": int(events[treated].sum()),
+                                        "events_control": int(events[~treated].sum())}
+    return _row(spec, endpoint, estimand, estimate=result["estimate"], lower=result["lower"],
+                upper=result["upper"], p=result["p"], n_treatment=int(treated.sum()),
+                n_control=int((~treated).sum()), method=result["method"], note=note, **counts)
+
+
+def week48_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> list[dict]:
+    """Rows of one week-48 cell: each outcome lab test, then ascites disappearance."""
+    week = settings["week"]
+    label = settings["week_label"]
+    visits = settings["visit_labels"]
+    covariates, lacking = available_covariates(data["subjects"], settings["covariates"])
+    note = f"covariates not in this cohort: {', '.join(lacking)}" if lacking and spec["adjustment"] != "unadjusted" \
+        else ""
+    rows = []
+    try:
+        subjects = select_population(data["subjects"], spec["population"], settings["week_first_day"],
+                                     settings["min_infusions"])
+    except NotEstimable as reason:
+        return [_row(spec, endpoint, estimand, note=str(reason))
+                for endpoint, estimand in _week48_endpoints(settings)]
+    labs = data["labs"]
+    for test in settings["outcomes"]:
+        endpoint = f"week{week}_{test}"
+        records = labs[labs["test"] == test]
+        try:
+            if records.empty:
+                raise NotEstimable(f"no {test} values in this cohort")
+            wide = _wide(records, subjects, "value", visits, covariates)
+            result, used = _analyse(wide, label, "difference", spec,
+                                    {**settings, "baseline_of": f"baseline_{test}"}, covariates)
+            rows.append(_result_row(spec, endpoint, "difference treatment - control", result, used, note))
+        except NotEstimable as reason:
+            rows.append(_row(spec, endpoint, "difference treatment - control", note=str(reason)))
+    rows.append(_ascites_row(data, subjects, spec, settings, covariates, note))
+    return rows
+
+
+def _week48_endpoints(settings: dict) -> list[tuple[str, str]]:
+    return ([(f"week{settings['week']}_{t}", "difference treatment - control") for t in settings["outcomes"]]
+            + [("ascites_disappearance", "risk ratio treatment / control")])
+
+
+def _ascites_row(data, subjects, spec, settings, covariates, note) -> dict:
+    endpoint, estimand = "ascites_disappearance", "risk ratio treatment / control"
+    grades = data.get("ascites")
+    if grades is None or grades.empty:
+        return _row(spec, endpoint, estimand, note="the cohort has no ascites assessments (ascites.csv)")
+    visits, label = settings["visit_labels"], settings["week_label"]
+    wide = _wide(grades, subjects, "grade", visits, covariates)
+    wide = wide[wide[visits[0]] >= settings["ascites"]["baseline_min_grade"]]
+    resolved_max = settings["ascites"]["resolved_max_grade"]
+    try:
+        result, used = _analyse(wide, label, "ratio", spec, settings, covariates,
+                                transform=lambda d: (d[label] <= resolved_max).astype(int))
+    except (NotEstimable, ValueError) as reason:
+        return _row(spec, endpoint, estimand, note=str(reason))
+    if spec["adjustment"] != "unadjusted":
+        note = "; ".join(filter(None, [note, "parametric and non-parametric cells share this model"]))
+    events = None if spec["missing"] == "multiple_imputation" else (used[label] <= resolved_max).astype(int)
+    return _result_row(spec, endpoint, estimand, result, used, note, events=events)
+
+
+def survival_cell(subjects: pd.DataFrame, spec: dict, settings: dict) -> list[dict]:
+    """Death: hazard ratio treatment / control, censored at last contact (and transplant)
+    or counting transplant as an event, over follow-up cut at the cell's horizon."""
+    endpoint, estimand = "death", "hazard ratio treatment / control"
+    covariates, lacking = available_covariates(subjects, settings["covariates"])
+    note = f"covariates not in this cohort: {', '.join(lacking)}" if lacking and spec["adjustment"] != "unadjusted" \
+        else ""
+    try:
+        chosen = select_population(subjects, spec["population"], settings["week_first_day"],
+                                   settings["min_infusions"])
+        if spec["adjustment"] != "unadjusted":
+            chosen = chosen.dropna(subset=covariates)
+        times = death_times(chosen, spec["transplant"], int(spec["horizon_days"]))
+        treated = (chosen["arm"] == "treatment").astype(int).to_numpy()
+        if min(treated.sum(), (1 - treated).sum()) < 2:
+            raise NotEstimable("fewer than 2 patients in an arm")
+        terms = chosen[covariates].reset_index(drop=True) if spec["adjustment"] == "multivariable" else None
+        weights = adj.propensity_weights(treated, chosen[covariates]) if spec["adjustment"] == "iptw" else None
+        result = adj.hazard_ratio(times["day"], times["event"], treated, terms, weights, settings["level"])
+    except (NotEstimable, ValueError) as reason:
+        return [_row(spec, endpoint, estimand, note=str(reason))]
+    used = pd.DataFrame({"treated": treated})
+    return [_result_row(spec, endpoint, estimand, result, used, note, events=times["event"].to_numpy())]
+
+
+def balance(subjects: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """Standardised mean differences of the covariates before and after IPT weighting,
+    per population: the check that weighting balanced the arms (|SMD| < 0.1)."""
+    covariates, _ = available_covariates(subjects, settings["covariates"])
+    rows = []
+    for population in settings["populations"]:
+        try:
+            chosen = select_population(subjects, population, settings["week_first_day"], settings["min_infusions"])
+        except NotEstimable:
+            continue
+        chosen = chosen.dropna(subset=covariates)
+        treated = (chosen["arm"] == "treatment").astype(int).to_numpy()
+        if not covariates or min(treated.sum(), (1 - treated).sum()) < 2:
+            continue
+        weights = adj.propensity_weights(treated, chosen[covariates])
+        before = adj.standardised_differences(treated, chosen[covariates])
+        after = adj.standardised_differences(treated, chosen[covariates], weights)
+        for name in covariates:
+            rows.append({"population": population, "covariate": name, "n": len(chosen),
+                         "smd_unweighted": before[name], "smd_weighted": after[name]})
+    return pd.DataFrame(rows, columns=["population", "covariate", "n", "smd_unweighted", "smd_weighted"])
+
+
+def settings_from_config(config: dict) -> dict:
+    """What the cells need, gathered from the validated config (one place for each fact)."""
+    grid = config["sensitivity"]
+    week = config["analysis"]["primary_week"]
+    scheduled = {v["week"]: v for v in config["visits"]["scheduled"]}
+    return {"week": week, "week_label": scheduled[week]["label"],
+            "visit_labels": [config["visits"]["baseline"]["label"],
+                             *[scheduled[w]["label"] for w in sorted(scheduled)]],
+            "week_first_day": int(scheduled[week]["window_days"][0]),
+            "level": config["analysis"]["confidence_level"], "horizon_days": config["analysis"]["horizon_days"],
+            "outcomes": grid["outcomes"], "covariates": grid["covariates"], "populations": grid["populations"],
+            "min_infusions": grid["per_protocol"]["min_infusions"], "imputation": grid["imputation"],
+            "ascites": config["endpoints"]["ascites_resolution"]}
+
+
+def _read_datasets(datasets_dir: Path | str) -> dict[str, pd.DataFrame]:
+    folder = Path(datasets_dir)
+    return {name: read_csv(folder / f"{name}.csv") for name in ("subjects", "labs", "ascites")}
+
+
+@user_errors_exit
+def write_week48_cell(datasets_dir, spec: dict, settings: dict, out_json) -> None:
+    """Step `sensitivity_week48`: one cell's rows, as JSON."""
+    data = _read_datasets(datasets_dir)
+    write_json({"spec": spec, "rows": week48_cell(data, {"family": "week48", **spec}, settings)}, out_json)
+
+
+@user_errors_exit
+def write_survival_cell(subjects_csv, spec: dict, settings: dict, out_json) -> None:
+    """Step `sensitivity_survival`: one cell's rows, as JSON."""
+    rows = survival_cell(read_csv(subjects_csv), {"family": "survival", **spec}, settings)
+    write_json({"spec": spec, "rows": rows}, out_json)
+
+
+@user_errors_exit
+def write_balance(subjects_csv, settings: dict, out_csv) -> None:
+    """Step `covariate_balance`."""
+    write_csv(balance(read_csv(subjects_csv), settings), out_csv)
+
+
+def primary_spec(config: dict) -> dict:
+    """The paper's own choices, as a cell: the reference every other cell is read against."""
+    week = config["analysis"]["primary_week"]
+    window = next(v["window_days"] for v in config["visits"]["scheduled"] if v["week"] == week)
+    return {"population": "itt", "missing": "complete_case", "window_days": window_label(window),
+            "test": "parametric", "adjustment": "unadjusted",
+            "transplant": config["endpoints"]["survival"]["transplant"],
+            "horizon_days": config["analysis"]["horizon_days"]}
+
+
+def reconstruction_rows(datasets_dir, settings: dict, primary: dict, seed: int) -> list[dict]:
+    """The primary analysis on one reconstructed cohort (family ``reconstruction``)."""
+    data = _read_datasets(datasets_dir)
+    spec = {"family": "reconstruction", **primary, "seed": seed}
+    return [*week48_cell(data, spec, settings), *survival_cell(data["subjects"], spec, settings)]
+
+
+def _counts_risk_ratio(events_t: int, n_t: int, events_c: int, n_c: int, level: float) -> dict:
+    treated = np.r_[np.ones(n_t), np.zeros(n_c)]
+    events = np.r_[np.ones(events_t), np.zeros(n_t - events_t), np.ones(events_c), np.zeros(n_c - events_c)]
+    return adj.risk_ratio(events, treated, level=level)
+
+
+def _flip_points(grid: pd.DataFrame, significant: bool, alpha: float) -> dict:
+    """Smallest shift of one arm (the other unshifted) that changes the conclusion."""
+    out = {}
+    for arm, other in (("treatment", "control"), ("control", "treatment")):
+        line = grid[grid[f"shift_{other}"] == 0]
+        flipped = line[(line["p"] < alpha) != significant]
+        if flipped.empty:
+            out[arm] = None
+        else:
+            out[arm] = float(flipped.loc[flipped[f"shift_{arm}"].abs().idxmin(), f"shift_{arm}"])
+    return out
+
+
+def robustness(endpoints: dict[str, dict], labs: pd.DataFrame, subjects: pd.DataFrame, settings: dict,
+               shifts) -> tuple[dict, pd.DataFrame]:
+    """Fragility indexes, E-values and the week-48 MELD tipping-point grid."""
+    level, alpha = settings["level"], 1 - settings["level"]
+    out = {"fragility": {}, "e_values": {}, "tipping_point": {}}
+    ascites = endpoints.get("ascites_resolution", {})
+    if ascites.get("available"):
+        r = ascites["results"]
+        counts = (r["treatment"]["events"], r["treatment"]["n"], r["control"]["events"], r["control"]["n"])
+        out["fragility"]["ascites_disappearance"] = {**rob.fragility_index(*counts, alpha=alpha), "counts": counts}
+        if min(counts[0], counts[2]) > 0:
+            rr = _counts_risk_ratio(*counts, level)
+            out["e_values"]["ascites_disappearance"] = rob.e_value(rr["estimate"], rr["lower"], rr["upper"])
+    survival = endpoints.get("survival", {})
+    if survival.get("available"):
+        r = survival["results"]
+        counts = (r["treatment"]["deaths_within_horizon"], r["treatment"]["n"],
+                  r["control"]["deaths_within_horizon"], r["control"]["n"])
+        out["fragility"]["death_within_horizon"] = {**rob.fragility_index(*counts, alpha=alpha), "counts": counts}
+        cox = [r["cox"].get(k) for k in ("hr", "lower", "upper")]
+        if all(v is not None and 0 < v < np.inf for v in cox):
+            common = 1 - r["control"]["at_horizon"]["surv"] > 0.15
+            out["e_values"]["death_hazard_ratio"] = rob.e_value(*cox, kind="hr", common=common)
+    complications = endpoints.get("complications", {})
+    for event, result in (complications.get("results") or {}).items():
+        if result.get("available", True) and min(result["treatment"]["events"], result["control"]["events"]) > 0:
+            rr = _counts_risk_ratio(result["treatment"]["events"], result["treatment"]["n"],
+                                    result["control"]["events"], result["control"]["n"], level)
+            out["e_values"][event] = rob.e_value(rr["estimate"], rr["lower"], rr["upper"])
+    grid, out["tipping_point"] = _tipping_point(labs, subjects, settings, np.asarray(shifts, float))
+    return out, grid
+
+
+def _tipping_point(labs, subjects, settings, shifts) -> tuple[pd.DataFrame, dict]:
+    """Imputed week-48 MELD (chained equations, all patients), shifted per arm, pooled."""
+    columns = ["shift_treatment", "shift_control", "estimate", "lower", "upper", "p"]
+    label, imp = settings["week_label"], settings["imputation"]
+    records = labs[labs["test"] == "MELD"]
+    if records.empty:
+        return pd.DataFrame(columns=columns), {"available": False, "reason": "no MELD values in this cohort"}
+    wide = _wide(records, subjects, "value", settings["visit_labels"], [])
+    missing = wide[label].isna().to_numpy().astype(float)
+    if not missing.any():
+        return pd.DataFrame(columns=columns), {
+            "available": False, "reason": f"no MELD value at {label} is missing: no shift of imputed values can "
+                                          "change the result"}
+    try:
+        copies = impute_chained(wide, imp["m"], imp["iterations"], imp["seed"])
+    except ValueError as exc:
+        return pd.DataFrame(columns=columns), {"available": False, "reason": str(exc)}
+    treated = wide["treated"].to_numpy()
+    imputed = [(copy[label].to_numpy(), treated, missing) for copy in copies]
+    def pool(estimates, variances):
+        return rubin(estimates, variances, settings["level"], complete_df=len(wide) - 2)
+    grid = pd.DataFrame(rob.tipping_point_grid(
+        imputed, shifts, lambda t, c: adj.welch_difference(t, c, settings["level"]), pool), columns=columns)
+    alpha = 1 - settings["level"]
+    at_zero = grid[(grid["shift_treatment"] == 0) & (grid["shift_control"] == 0)]
+    significant = bool(at_zero["p"].iloc[0] < alpha) if len(at_zero) else None
+    return grid, {"available": True, "outcome": f"MELD at {label}", "imputations": imp["m"],
+                  "missing": {"treatment": int(missing[treated == 1].sum()),
+                              "control": int(missing[treated == 0].sum())},
+                  "significant_without_shift": significant,
+                  "flip_at_shift": _flip_points(grid, significant, alpha) if significant is not None else None}
+
+
+@user_errors_exit
+def write_robustness(endpoint_jsons: list, datasets_dir, settings: dict, shifts, out_json, out_csv) -> None:
+    """Step `robustness`."""
+    endpoints = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in endpoint_jsons}
+    data = _read_datasets(datasets_dir)
+    result, grid = robustness(endpoints, data["labs"], data["subjects"], settings, shifts)
+    write_json(result, out_json)
+    write_csv(grid, out_csv)
+
+
+def summarise(cell_files: list[Path | str], primary: dict) -> pd.DataFrame:
+    """All cells' rows, one per cell and endpoint, in a stable order; ``primary`` marks
+    the cells made with the paper's own choices (the reference for all others)."""
+    rows = []
+    for path in cell_files:
+        rows += json.loads(Path(path).read_text(encoding="utf-8"))["rows"]
+    table = pd.DataFrame(rows, columns=ROW)
+    is_primary = table["family"] != "reconstruction"
+    for axis, value in primary.items():
+        is_primary &= table[axis].isna() | (table[axis] == str(value))
+    table["primary"] = is_primary
+    keys = ["family", *AXES, "endpoint"]
+    return table.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def grid_endpoints(settings: dict) -> list[str]:
+    """The endpoints of the grid's rows, in the order the report lists them."""
+    return [endpoint for endpoint, _ in _week48_endpoints(settings)] + ["death"]
+
+
+def read_summary(path: Path | str) -> pd.DataFrame:
+    """results/sensitivity/summary.csv, the axes as strings (730, not 730.0)."""
+    return pd.read_csv(path, dtype={axis: str for axis in ("family", *AXES)}, keep_default_na=False,
+                       na_values=[""])
+
+
+def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple[str, ...]) -> dict:
+    """What the report says of the grid: per endpoint, the primary cell against the spread
+    of all others and of the reconstruction seeds; per axis value, how the cells of the
+    ``focus`` endpoints fare."""
+    alpha = 1 - level
+    endpoints = []
+    for endpoint in [e for e in order if e in set(summary["endpoint"])]:
+        rows = summary[summary["endpoint"] == endpoint]
+        grid = rows[rows["family"] != "reconstruction"]
+        estimable = grid[grid["estimate"].notna()]
+        seeds = rows[(rows["family"] == "reconstruction") & rows["estimate"].notna()]
+        primary = grid[grid["primary"].astype(bool)]
+        null = 1.0 if "ratio" in rows["estimand"].iloc[0] else 0.0
+        first = primary.iloc[0] if len(primary) else None
+        same_side = (estimable["estimate"] - null) * ((first["estimate"] - null) if first is not None
+                                                       and pd.notna(first["estimate"]) else 1) > 0
+        endpoints.append({
+            "endpoint": endpoint, "estimand": rows["estimand"].iloc[0], "cells": int(len(grid)),
+            "estimable": int(len(estimable)),
+            "primary": None if first is None or pd.isna(first["estimate"]) else first[
+                ["estimate", "lower", "upper", "p"]].astype(float).to_dict(),
+            "min": float(estimable["estimate"].min()) if len(estimable) else None,
+            "max": float(estimable["estimate"].max()) if len(estimable) else None,
+            "significant": int((estimable["p"] < alpha).sum()), "same_direction": int(same_side.sum()),
+            "seeds": int(len(seeds)), "seed_min": float(seeds["estimate"].min()) if len(seeds) else None,
+            "seed_max": float(seeds["estimate"].max()) if len(seeds) else None,
+            "seed_significant": int((seeds["p"] < alpha).sum())})
+    by_axis = []
+    for axis in AXES[:-1]:
+        for value, rows in summary[summary["family"] != "reconstruction"].groupby(axis, sort=True):
+            for endpoint in focus:
+                cells = rows[(rows["endpoint"] == endpoint) & rows["estimate"].notna()]
+                if len(cells):
+                    by_axis.append({"axis": axis, "value": value, "endpoint": endpoint, "cells": int(len(cells)),
+                                    "median": float(cells["estimate"].median()),
+                                    "significant": int((cells["p"] < alpha).sum())})
+    families = summary.drop_duplicates(["family", *AXES])["family"].value_counts()
+    return {"endpoints": endpoints, "by_axis": by_axis, "cells": {k: int(v) for k, v in families.items()}}
+
+
+@user_errors_exit
+def write_summary(cell_files, primary: dict, out_csv) -> None:
+    """Step `sensitivity_summary`."""
+    write_csv(summarise(cell_files, primary), out_csv)
+

@@ -1,0 +1,164 @@
+# Sensitivity analyses: the paper's comparisons redone under every combination of
+# the choices in config.yaml's `sensitivity` section. Each cell is one job, in
+# the group `sensitivity` (a cluster profile packs many cells into one job), so
+# adding a value to an axis runs only the new cells.
+from msc_ascites.sensitivity import primary_spec, settings_from_config, visits_with_window, window_label
+
+SENSITIVITY = config["sensitivity"]
+SETTINGS = settings_from_config(config)
+PRIMARY = primary_spec(config)
+WINDOWS = [window_label(w) for w in SENSITIVITY["week48_windows"]]
+# Other generator seeds only make sense when the raw folder is itself a reconstruction.
+SEEDS = SENSITIVITY["reconstruction_seeds"] if "reconstruction_seed" in config["cohort"] else []
+
+
+wildcard_constraints:
+    population="|".join(SENSITIVITY["populations"]),
+    missing="|".join(SENSITIVITY["missing"]),
+    window=r"\d+-\d+",
+    test="|".join(SENSITIVITY["tests"]),
+    adjustment="|".join(SENSITIVITY["adjustments"]),
+    transplant="|".join(SENSITIVITY["transplant"]),
+    horizon=r"\d+",
+    seed=r"\d+",
+
+
+rule sensitivity_datasets:
+    """The analysis datasets again, with another window for the primary week."""
+    input:
+        tables=rules.clean.output.tables,
+        summary=rules.clean.output.summary,
+        code=code("datasets"),
+    output:
+        expand("results/sensitivity/datasets/window{{window}}/{dataset}.csv", dataset=DATASETS),
+        availability="results/sensitivity/datasets/window{window}/availability.json",
+    params:
+        visits=lambda wc: visits_with_window(config["visits"], SETTINGS["week"], [int(d) for d in wc.window.split("-")]),
+        meld_score=config["analysis"]["meld_score"],
+    group:
+        "sensitivity"
+    script:
+        "../scripts/datasets.py"
+
+
+rule sensitivity_week48:
+    """Week-48 labs and ascites disappearance: population x missing data x window x test x adjustment."""
+    input:
+        datasets="results/sensitivity/datasets/window{window}/availability.json",
+        code=code("sensitivity"),
+    output:
+        "results/sensitivity/cells/week48/{population}/{missing}/{window}/{test}/{adjustment}.json",
+    params:
+        settings=SETTINGS,
+    group:
+        "sensitivity"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/sensitivity_cell.py"
+
+
+rule sensitivity_survival:
+    """Death: population x adjustment x transplant handling x horizon."""
+    input:
+        subjects="results/datasets/subjects.csv",
+        code=code("sensitivity"),
+    output:
+        "results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
+    params:
+        settings=SETTINGS,
+    group:
+        "sensitivity"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/sensitivity_cell.py"
+
+
+rule sensitivity_reconstruction:
+    """The primary analysis on the cohort the generator draws with another seed."""
+    input:
+        published=PUBLISHED,
+        assumptions=Path(workflow.basedir) / "resources" / "reconstruction" / "assumptions.yaml",
+        config_file=Path(workflow.basedir) / "config.yaml",
+        code=code("seeds"),
+    output:
+        "results/sensitivity/cells/reconstruction/seed{seed}.json",
+    params:
+        study_cohort=STUDY_COHORT,
+        visits=config["visits"],
+        meld_score=config["analysis"]["meld_score"],
+        settings=SETTINGS,
+        primary=PRIMARY,
+    group:
+        "sensitivity"
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    script:
+        "../scripts/sensitivity_reconstruction.py"
+
+
+rule covariate_balance:
+    """Standardised mean differences before and after inverse probability weighting."""
+    input:
+        subjects="results/datasets/subjects.csv",
+        code=code("sensitivity"),
+    output:
+        "results/sensitivity/covariate_balance.csv",
+    params:
+        settings=SETTINGS,
+    script:
+        "../scripts/covariate_balance.py"
+
+
+rule robustness:
+    """Fragility indexes, E-values and the tipping point of the week-48 MELD comparison."""
+    input:
+        endpoints=expand("results/endpoints/{endpoint}.json",
+                         endpoint=["ascites_resolution", "survival", "complications"]),
+        datasets=rules.datasets.output.availability,
+        code=code("sensitivity"),
+    output:
+        json="results/sensitivity/robustness.json",
+        tipping_point="results/sensitivity/tipping_point.csv",
+    params:
+        settings=SETTINGS,
+        shifts=SENSITIVITY["tipping_point_shifts"],
+    script:
+        "../scripts/robustness.py"
+
+
+def sensitivity_cells(wildcards=None):
+    """Every cell of the grid in config.yaml."""
+    week48 = expand("results/sensitivity/cells/week48/{population}/{missing}/{window}/{test}/{adjustment}.json",
+                    population=SENSITIVITY["populations"], missing=SENSITIVITY["missing"], window=WINDOWS,
+                    test=SENSITIVITY["tests"], adjustment=SENSITIVITY["adjustments"])
+    survival = expand("results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
+                      population=SENSITIVITY["populations"], adjustment=SENSITIVITY["adjustments"],
+                      transplant=SENSITIVITY["transplant"], horizon=SENSITIVITY["horizons_days"])
+    seeds = expand("results/sensitivity/cells/reconstruction/seed{seed}.json", seed=SEEDS)
+    return week48 + survival + seeds
+
+
+rule sensitivity_summary:
+    """One row per cell and endpoint."""
+    input:
+        cells=sensitivity_cells,
+        code=code("sensitivity"),
+    output:
+        "results/sensitivity/summary.csv",
+    params:
+        primary=PRIMARY,
+    script:
+        "../scripts/sensitivity_summary.py"
+
+
+rule sensitivity:
+    """Target: the whole grid, its summary and the robustness analyses."""
+    input:
+        rules.sensitivity_summary.output,
+        rules.covariate_balance.output,
+        rules.robustness.output,

@@ -1,0 +1,11 @@
+"""Rule robustness: fragility indexes, E-values, tipping point."""
+from pathlib import Path
+
+import numpy as np
+
+from msc_ascites.sensitivity import write_robustness
+
+shifts = snakemake.params.shifts
+grid = np.arange(shifts["from"], shifts["to"] + shifts["step"] / 2, shifts["step"])
+write_robustness(snakemake.input.endpoints, Path(snakemake.input.datasets).parent, snakemake.params.settings, grid,
+                 snakemake.output.json, snakemake.output.tipping_point)

@@ -1,0 +1,4 @@
+"""Rule sensitivity_summary: every cell's rows in one table."""
+from msc_ascites.sensitivity import write_summary
+
+write_summary(snakemake.input.cells, snakemake.params.primary, snakemake.output[0])
