@@ -34,6 +34,7 @@ RULES = {
     "extra_column_ignored": "a column outside the contract was kept out of the analysis",
     "date_format_from_config": "dates were parsed with the format configured for the file",
     "blank_row_removed": "an empty line was removed",
+    "table_has_no_rows": "the file has a header and no records: an empty table",
     "whitespace_stripped": "leading or trailing spaces were removed",
     "missing_code": "a missing-value code was read as missing",
     "arm_label_recoded": "an arm label matched a configured label only after case folding",
@@ -194,7 +195,9 @@ def _validate(table: Table, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> 
             raise
         first = cases.iloc[0]
         row = int(frame["source_row"].iat[int(first["index"])])
-        raise RawDataError(table.file, row, str(first["column"]), first["failure_case"],
+        value = first["failure_case"]  # a parsed number is shown as written, 200 not np.float64(200.0)
+        raise RawDataError(table.file, row, str(first["column"]),
+                           f"{value:.10g}" if isinstance(value, float) else value,
                            f"fails the check {first['check']}") from None
 
 
@@ -329,11 +332,16 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
             for column in table.date_columns:
                 log.add_file(table.file, column, fmt, "study day", "date_format_from_config")
         raw[name] = _strip_and_missing(table, frame, missing_codes, log)
+        if raw[name].empty:
+            if name == "subjects":
+                raise RawDataError(table.file, None, None, "", "no subjects: the table has no records")
+            log.add_file(table.file, "", "(header only)", "0 rows", "table_has_no_rows")
 
     subjects, enrollment = _clean_subjects(TABLES["subjects"], raw["subjects"], cohort, log)
     cleaned = {"subjects": subjects}
     known_subjects = set(subjects["subject_id"])
-    for name, frame in raw.items():
+    death_day = None  # events come first: no record of a subject is dated after their death
+    for name, frame in sorted(raw.items(), key=lambda item: item[0] != "events"):
         if name == "subjects":
             continue
         table = TABLES[name]
@@ -344,6 +352,10 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
                                          enrollment)
         if name == "events":
             _check_event_days(table, frame, subjects)
+            death_day = frame[frame["event"] == "DEATH"].groupby("subject_id")["study_day"].min()
+        else:
+            _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), date_column,
+                  "dated after the subject's DEATH in events.csv")
         if name == "labs":
             frame = _clean_lab_values(table, frame, missing_codes, log)
         else:
@@ -357,7 +369,7 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
         cleaned[name] = frame[cleaned_columns(table)]
     for name in absent:
         cleaned[name] = pd.DataFrame(columns=cleaned_columns(TABLES[name]))
-    return CleanCohort(cleaned, absent, log.frame())
+    return CleanCohort({name: cleaned[name] for name in TABLES}, absent, log.frame())
 
 
 def cleaned_columns(table: Table) -> list[str]:

@@ -11,6 +11,7 @@ import hashlib
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .contract import TABLES, Table
@@ -26,12 +27,19 @@ def _decode(data: bytes, file: str) -> tuple[str, bool]:
     if bom:
         data = data[len(UTF8_BOM):]
     try:
-        return data.decode("utf-8"), bom
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start:exc.start + 4]
         raise RawDataError(file, line, None, bad.hex(" "),
                            f"not valid UTF-8 (byte {exc.start}); re-export the file as UTF-8") from None
+    nul = data.find(b"\0")
+    if nul >= 0:  # a binary file, or UTF-16 without its byte-order mark
+        start, end = data.rfind(b"\n", 0, nul) + 1, data.find(b"\n", nul)
+        raise RawDataError(file, data.count(b"\n", 0, nul) + 1, None,
+                           data[start:end if end >= 0 else len(data)].decode("utf-8"),
+                           f"holds a NUL byte (byte {nul}): not a text file; re-export it as UTF-8 CSV")
+    return text, bom
 
 
 def _checked_header(text: str, table: Table) -> list[str]:
@@ -40,6 +48,9 @@ def _checked_header(text: str, table: Table) -> list[str]:
     if not text.strip():
         raise RawDataError(file, 1, None, "", "file is empty: a header row is required")
     header_line = text.split("\n", 1)[0].rstrip("\r")
+    if "\r" in header_line:
+        raise RawDataError(file, 1, None, header_line[:60],
+                           "lines end in a bare carriage return (\\r): re-export with \\n or \\r\\n line endings")
     header = [h.strip() for h in next(csv.reader([header_line]))]
     if len(header) == 1 and ";" in header_line:
         raise RawDataError(file, 1, None, header_line,
@@ -54,6 +65,43 @@ def _checked_header(text: str, table: Table) -> list[str]:
             raise RawDataError(file, 1, column.name, header_line,
                                f"required column '{column.name}' is missing")
     return header
+
+
+def _check_rows(text: str, width: int, file: str) -> None:
+    """Each record is one line with as many fields as the header; blank lines aside.
+
+    pandas pads a short row with empty cells and lets a quoted cell run over line
+    breaks (an unclosed quote swallows the rows after it); either would also shift
+    the line numbers of later rows, so both are errors.
+    """
+    if '"' not in text:  # no quoting: fields are commas + 1, counted for all lines at once
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        ends = np.flatnonzero(data == ord("\n"))
+        starts, stops = np.r_[0, ends + 1], np.r_[ends, len(data)]
+        commas = np.r_[0, np.cumsum(data == ord(","))]
+        fields = commas[stops] - commas[starts] + 1
+        length = stops - starts
+        length -= (length > 0) & (data[np.maximum(stops - 1, 0)] == ord("\r"))
+        bad = np.flatnonzero((fields != width) & (length > 0))
+        bad = bad[bad > 0]  # the header was checked on its own
+        if len(bad):
+            line = int(bad[0])
+            raise RawDataError(file, line + 1, None, data[starts[line]:starts[line] + length[line]].tobytes()
+                               .decode("utf-8"), f"the header has {width} fields, this row {fields[line]}")
+        return
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # a cell may be as long as the file
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    first = 2
+    for record in reader:
+        broken = [cell for cell in record if "\n" in cell or "\r" in cell]
+        if broken:
+            raise RawDataError(file, first, None, broken[0],
+                               "a quoted cell holds a line break (an unclosed quote?): a record must be one line")
+        if record and len(record) != width:
+            raise RawDataError(file, first, None, ",".join(record),
+                               f"the header has {width} fields, this row {len(record)}")
+        first = reader.line_num + 1
 
 
 def inspect_raw_file(path: Path, table: Table) -> dict:
@@ -78,6 +126,7 @@ def read_raw_table(path: Path, table: Table) -> tuple[pd.DataFrame, dict]:
     data = Path(path).read_bytes()
     text, bom = _decode(data, table.file)
     header = _checked_header(text, table)
+    _check_rows(text, len(header), table.file)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
                             skip_blank_lines=False, header=0, names=header, engine="c")
