@@ -27,7 +27,15 @@ def mini_copy(tmp_path):
     return target
 
 
+@pytest.fixture(scope="session")
+def mini_build(tmp_path_factory):
+    """One Snakemake build of the mini cohort on 4 cores, shared by the workflow tests."""
+    from workflow_runs import build
+    workdir = tmp_path_factory.mktemp("mini")
+    return workdir, build(workdir, MINI_COHORT, cores=4)
+
+
 def pytest_configure(config):
-    # tests/ holds helper modules (public_cohorts) imported by the tests.
+    # tests/ holds helper modules (public_cohorts, workflow_runs) imported by the tests.
     import sys
     sys.path.insert(0, str(Path(__file__).parent))

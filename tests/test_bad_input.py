@@ -29,9 +29,10 @@ from msc_ascites.cleaning import RULES, write_clean_cohort
 from msc_ascites.errors import RawDataError
 from msc_ascites.rawio import write_inventory
 from msc_ascites.settings import load_config
+from workflow_runs import MINI_COHORT as MINI
+from workflow_runs import snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
-MINI = ROOT / "tests" / "data" / "mini_cohort"
 DOC = ROOT / "docs" / "bad_input_matrix.md"
 
 
@@ -279,8 +280,29 @@ def test_bad_input(case, tmp_path, capsys, untouched):
     assert case.column in set(hits["column"]), log.tail(10)
 
 
+#: Cases also run through whole Snakemake builds: a structural fault stopping `ingest`, bad values
+#: stopping `clean` (one the cleaning of one table finds, one across tables), a 10 MB cell.
+SNAKEMAKE_CASES = ["semicolon_delimiter", "non_numeric_lab", "lab_after_death", "cell_10mb"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in SNAKEMAKE_CASES], ids=SNAKEMAKE_CASES)
+def test_snakemake_stops_on_bad_input(case, tmp_path):
+    raw = corrupted_copy(case, tmp_path / "raw")
+    run = snakemake(tmp_path / "work", raw)
+    assert run.returncode != 0
+    message = expected_message(case, raw)
+    assert message in run.stderr and case.words in run.stderr, run.stderr[-3000:]
+    results = tmp_path / "work" / "results"
+    # What does not depend on the raw data (paper_consistency.csv) may be built; nothing from cleaning
+    # on, and no temporary file.
+    left = [str(p.relative_to(results)) for p in results.rglob("*") if p.is_file()] if results.exists() else []
+    assert not [name for name in left if name.startswith(("clean/", "datasets/", "endpoints/"))
+                or name in ("cleaning_log.csv", "report.html", "report.pdf") or Path(name).name.startswith(".")], left
+
+
 def test_cases_are_distinct_and_use_known_rules():
     assert len({c.id for c in CASES}) == len(CASES) >= 40
+    assert set(SNAKEMAKE_CASES) <= {c.id for c in CASES if c.outcome == "error"}
     assert {c.outcome for c in CASES} == {"error", "warning", "same"}
     assert all(c.rule in RULES for c in CASES if c.outcome == "warning")
 

@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import shutil
+import signal
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from public_cohorts import write_actg175
+from workflow_runs import MINI_COHORT, SNAKEMAKE, build, digests, snakemake, snakemake_command
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-
-
-#: The sensitivity grid of these builds: one cell per family (the full one is built by `make report`).
-SMALL_GRID = ROOT / "tests" / "data" / "small_grid.yaml"
-
-
-def snakemake(workdir: Path, raw_dir: Path, *args: str, cores: int = 2) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-                           "--cores", str(cores), "--configfile", str(SMALL_GRID),
-                           "--config", f"raw_dir={raw_dir}", *args],
-                          capture_output=True, text=True, timeout=600)
-
-
-def build(workdir: Path, raw_dir: Path, cores: int = 2) -> Path:
-    run = snakemake(workdir, raw_dir, cores=cores)
-    assert run.returncode == 0, run.stderr[-4000:]
-    return workdir / "results"
-
-
-def digests(results: Path) -> dict[str, str]:
-    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(results.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def mini_build(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("mini")
-    return workdir, build(workdir, ROOT / "tests" / "data" / "mini_cohort")
 
 
 def test_report_built(mini_build):
@@ -60,10 +33,104 @@ def test_second_run_does_nothing(mini_build):
     assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
 
 
-def test_clean_rebuild_is_byte_identical_whatever_the_cores(mini_build, tmp_path):
+def _offline_prefix() -> tuple[list[str], str]:
+    """A command prefix that runs a command with no network (a new network namespace with only
+    loopback, down), or none and why."""
+    if shutil.which("unshare") is None:
+        return [], "unshare (util-linux) is not installed"
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return [], f"unshare -n is not permitted here ({probe.stderr.strip()}); it needs root"
+    return ["unshare", "-n"], ""
+
+
+@pytest.fixture(scope="module")
+def second_build(tmp_path_factory):
+    """A second clean build of the mini cohort: 1 core, another folder, no network when possible."""
+    prefix, why_not = _offline_prefix()
+    workdir = tmp_path_factory.mktemp("elsewhere")
+    run = subprocess.run(prefix + snakemake_command(workdir, MINI_COHORT, cores=1),
+                         capture_output=True, text=True, timeout=900)
+    return run, workdir / "results", why_not
+
+
+def test_clean_rebuild_is_byte_identical_whatever_the_cores(mini_build, second_build):
+    """The second build (1 core) gives the bytes of the first (4 cores): every file under
+    results/, the PDF and the figures included."""
     _, first = mini_build
-    again = build(tmp_path, ROOT / "tests" / "data" / "mini_cohort", cores=1)
+    run, again, _ = second_build
+    assert run.returncode == 0, run.stderr[-4000:]
     assert digests(again) == digests(first)
+    assert {"report.pdf", "figures/km_survival.svg", "cleaning_log.csv"} <= set(digests(first))
+
+
+def test_build_fetches_nothing_from_the_network(second_build):
+    """The second build ran in a network namespace with no interface up: nothing is fetched at
+    run time (fonts, images, schemas, packages), or the build would have failed."""
+    run, results, why_not = second_build
+    if why_not:
+        pytest.skip(f"cannot build without network: {why_not}")
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert (results / "report.pdf").exists()
+
+
+#: The interrupted build is killed when each of these appears under results/: while cleaning runs,
+#: while the other figures are drawn, while the PDF is written.
+KILL_WHEN = ["ingest/raw_inventory.json", "figures/km_survival.svg", "report.html"]
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """pid: (parent pid, process group, state) of every process, from /proc."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        out[int(stat.parent.name)] = (int(ppid), int(pgrp), state)
+    return out
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """Process group of each living descendant of ``pid``."""
+    processes = _processes()
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, pgrp, state) in processes.items():
+            if ppid == parent and state != "Z" and child not in found:
+                found[child] = pgrp
+                todo.append(child)
+    return found
+
+
+def test_killed_build_resumes_to_the_same_bytes(mini_build, tmp_path):
+    """SIGKILL to Snakemake and all its jobs at several points, each time resuming with
+    --rerun-incomplete; at every kill the files visible under results/ are complete (the bytes
+    of the uninterrupted build), and the resumed build ends byte-identical to it."""
+    _, reference = mini_build
+    expected = digests(reference)
+    workdir = tmp_path / "killed"
+    results = workdir / "results"
+    for marker in KILL_WHEN:
+        # --nolock: SIGKILL leaves Snakemake's lock, which `--unlock` would remove (a start more).
+        process = subprocess.Popen(snakemake_command(workdir, MINI_COHORT, "--rerun-incomplete", "--nolock"),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        while not (results / marker).exists() and process.poll() is None:
+            time.sleep(0.05)
+        assert process.poll() is None, f"the build ended before {marker} appeared"
+        jobs = _descendants(process.pid)
+        assert jobs and set(jobs.values()) == {process.pid}, "a job outside Snakemake's process group"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        while set(jobs) & {pid for pid, (_, _, state) in _processes().items() if state != "Z"}:
+            time.sleep(0.05)  # SIGKILL is delivered; wait until the jobs are gone
+        visible = {name: digest for name, digest in digests(results).items()
+                   if not Path(name).name.startswith(".")}
+        assert visible == {name: expected[name] for name in visible}, f"killed at {marker}"
+    resumed = snakemake(workdir, MINI_COHORT, "--rerun-incomplete", "--nolock")
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert digests(results) == expected
 
 
 def test_reconstructed_cohort_reproduces_the_abstract(tmp_path):
@@ -152,41 +219,63 @@ def test_real_public_cohort_actg175(tmp_path):
     assert set(log.loc[log["rule"] == "extra_column_ignored", "column"]) == {"karnofsky"}
 
 
-def test_bad_value_stops_with_file_row_column_value_and_no_output(tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(ROOT / "tests" / "data" / "mini_cohort", raw)
-    path = raw / "labs.csv"
-    path.write_text(path.read_text().replace("ALB,31.0,g/L", "ALB,31..0,g/L"))
-    run = snakemake(tmp_path / "work", raw)
-    assert run.returncode != 0
-    assert "labs.csv, row 19, column 'value', value '31..0': not a finite number" in run.stderr
-    assert not (tmp_path / "work" / "results" / "cleaning_log.csv").exists()
-    assert not (tmp_path / "work" / "results" / "clean" / "labs.csv").exists()
-
-
-def test_no_calendar_date_of_a_patient_leaves_cleaning(mini_build):
-    """Every date in the raw files, in any of the contract's formats, is absent from results/."""
+def test_no_calendar_date_or_identifier_leaves_cleaning(mini_build):
+    """No date of the raw files, written in any of the contract's formats, is in any output after
+    the cleaning step (the PDF's text included); the cleaned tables hold only the contract's
+    columns, so an extra column (an identifier, say) goes no further."""
     import re
-    workdir, results = mini_build
-    raw = ROOT / "tests" / "data" / "mini_cohort"
-    dates = set()
-    for path in raw.glob("*.csv"):
-        dates |= set(re.findall(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", path.read_text()))
-    assert len(dates) > 20
-    for path in results.rglob("*"):
-        if path.is_file() and path.suffix in (".csv", ".json", ".html", ".svg"):
+    from datetime import datetime
+    from pypdf import PdfReader
+    from msc_ascites.cleaning import cleaned_columns
+    from msc_ascites.contract import TABLES
+    _, results = mini_build
+    for name, table in TABLES.items():
+        header = (results / "clean" / f"{name}.csv").read_text().split("\n", 1)[0]
+        assert header.split(",") == cleaned_columns(table), name
+    found = set()
+    for path in MINI_COHORT.glob("*.csv"):
+        text = path.read_text()
+        found |= {datetime.strptime(d, "%Y-%m-%d") for d in re.findall(r"\d{4}-\d{2}-\d{2}", text)}
+        found |= {datetime.strptime(d, "%d/%m/%Y") for d in re.findall(r"\d{2}/\d{2}/\d{4}", text)}
+    assert len(found) > 20
+    dates = {d.strftime(f) for d in found for f in ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y")}
+    before = {"ingest/raw_inventory.json", "cleaning_log.csv"}
+    scanned = 0
+    for path in sorted(results.rglob("*")):
+        name = str(path.relative_to(results))
+        if not path.is_file() or name in before or name.startswith("clean/"):
+            continue
+        if path.suffix == ".pdf":
+            text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+        else:
             text = path.read_text(encoding="utf-8")
-            leaked = sorted(d for d in dates if d in text)
-            assert not leaked, f"{path.relative_to(results)} holds patient dates {leaked[:5]}"
+        leaked = sorted(d for d in dates if d in text)
+        assert not leaked, f"{name} holds patient dates {leaked[:5]}"
+        scanned += 1
+    assert scanned == len(digests(results)) - len(before) - len(list((results / "clean").iterdir()))
 
 
-@pytest.mark.parametrize("override, words", [
-    ("bogus_key=1", "'bogus_key' was unexpected"),
-    ("analysis={'primary_week': 'forty-eight', 'horizon_days': 730, 'confidence_level': 0.95, "
-     "'meld_score': 'MELD'}", "'forty-eight' is not of type 'integer'"),
+@pytest.mark.parametrize("args, files, words", [
+    pytest.param(["bogus_key=1"], {}, ["'bogus_key' was unexpected"], id="unknown_top_level_key"),
+    pytest.param(["analysis={'primary_week': 'forty-eight', 'horizon_days': 730, 'confidence_level': 0.95, "
+                  "'meld_score': 'MELD'}"], {},
+                 ["'forty-eight' is not of type 'integer'", "instance['analysis']['primary_week']"], id="wrong_type"),
+    # A list replaces the configured one: this visit lacks its window.
+    pytest.param(["--configfile", "extra.yaml"], {"extra.yaml": "visits:\n  scheduled:\n  - {week: 48, label: W48}\n"},
+                 ["'window_days' is a required property", "instance['visits']['scheduled'][0]"],
+                 id="missing_required_key"),
+    pytest.param([], {"raw/cohort.yaml": "date_format:\n  labs: DD/MM/YYYY\n"},
+                 ["'date_format' was unexpected", "instance['cohort']"], id="unknown_nested_key_in_cohort_yaml"),
+    pytest.param([], {"raw/cohort.yaml": "- labs: DD/MM/YYYY\n"},
+                 ["cohort.yaml: expected a mapping of cohort settings, found a list"], id="cohort_yaml_not_a_mapping"),
 ])
-def test_config_errors_name_the_key(tmp_path, override, words):
-    run = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n",
-                          "--config", override], capture_output=True, text=True, timeout=120)
+def test_config_errors_name_the_key(tmp_path, args, files, words):
+    shutil.copytree(MINI_COHORT, tmp_path / "raw")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    # snakemake() ends with `--config raw_dir=...`: a value joins it, an option follows it.
+    args = [str(tmp_path / a) if a.endswith(".yaml") else a for a in args]
+    run = snakemake(tmp_path / "work", tmp_path / "raw", *args, "-n")
     assert run.returncode != 0
-    assert words in run.stdout + run.stderr
+    output = run.stdout + run.stderr
+    assert all(w in output for w in words), output[-3000:]

@@ -1,11 +1,13 @@
 """Writing results: deterministic bytes, and never a half-written file.
 
 Each writer writes to a temporary file beside the target and renames it into
-place, so an interrupted job leaves either the old file or none.
+place, so an interrupted job leaves either the old file or none (and a hidden
+temporary file, removed when the job is rerun).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -45,6 +47,10 @@ def atomic_path(path: Path | str):
     """Yield a temporary path; on success it replaces ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A job killed while writing (SIGKILL runs no clean-up) leaves its temporary file; the rerun
+    # of that job, the only writer of ``path``, removes it.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for everyone who may read them

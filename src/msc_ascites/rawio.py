@@ -109,6 +109,7 @@ def inspect_raw_file(path: Path, table: Table) -> dict:
     data = Path(path).read_bytes()
     text, bom = _decode(data, table.file)
     header = _checked_header(text, table)
+    _check_rows(text, len(header), table.file)
     known = {c.name for c in table.columns}
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
             "data_lines": max(text.count("\n") - (0 if text.endswith("\n") else -1) - 1, 0),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from .errors import ConfigError
+
 
 def load_config(path: Path | str, **overrides) -> dict:
     """config.yaml (with top-level ``overrides``) and the raw folder's cohort.yaml."""
@@ -23,6 +25,9 @@ def with_cohort_overrides(config: dict) -> dict:
     override = Path(config["raw_dir"]) / "cohort.yaml"
     if override.exists():
         cohort = yaml.safe_load(override.read_text(encoding="utf-8")) or {}
+        if not isinstance(cohort, dict):
+            raise ConfigError(f"{override}: expected a mapping of cohort settings, "
+                              f"found a {type(cohort).__name__}")
         config = {**config, "cohort": merge(config["cohort"], cohort)}
     return config
 
