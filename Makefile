@@ -13,7 +13,7 @@ SEED ?= 20200715
 # pip on some machines warns about unreachable extra indexes; keep the output readable.
 QUIET_PIP := grep -v "^WARNING: Location" || true
 
-.PHONY: report test cohort lock check-system clean
+.PHONY: report test bench cohort lock check-system clean
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory check-system
@@ -31,6 +31,10 @@ report: $(STAMP)
 ## test: run the test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## bench: time the workflow on this machine (results/benchmark.csv, .svg); takes ~15 minutes
+bench: $(STAMP)
+	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
 ## cohort: regenerate the reconstructed cohort in resources/raw (seeded, byte for byte)
 cohort: $(STAMP)

@@ -169,6 +169,9 @@ CASES = [
     error("lab_after_death", "labs.csv", "a lab of 002 on 05/08/2013, dead on 2013-06-01",
           replace("002,05/01/2013,W36", "002,05/08/2013,W36"), 15, "sample_date", "05/08/2013",
           "dated after the subject's DEATH"),
+    error("event_after_death", "events.csv", "SBP of 002 on 2013-04-01, dead on 2013-03-01",
+          lambda d: replace("002,DEATH,2013-06-01", "002,DEATH,2013-03-01")(d) + b"002,SBP,2013-04-01\n", 7,
+          "event_date", "2013-04-01", "event dated after the subject's DEATH"),
     error("paracentesis_after_death", "paracentesis.csv", "a paracentesis of 002 on 2013-07-01, dead on 2013-06-01",
           replace("002,2012-08-01", "002,2013-07-01"), 3, "procedure_date", "2013-07-01", "dated after the subject's DEATH"),
     # Numbers.
@@ -213,6 +216,8 @@ CASES = [
             "volume_l"),
     warning("spaces_around_value", "labs.csv", "value ` 31.0 `", replace("ALB,31.0,g/L", "ALB, 31.0 ,g/L"),
             "whitespace_stripped", 19, "value"),
+    warning("spaces_around_date", "subjects.csv", "enrollment date ` 2012-01-10 ` (logged with digits masked)",
+            replace("001,MSC,2012-01-10", "001,MSC, 2012-01-10 "), "whitespace_stripped", 2, "enrollment_date"),
     warning("censored_value", "labs.csv", "value `>31.0`", replace("ALB,31.0,g/L", "ALB,>31.0,g/L"),
             "censored_value_bound", 19, "value"),
     warning("other_unit", "labs.csv", "albumin `3.1 g/dL`", replace("ALB,31.0,g/L", "ALB,3.1,g/dL"), "unit_converted",
@@ -336,6 +341,15 @@ def render_doc() -> str:
             what = "same cleaned tables as the untouched files"
         lines.append(f"| `{c.id}` | {c.file} | {c.what} | {what.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
+
+
+def test_a_date_with_spaces_is_logged_without_its_digits(tmp_path):
+    """The cleaning log is an output: a patient's calendar date must not reach it (README, data protection)."""
+    case = next(c for c in CASES if c.id == "spaces_around_date")
+    run_steps(corrupted_copy(case, tmp_path / "raw"), tmp_path / "results")
+    log = pd.read_csv(tmp_path / "results" / "cleaning_log.csv", dtype=str, keep_default_na=False)
+    entry = log[(log["rule"] == "whitespace_stripped") & (log["column"] == "enrollment_date")]
+    assert entry[["old_value", "new_value"]].values.tolist() == [[" ####-##-## ", "####-##-##"]]
 
 
 def test_doc_matches_cases():

@@ -93,11 +93,20 @@ def _fail(table: Table, frame: pd.DataFrame, mask, column: str, problem: str):
                            frame[column].iat[i], problem)
 
 
-def _apply_to_unique(series: pd.Series, func) -> pd.Series:
-    """Apply ``func`` to each distinct value once: cheap on long columns of few values."""
+def _map_unique(series: pd.Series, func) -> tuple[pd.Series, np.ndarray]:
+    """``func`` applied to each distinct value once, and where it changed the value:
+    on a column of millions of rows and few distinct values, the work and the new
+    strings are per distinct value, not per row."""
     codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=False)
     mapped = np.array([func(u) for u in uniques], dtype=object)
-    return pd.Series(mapped[codes] if len(uniques) else [], index=series.index, dtype=object)
+    changed = np.array([m != u for m, u in zip(mapped, uniques)], dtype=bool)
+    if not len(uniques):
+        return pd.Series([], index=series.index, dtype=object), np.zeros(0, dtype=bool)
+    return pd.Series(mapped[codes], index=series.index, dtype=object), changed[codes]
+
+
+def _apply_to_unique(series: pd.Series, func) -> pd.Series:
+    return _map_unique(series, func)[0]
 
 
 def _log_changes(log, table, frame, column, old, new, rule, where=None):
@@ -113,8 +122,14 @@ def _strip_and_missing(table: Table, frame: pd.DataFrame, missing_codes: set[str
     """Strip spaces in every cell, then read missing codes as empty where allowed."""
     for column in table.columns:
         old = frame[column.name]
-        new = _apply_to_unique(old, str.strip)
-        _log_changes(log, table, frame, column.name, old, new, "whitespace_stripped")
+        new, changed = _map_unique(old, str.strip)
+        if column.kind == contract.DATE and changed.any():
+            # A patient's calendar date leaves cleaning nowhere, not even in the log: digits masked.
+            masked = [v.str.replace(r"\d", "#", regex=True) for v in (old[changed], new[changed])]
+            _log_changes(log, table, frame[changed], column.name, *masked, "whitespace_stripped",
+                         where=np.ones(int(changed.sum()), dtype=bool))
+        else:
+            _log_changes(log, table, frame, column.name, old, new, "whitespace_stripped", where=changed)
         frame[column.name] = new
     # Empty lines (every cell empty) are not records.
     blank = np.logical_and.reduce([frame[c.name].to_numpy() == "" for c in table.columns])
@@ -143,7 +158,10 @@ def _strip_and_missing(table: Table, frame: pd.DataFrame, missing_codes: set[str
 def _parse_numbers(table: Table, frame: pd.DataFrame, column: str, whole: bool = False) -> pd.Series:
     """Numbers from text; empty is missing; anything else unparseable is an error."""
     text = frame[column]
-    numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+    codes, uniques = pd.factorize(text, sort=False, use_na_sentinel=False)  # parse each distinct text once
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=object).where(lambda u: u != "", None),
+                           errors="coerce").astype(float).to_numpy()
+    numbers = pd.Series(parsed[codes] if len(uniques) else [], index=text.index, dtype=float)
     bad = (numbers.isna() & (text != "")) | np.isinf(numbers.fillna(0))
     _fail(table, frame, bad, column, "not a finite number")
     if whole:
@@ -248,56 +266,73 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
                      "lab_value_missing_row_removed", where=missing)
         frame = frame[~missing].reset_index(drop=True)
         value = frame["value"]
-    first = value.str[:1]
-    censored = first.isin(["<", ">"]).to_numpy()
-    frame["censored"] = np.where(censored, first, "")
-    bound = value.where(~censored, value.str[1:].str.strip())
-    numbers = _parse_numbers(table, frame.assign(value=bound), "value")
+    sign = _apply_to_unique(value, lambda v: v[:1] if v[:1] in ("<", ">") else "")
+    censored = (sign != "").to_numpy()
+    frame["censored"] = sign
+    bound = _apply_to_unique(value, lambda v: v[1:].strip() if v[:1] in ("<", ">") else v)
+    numbers = _parse_numbers(table, pd.DataFrame({"source_row": frame["source_row"], "value": bound}), "value")
     _fail(table, frame, numbers < 0, "value", "a lab value cannot be negative")
-    _log_changes(log, table, frame, "value", value, _format_numbers(numbers), "censored_value_bound",
-                 where=censored)
+    if censored.any():
+        _log_changes(log, table, frame[censored], "value", value[censored], _format_numbers(numbers[censored]),
+                     "censored_value_bound", where=np.ones(int(censored.sum()), dtype=bool))
     frame["value"] = numbers
-    # Units: each known test to its canonical unit; other tests keep theirs.
-    factors = pd.Series(1.0, index=frame.index)
-    raw_unit = frame["unit"].copy()
-    for test, (canonical, accepted) in LAB_UNITS.items():
-        rows = frame["test"] == test
-        if not rows.any():
-            continue
-        factor = frame.loc[rows, "unit"].map(accepted)
-        _fail(table, frame, (rows & factor.reindex(frame.index).isna()).to_numpy(), "unit",
-              f"unknown unit for {test} (accepted: {', '.join(repr(u) for u in accepted)})")
-        factors[rows] = factor
-        frame.loc[rows, "unit"] = canonical
+    # Units: each known test to its canonical unit; other tests keep theirs. Decided once per
+    # distinct (test, unit) pair, then spread to the rows.
+    raw_unit = frame["unit"]
+    test_codes, tests = pd.factorize(frame["test"], sort=False, use_na_sentinel=False)
+    unit_codes, units = pd.factorize(raw_unit, sort=False, use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(test_codes * max(len(units), 1) + unit_codes, sort=False)
+    pair_factor, pair_unit = np.ones(len(pairs)), np.empty(len(pairs), dtype=object)
+    for i, pair in enumerate(pairs):
+        test, unit = tests[pair // len(units)], units[pair % len(units)]
+        canonical, accepted = LAB_UNITS.get(test, (unit, {unit: 1.0}))
+        pair_factor[i], pair_unit[i] = accepted.get(unit, np.nan), canonical
+        if np.isnan(pair_factor[i]):
+            _fail(table, frame, pair_codes == i, "unit",
+                  f"unknown unit for {test} (accepted: {', '.join(repr(u) for u in accepted)})")
+    factors = pd.Series(pair_factor[pair_codes], index=frame.index)
+    frame["unit"] = pair_unit[pair_codes]
     converted = (factors != 1.0).to_numpy()
     if converted.any():
-        old = _format_numbers(frame["value"]) + " " + raw_unit
+        rows = frame[converted]
+        old = _format_numbers(rows["value"]) + " " + raw_unit[converted]
         # Rounded to 6 decimals so that 3.14 g/dL is 31.4 g/L, not 31.400000000000002.
         frame["value"] = (frame["value"] * factors).round(6)
-        new = _format_numbers(frame["value"]) + " " + frame["unit"]
-        _log_changes(log, table, frame, "value", old, new, "unit_converted", where=converted)
+        new = _format_numbers(frame.loc[converted, "value"]) + " " + rows["unit"]
+        _log_changes(log, table, rows, "value", old, new, "unit_converted",
+                     where=np.ones(int(converted.sum()), dtype=bool))
     return frame
 
 
 def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
-    dup = frame.duplicated(subset=columns, keep="first").to_numpy()
-    if dup.any():
-        first_row = frame.groupby(columns, sort=False)["source_row"].transform("first")
-        log.add(table.file, frame["source_row"].to_numpy()[dup], frame["subject_id"].to_numpy()[dup],
-                "", ("duplicate of row " + first_row.astype(str)).to_numpy()[dup],
-                np.full(int(dup.sum()), "(removed)"), "duplicate_row_removed")
-        frame = frame[~dup].reset_index(drop=True)
+    # Rows compared by the codes of their values: integers hash far faster than strings.
+    keys = pd.DataFrame({c: pd.factorize(frame[c], sort=False, use_na_sentinel=False)[0] for c in columns})
+    involved = keys.duplicated(keep=False).to_numpy()
+    if involved.any():
+        group = keys[involved].assign(source_row=frame["source_row"].to_numpy()[involved])
+        dup = group.duplicated(subset=columns, keep="first").to_numpy()
+        first_row = group.groupby(columns, sort=False)["source_row"].transform("first").to_numpy()[dup]
+        rows = np.flatnonzero(involved)[dup]
+        log.add(table.file, frame["source_row"].to_numpy()[rows], frame["subject_id"].to_numpy()[rows],
+                "", np.array([f"duplicate of row {r}" for r in first_row], dtype=object),
+                np.full(len(rows), "(removed)"), "duplicate_row_removed")
+        keep = np.ones(len(frame), dtype=bool)
+        keep[rows] = False
+        frame = frame[keep].reset_index(drop=True)
     return frame
 
 
 def _check_visit_labels(table, frame, visits: list[Visit], log) -> None:
-    labels = frame["visit"].str.upper()
+    labels = _apply_to_unique(frame["visit"], str.upper)
     derived = pd.Series(nominal_visit(frame["study_day"].to_numpy(), visits), index=frame.index)
     # Any label that is not the date's visit disagrees, an unknown label included.
-    disagree = ((labels != "") & (labels != derived.str.upper())).to_numpy()
-    new = derived.where(derived != "", "(outside every window)") + " (day " + frame["study_day"].astype(str) + ")"
-    _log_changes(log, table, frame, "visit", frame["visit"], new, "visit_label_disagrees_with_date",
-                 where=disagree)
+    disagree = ((labels != "") & (labels != _apply_to_unique(derived, str.upper))).to_numpy()
+    if disagree.any():
+        rows = frame[disagree]
+        new = (derived[disagree].where(derived[disagree] != "", "(outside every window)")
+               + " (day " + rows["study_day"].astype(str) + ")")
+        _log_changes(log, table, rows, "visit", rows["visit"], new, "visit_label_disagrees_with_date",
+                     where=np.ones(len(rows), dtype=bool))
 
 
 def _check_event_days(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame) -> None:
@@ -341,9 +376,8 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
     cleaned = {"subjects": subjects}
     known_subjects = set(subjects["subject_id"])
     death_day = None  # events come first: no record of a subject is dated after their death
-    for name, frame in sorted(raw.items(), key=lambda item: item[0] != "events"):
-        if name == "subjects":
-            continue
+    for name in sorted((n for n in raw if n != "subjects"), key=lambda n: n != "events"):
+        frame = raw.pop(name)  # no second reference: a large table's copies are freed as cleaning goes
         table = TABLES[name]
         _fail(table, frame, ~frame["subject_id"].isin(known_subjects), "subject_id",
               "subject is not in subjects.csv")
@@ -353,6 +387,8 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
         if name == "events":
             _check_event_days(table, frame, subjects)
             death_day = frame[frame["event"] == "DEATH"].groupby("subject_id")["study_day"].min()
+            _fail(table, frame, (frame["event"] != "DEATH") & (frame["study_day"] > frame["subject_id"].map(death_day)),
+                  date_column, "event dated after the subject's DEATH")
         else:
             _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), date_column,
                   "dated after the subject's DEATH in events.csv")

@@ -4,7 +4,7 @@
   death/transplant, infusion and the baseline value of every lab test and MELD.
 - ``labs``: one row per subject, test and analysis visit (ADLB), with change
   from baseline; MELD is derived per visit from the visit's TBIL, INR and CREA.
-- ``time_to_event``: one row per subject and endpoint (ADTTE): day and status
+- ``time_to_event``: one row per subject and event code (ADTTE): day and status
   (0 censored at last contact, 1 event, 2 death first, a competing risk).
 - ``ascites``, ``paracentesis``, ``adverse_events``: the optional tables, by arm.
 
@@ -28,7 +28,6 @@ from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
 
 DATASETS = ("subjects", "labs", "time_to_event", "ascites", "paracentesis", "adverse_events", "infusions")
-COMPLICATIONS = ("HRS", "HE", "SBP")
 TIME_TO_EVENT_COLUMNS = ["subject_id", "arm", "endpoint", "day", "status", "source_file", "source_row"]
 MELD_COMPONENTS = ("TBIL", "INR", "CREA")
 
@@ -111,7 +110,10 @@ def time_to_event(subjects: pd.DataFrame, events: pd.DataFrame,
     base = subjects.set_index("subject_id")
     death = events[events["event"] == "DEATH"].sort_values("study_day").drop_duplicates("subject_id")
     death = death.set_index("subject_id")
-    sources = {event: events[events["event"] == event] for event in ("DEATH", "TRANSPLANT", *COMPLICATIONS)}
+    # Every event code of the export (the complications config.yaml names among them), death
+    # and transplant even when none occurred.
+    codes = sorted({"DEATH", "TRANSPLANT", *events["event"].unique()})
+    sources = {event: events[events["event"] == event] for event in codes}
     if paracentesis is not None:
         sources["PARACENTESIS"] = paracentesis
     frames = []
