@@ -36,10 +36,18 @@ def _pmm(x_obs, y_obs, x_mis, rng: np.random.Generator) -> np.ndarray:
     predicted_obs = x_obs @ beta
     predicted_mis = x_mis @ beta_draw
     donors = min(DONORS, len(y_obs))
-    distance = np.abs(predicted_mis[:, None] - predicted_obs[None, :])
-    nearest = np.argsort(distance, axis=1, kind="stable")[:, :donors]
+    # The nearest donors lie within `donors` places either side of where a prediction would
+    # sort among the observed ones: a window of 2 x donors candidates each, not all n
+    # (an n_missing x n_observed distance matrix is gigabytes at 100k patients).
+    order = np.argsort(predicted_obs, kind="stable")
+    ranked = predicted_obs[order]
+    width = min(2 * donors, len(ranked))
+    start = np.clip(np.searchsorted(ranked, predicted_mis) - donors, 0, len(ranked) - width)
+    window = start[:, None] + np.arange(width)[None, :]
+    closest = np.argsort(np.abs(ranked[window] - predicted_mis[:, None]), axis=1, kind="stable")[:, :donors]
+    nearest = np.take_along_axis(window, closest, axis=1)
     pick = nearest[np.arange(len(x_mis)), rng.integers(0, donors, size=len(x_mis))]
-    return y_obs[pick]
+    return y_obs[order[pick]]
 
 
 def impute_chained(frame: pd.DataFrame, m: int, iterations: int, seed: int) -> list[pd.DataFrame]:
