@@ -29,9 +29,19 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
+#: What the workflow makes; audit.smk records how each of these files, and all they came from, was made.
+TARGETS = [
+    "results/report.pdf",
+    *expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
+    "results/scorecard.csv",
+    *rules.sensitivity.input,
+]
+
+
+include: "workflow/rules/audit.smk"
+
+
 rule all:
     input:
-        "results/report.pdf",
-        expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-        "results/scorecard.csv",
-        rules.sensitivity.input,
+        TARGETS,
+        rules.ro_crate.output,
