@@ -11,6 +11,10 @@ min_version("9.0")
 configfile: Path(workflow.basedir) / "config.yaml"
 
 
+# `snakemake --report results/workflow_report.zip`: this page first, then the outputs marked report().
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"
