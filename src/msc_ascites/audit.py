@@ -265,7 +265,8 @@ class Trail:
         raise ValueError(f"cannot trace {query!r}: give {QUERY_FORMS}")
 
     def numbers(self, printed: str) -> list[str]:
-        """Addresses of the endpoint numbers that print as ``printed``; the abstract's figures first."""
+        """Addresses of the endpoint numbers that print as ``printed``: the abstract's figures if any
+        print so (the numbers an auditor picks first), else every match."""
         decimals = len(printed.partition(".")[2])
         found = []
         for endpoint in ENDPOINTS:
@@ -281,7 +282,7 @@ class Trail:
                     found.append(f"{endpoint}:{path}")
         card = self.results / "scorecard.csv"
         abstract = set(pd.read_csv(card, dtype=str, keep_default_na=False)["address"]) if card.exists() else set()
-        return sorted(found, key=lambda address: address not in abstract)
+        return [address for address in found if address in abstract] or found
 
     def steps(self, name: str) -> list[dict]:
         """The jobs that made ``name``, and the jobs that made their inputs, down to the sources."""

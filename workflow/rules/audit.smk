@@ -49,6 +49,8 @@ def audit_plan(targets) -> dict:
             jobs[key] = _job(producer, wildcards)
             sources.update({f: "code" for f in jobs[key]["code"]})
             todo.extend(jobs[key]["inputs"])
+    # Every Snakefile read (the rules' own are already there), and the config files.
+    sources.update({f.get_path_or_uri(secret_free=False): "code" for f in workflow.included})
     sources.update({str(f): "config" for f in workflow.configfiles})
     config_files = [str(f) for f in workflow.configfiles]
     for job in jobs.values():  # the config values a job read come from these files

@@ -1,0 +1,152 @@
+"""The auditor's trail on one build of the reconstructed cohort, made in a copy of the project
+(Snakefile, workflow, config, resources) so that tests may edit its raw files, config and scripts.
+
+Expected values come from the files themselves: the numbers an auditor reads in the PDF's text,
+the addresses resources/published/hua2020_abstract.yaml gives them, and the raw files' own lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from msc_ascites.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+SMALL_GRID = ROOT / "tests" / "data" / "small_grid.yaml"
+
+
+def run(project: Path, *args: str) -> tuple[int, str]:
+    """`python -m msc_ascites ARGS` in the project folder, in this process: exit status and output."""
+    out = io.StringIO()
+    with contextlib.chdir(project), contextlib.redirect_stdout(out):
+        status = main(list(args))
+    return status, out.getvalue()
+
+
+def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SNAKEMAKE), "--cores", "2", "--configfile", "small_grid.yaml", *args], cwd=project,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    project = tmp_path_factory.mktemp("project")
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, project / name)
+    for name in ("workflow", "resources"):
+        shutil.copytree(ROOT / name, project / name)
+    # The small grid without its reconstruction cell: the trail does not need a second cohort.
+    grid = yaml.safe_load(SMALL_GRID.read_text())
+    grid["sensitivity"]["reconstruction_seeds"] = []
+    (project / "small_grid.yaml").write_text(yaml.safe_dump(grid))
+    built = snakemake(project)
+    assert built.returncode == 0, built.stderr[-4000:]
+    return project
+
+
+@pytest.fixture(scope="module")
+def pdf_text(project):
+    return " ".join(page.extract_text() for page in PdfReader(project / "results" / "report.pdf").pages)
+
+
+def trace(project: Path, what: str) -> dict:
+    status, out = run(project, "trace", what, "--json")
+    assert status == 0
+    return json.loads(out)
+
+
+def test_numbers_of_the_abstract_trace_from_the_pdf_to_raw_rows(project, pdf_text):
+    """MELD at week 48 and ascites disappearance, as the regenerated abstract prints them, lead to the
+    addresses the published abstract file names, then to raw lines that are the raw files' own lines."""
+    meld = re.search(r"MELD\s+at\s+week\s+48:\s+([\d.]+)±([\d.]+)\s+vs\s+([\d.]+)±([\d.]+)", pdf_text)
+    ascites = re.search(r"Disappearance\s+of\s+ascites:\s+(\d+)%\s+and\s+(\d+)%", pdf_text)
+    assert meld and ascites
+    published = {f["id"]: f.get("reproduced_by") for f in
+                 yaml.safe_load((ROOT / "resources" / "published" / "hua2020_abstract.yaml").read_text())["figures"]}
+    picked = {meld[1]: "meld_week48_treatment_mean", meld[4]: "meld_week48_control_sd",
+              ascites[1]: "ascites_disappearance_treatment_pct"}
+    for printed, figure in picked.items():
+        found = trace(project, printed)["traces"]
+        item = next(t for t in found if t["address"] == published[figure])
+        assert f"{item['value']:.{len(printed.partition('.')[2])}f}" == printed
+        assert item["dataset"]["rows"], printed
+        raw = {Path(t["file"]).name: t for t in item["raw"]}
+        assert "subjects.csv" in raw  # the arm each patient was counted in
+        for table in raw.values():
+            lines = (project / table["file"]).read_text(encoding="utf-8-sig").split("\n")
+            assert table["lines"] and all(lines[x["line"] - 1] == x["text"] for x in table["lines"])
+        assert [job["rule"] for job in item["steps"]][-3:] == ["datasets", "clean", "ingest"]
+        assert all(job["code"] for job in item["steps"])
+
+
+def test_meld_trace_shows_rows_log_code_config_and_versions(project):
+    text = run(project, "trace", "meld:week48.treatment.mean")[1]
+    item = trace(project, "meld:week48.treatment.mean")["traces"][0]
+    endpoint = json.loads((project / "results" / "endpoints" / "meld.json").read_text())
+    # One week-48 MELD row per treatment patient the endpoint lists, each from three raw lab lines.
+    assert sorted(r["subject_id"] for r in item["dataset"]["rows"]) == endpoint["inputs"]["subjects"]["treatment"]
+    labs = next(t for t in item["raw"] if t["file"].endswith("labs.csv"))
+    assert len(labs["lines"]) == 3 * len(item["dataset"]["rows"])
+    log = [e for e in item["cleaning_log"]["entries"]]
+    assert log and all(e["rule"] for e in log)
+    assert "param analysis:" in text and "src/msc_ascites/endpoints.py" in text and "pandas" in text
+
+
+def test_pdf_provenance_ids_name_the_files_they_show(project, pdf_text):
+    meld_id = re.search(r"Table\s+3\.\s+MELD\s+score\s+\[trace\s+([0-9a-f]{8})\]", pdf_text)[1]
+    assert trace(project, meld_id)["traces"][0]["file"] == "results/endpoints/meld.json"
+    ids = re.findall(r"\[trace\s+([0-9a-f]{8})\]", pdf_text)
+    assert len(ids) >= 20
+    assert all(run(project, "trace", i)[0] == 0 for i in set(ids[:3]))
+
+
+def test_verify_passes_on_a_fresh_build(project):
+    status, out = run(project, "verify")
+    assert status == 0 and "verified" in out, out
+
+
+@pytest.mark.parametrize("path", ["resources/raw/labs.csv", "results/endpoints/meld.json", "small_grid.yaml",
+                                  "workflow/scripts/endpoint.py"])
+def test_verify_names_a_file_edited_by_one_byte(project, path):
+    target = project / path
+    original = target.read_bytes()
+    target.write_bytes(original[:-2] + bytes([original[-2] ^ 1]) + original[-1:])
+    try:
+        status, out = run(project, "verify")
+    finally:
+        target.write_bytes(original)
+    assert status == 1
+    assert f"  {path}: changed" in out, out
+    if path != "results/endpoints/meld.json":
+        assert "used by" in out
+
+
+def test_crate_loads_and_lists_every_input_and_output(project):
+    from rocrate.rocrate import ROCrate
+
+    crate = ROCrate(project / "results")
+    manifest = json.loads((project / "results" / "manifest.json").read_text())["files"]
+    listed = {entity["name"] for entity in crate.data_entities}
+    assert set(manifest) | {"results/manifest.json"} == listed
+    run_action = crate.get("#run")
+    assert len(run_action["object"]) + len(run_action["result"]) + 1 == len(listed)  # + the workflow
+    assert crate.root_dataset["datePublished"].startswith("1980-01-01")
+
+
+def test_snakemake_report_builds(project):
+    done = snakemake(project, "--report", "results/workflow_report.zip")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (project / "results" / "workflow_report.zip").stat().st_size > 10_000
+    assert run(project, "verify")[0] == 0  # the report zip comes after the manifest
