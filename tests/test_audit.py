@@ -67,21 +67,48 @@ def trace(project: Path, what: str) -> dict:
     return json.loads(out)
 
 
-def test_numbers_of_the_abstract_trace_from_the_pdf_to_raw_rows(project, pdf_text):
-    """MELD at week 48 and ascites disappearance, as the regenerated abstract prints them, lead to the
-    addresses the published abstract file names, then to raw lines that are the raw files' own lines."""
-    meld = re.search(r"MELD\s+at\s+week\s+48:\s+([\d.]+)±([\d.]+)\s+vs\s+([\d.]+)±([\d.]+)", pdf_text)
-    ascites = re.search(r"Disappearance\s+of\s+ascites:\s+(\d+)%\s+and\s+(\d+)%", pdf_text)
-    assert meld and ascites
-    published = {f["id"]: f.get("reproduced_by") for f in
+#: The regenerated abstract's sentences, as workflow/templates/report.html.j2 writes them: each
+#: printed number {N}, in order, is the figure of resources/published/hua2020_abstract.yaml named here.
+ABSTRACT_SENTENCES = [
+    (r"Methods\. {N} patients received .+? and {N} received", ["n_treatment", "n_control"]),
+    (r"Serious adverse events: {N} in the .+? group and {N} in the",
+     ["serious_adverse_events_treatment", "serious_adverse_events_control"]),
+    (r"serum albumin .+?\(P {N}\), prothrombin activity .+?\(P {N}\) and total bilirubin .+?\(P {N}\)",
+     ["alb_week48_within_treatment_p", "pta_week48_within_treatment_p", "tbil_week48_within_treatment_p"]),
+    (r"MELD at week 48: {N}±{N} vs {N}±{N}, p =? ?{N}",
+     ["meld_week48_treatment_mean", "meld_week48_treatment_sd", "meld_week48_control_mean", "meld_week48_control_sd",
+      "meld_week48_p"]),
+    (r"2-year survival: {N}% and {N}%, p =? ?{N}",
+     ["survival_2y_treatment_pct", "survival_2y_control_pct", "survival_2y_p"]),
+    (r"Disappearance of ascites: {N}% and {N}%, p =? ?{N}",
+     ["ascites_disappearance_treatment_pct", "ascites_disappearance_control_pct", "ascites_disappearance_p"]),
+    (r"primary peritonitis: {N}% vs {N}%, {N}% vs {N}% and {N}% vs {N}%",
+     ["hrs_treatment_pct", "hrs_control_pct", "he_treatment_pct", "he_control_pct", "sbp_treatment_pct",
+      "sbp_control_pct"]),
+]
+
+
+def test_every_number_of_the_abstract_traces_from_the_pdf_to_raw_rows(project, pdf_text):
+    """Each number the PDF's abstract prints, typed as printed, leads to the address the published
+    abstract file gives its figure, then to raw lines that are the raw files' own lines."""
+    abstract = " ".join(pdf_text[pdf_text.index("Abstract (regenerated)"):pdf_text.index("1. Methods")].split())
+    printed = {}
+    for pattern, figures in ABSTRACT_SENTENCES:
+        found = re.search(pattern.replace("{N}", r"(<?\d+(?:\.\d+)?)"), abstract)  # 14.41, 23, <0.001
+        assert found, pattern
+        printed.update(zip(figures, found.groups()))
+    published = {f["id"]: f["reproduced_by"] for f in
                  yaml.safe_load((ROOT / "resources" / "published" / "hua2020_abstract.yaml").read_text())["figures"]}
-    picked = {meld[1]: "meld_week48_treatment_mean", meld[4]: "meld_week48_control_sd",
-              ascites[1]: "ascites_disappearance_treatment_pct"}
-    for printed, figure in picked.items():
-        found = trace(project, printed)["traces"]
-        item = next(t for t in found if t["address"] == published[figure])
-        assert f"{item['value']:.{len(printed.partition('.')[2])}f}" == printed
-        assert item["dataset"]["rows"], printed
+    assert set(printed) == set(published)
+    traced = {number: trace(project, number)["traces"] for number in set(printed.values())}
+    for figure, number in printed.items():
+        item = next((t for t in traced[number] if t["address"] == published[figure]), None)
+        assert item, (figure, number, [t["address"] for t in traced[number]])
+        if number.startswith("<"):
+            assert item["value"] < float(number[1:])
+        else:
+            assert f"{item['value']:.{len(number.partition('.')[2])}f}" == number
+        assert item["dataset"]["rows"], figure
         raw = {Path(t["file"]).name: t for t in item["raw"]}
         assert "subjects.csv" in raw  # the arm each patient was counted in
         for table in raw.values():

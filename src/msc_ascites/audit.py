@@ -266,7 +266,8 @@ class Trail:
 
     def numbers(self, printed: str) -> list[str]:
         """Addresses of the endpoint numbers that print as ``printed``: the abstract's figures if any
-        print so (the numbers an auditor picks first), else every match."""
+        print so (the numbers an auditor picks first; those the abstract gives at this precision
+        before the others), else every match."""
         decimals = len(printed.partition(".")[2])
         found = []
         for endpoint in ENDPOINTS:
@@ -280,9 +281,11 @@ class Trail:
                     hit = f"{value:.{decimals}f}" == printed
                 if hit:
                     found.append(f"{endpoint}:{path}")
-        card = self.results / "scorecard.csv"
-        abstract = set(pd.read_csv(card, dtype=str, keep_default_na=False)["address"]) if card.exists() else set()
-        return [address for address in found if address in abstract] or found
+        card = pd.read_csv(self.results / "scorecard.csv", dtype=str, keep_default_na=False)
+        abstract = [address for address in found if address in set(card["address"])]
+        # "3" is HRS 3 %, not an SD of 3.39: among the abstract's figures, those it prints so.
+        same_precision = set(card.loc[card["decimals"] == str(decimals), "address"])
+        return [address for address in abstract if address in same_precision] or abstract or found
 
     def steps(self, name: str) -> list[dict]:
         """The jobs that made ``name``, and the jobs that made their inputs, down to the sources."""
@@ -317,7 +320,10 @@ class Trail:
         endpoint, _, path = address.partition(":")
         result_file = f"{self.results.as_posix()}/endpoints/{endpoint}.json"
         result = _json(result_file)
-        value = lookup(result, path)
+        try:
+            value = lookup(result, path)
+        except (KeyError, TypeError):
+            raise ValueError(f"{address} is not in {result_file}") from None
         parts = path.split(".")
         dataset = f"{self.results.as_posix()}/datasets/{ENDPOINT_DATASET[endpoint]}.csv"
         rows = self._csv(dataset)
@@ -358,7 +364,7 @@ class Trail:
                           "rows": _records(cleaned[cleaned["source_row"].astype(int).isin(lines)])})
             text = Path(raw_paths[file]).read_text(encoding="utf-8-sig").split("\n")
             raw.append({"file": raw_paths[file], "sha256": self.files[raw_paths[file]]["sha256"],
-                        "lines": [{"line": n, "text": text[n - 1].rstrip("\r")} for n in sorted(lines)]})
+                        "header": text[0].rstrip("\r"), "lines": [{"line": n, "text": text[n - 1].rstrip("\r")} for n in sorted(lines)]})
             hits = log[(log["file"] == file) & log["row"].isin({str(n) for n in lines})]
             entries += _records(hits)
         return {"clean": clean, "raw": raw,
@@ -397,7 +403,9 @@ def trace_text(trace: dict) -> str:
 
 def _address_text(item: dict) -> list[str]:
     def csv_rows(rows):
-        return [f"    line {r['line']}: " + ",".join(str(v) for k, v in r.items() if k != "line") for r in rows]
+        columns = ["    columns: " + ",".join(k for k in rows[0] if k != "line")] if rows else []
+        return columns + [f"    line {r['line']}: " + ",".join(str(v) for k, v in r.items() if k != "line")
+                          for r in rows]
 
     out = [f"{item['address']} = {item['value']}",
            f"  result: {item['result']['file']} (sha256 {item['result']['sha256']})",
@@ -408,6 +416,7 @@ def _address_text(item: dict) -> list[str]:
         out += csv_rows(table["rows"])
     for table in item["raw"]:
         out.append(f"  raw: {table['file']} (sha256 {table['sha256']}), {len(table['lines'])} lines")
+        out.append(f"    {Path(table['file']).name}:1: {table['header']}")
         out += [f"    {Path(table['file']).name}:{line['line']}: {line['text']}" for line in table["lines"]]
     log = item["cleaning_log"]
     out.append(f"  cleaning log: {log['file']}, {len(log['entries'])} entries on these rows")
