@@ -1,5 +1,6 @@
-"""The auditor's trail on one build of the reconstructed cohort, made in a copy of the project
-(Snakefile, workflow, config, resources) so that tests may edit its raw files, config and scripts.
+"""The auditor's trail on the build of the reconstructed cohort that conftest.py makes in a copy
+of the project (Snakefile, workflow, config, resources), so that tests may edit its raw files,
+config and scripts (each restores what it edits).
 
 Expected values come from the files themselves: the numbers an auditor reads in the PDF's text,
 the addresses resources/published/hua2020_abstract.yaml gives them, and the raw files' own lines.
@@ -11,7 +12,6 @@ import contextlib
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +24,6 @@ from msc_ascites.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-SMALL_GRID = ROOT / "tests" / "data" / "small_grid.yaml"
 
 
 def run(project: Path, *args: str) -> tuple[int, str]:
@@ -41,19 +40,9 @@ def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    project = tmp_path_factory.mktemp("project")
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    for name in ("workflow", "resources"):
-        shutil.copytree(ROOT / name, project / name)
-    # The small grid without its reconstruction cell: the trail does not need a second cohort.
-    grid = yaml.safe_load(SMALL_GRID.read_text())
-    grid["sensitivity"]["reconstruction_seeds"] = []
-    (project / "small_grid.yaml").write_text(yaml.safe_dump(grid))
-    built = snakemake(project)
-    assert built.returncode == 0, built.stderr[-4000:]
-    return project
+def project(reconstructed_project):
+    """The build shared with tests/test_workflow.py (conftest.py)."""
+    return reconstructed_project
 
 
 @pytest.fixture(scope="module")
