@@ -19,8 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("verify", help="recompute every hash against results/manifest.json")
     args = parser.parse_args(argv)
     if args.command == "verify":
-        differences = verify(args.results)
-        sys.stdout.write(verify_text(differences, len(Trail(args.results).files)))
+        differences, checked = verify(args.results)
+        sys.stdout.write(verify_text(differences, checked))
         return 1 if differences else 0
     try:
         found = Trail(args.results).trace(args.what)

@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 
 from .contract import TABLES
-from .endpoints import ENDPOINTS, lookup
 from .outputs import FIXED_EPOCH, plain, write_json, write_text
 
 PROVENANCE = "provenance.json"
@@ -145,8 +144,9 @@ def _json(path: Path | str) -> dict:
 
 # ---------------------------------------------------------------------------- verify
 
-def verify(results: Path | str = "results") -> list[dict]:
-    """Every difference between the files now and the manifest: changed, missing, or not listed.
+def verify(results: Path | str = "results") -> tuple[list[dict], int]:
+    """Every difference between the files now and the manifest (changed, missing, or not listed),
+    and how many files the manifest lists.
 
     Each difference names what depends on the file (every result made from it,
     directly or not). The manifest itself is checked against the hash the crate holds.
@@ -186,7 +186,7 @@ def verify(results: Path | str = "results") -> list[dict]:
         if expected != actual:
             differences.append({"file": shown(results / MANIFEST), "change": "changed", "expected": expected,
                                 "actual": actual, "used_by": [shown(crate)]})
-    return differences
+    return differences, len(files)
 
 
 def verify_text(differences: list[dict], checked: int) -> str:
@@ -227,6 +227,12 @@ def _leaves(node, prefix=""):
         yield prefix[:-1], node
 
 
+def _endpoints():
+    """msc_ascites.endpoints, imported when a trace needs it: it loads scipy, seconds that verify does without."""
+    from . import endpoints
+    return endpoints
+
+
 class Trail:
     """A finished run's provenance and manifest, read to follow results back to raw rows."""
 
@@ -243,7 +249,7 @@ class Trail:
 
     def resolve(self, query: str) -> list[tuple[str, str]]:
         endpoint, _, path = query.partition(":")
-        if endpoint in ENDPOINTS and path:
+        if endpoint in _endpoints().ENDPOINTS and path:
             return [("address", query)]
         if query in self.files:
             return [("file", query)]
@@ -270,7 +276,7 @@ class Trail:
         before the others), else every match."""
         decimals = len(printed.partition(".")[2])
         found = []
-        for endpoint in ENDPOINTS:
+        for endpoint in _endpoints().ENDPOINTS:
             result = _json(self.results / "endpoints" / f"{endpoint}.json")
             if not result.get("available"):
                 continue
@@ -303,8 +309,9 @@ class Trail:
         if kind == "address":
             return self.trace_address(target)
         name, _, cell = target.partition(":")
-        out = {"kind": "file", "file": name, "sha256": self.files[name]["sha256"], "id": self.files[name]["sha256"][:SHORT_ID],
-               "rule": self.files[name].get("rule") or self.files[name].get("role"), "steps": self.steps(name)}
+        entry = self.files[name]
+        out = {"kind": "file", "file": name, "sha256": entry["sha256"], "id": entry["sha256"][:SHORT_ID],
+               "rule": entry.get("rule") or entry.get("role"), "steps": self.steps(name)}
         if kind == "cell":
             row, _, column = cell.partition(":")
             table = pd.read_csv(name, dtype=str, keep_default_na=False)
@@ -321,7 +328,7 @@ class Trail:
         result_file = f"{self.results.as_posix()}/endpoints/{endpoint}.json"
         result = _json(result_file)
         try:
-            value = lookup(result, path)
+            value = _endpoints().lookup(result, path)
         except (KeyError, TypeError):
             raise ValueError(f"{address} is not in {result_file}") from None
         parts = path.split(".")
@@ -364,7 +371,8 @@ class Trail:
                           "rows": _records(cleaned[cleaned["source_row"].astype(int).isin(lines)])})
             text = Path(raw_paths[file]).read_text(encoding="utf-8-sig").split("\n")
             raw.append({"file": raw_paths[file], "sha256": self.files[raw_paths[file]]["sha256"],
-                        "header": text[0].rstrip("\r"), "lines": [{"line": n, "text": text[n - 1].rstrip("\r")} for n in sorted(lines)]})
+                        "header": text[0].rstrip("\r"),
+                        "lines": [{"line": n, "text": text[n - 1].rstrip("\r")} for n in sorted(lines)]})
             hits = log[(log["file"] == file) & log["row"].isin({str(n) for n in lines})]
             entries += _records(hits)
         return {"clean": clean, "raw": raw,
