@@ -21,6 +21,7 @@ import yaml
 from pypdf import PdfReader
 
 from msc_ascites.__main__ import main
+from msc_ascites.audit import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -133,20 +134,27 @@ def test_verify_passes_on_a_fresh_build(project):
     assert status == 0 and "verified" in out, out
 
 
-@pytest.mark.parametrize("path", ["resources/raw/labs.csv", "results/endpoints/meld.json", "small_grid.yaml",
-                                  "workflow/scripts/endpoint.py"])
-def test_verify_names_a_file_edited_by_one_byte(project, path):
+@pytest.mark.parametrize("path, dependant", [
+    ("resources/raw/labs.csv", "results/clean/labs.csv"),
+    ("results/endpoints/meld.json", "results/report.pdf"),
+    ("small_grid.yaml", "results/endpoints/meld.json"),  # the config file the tests build with
+    ("workflow/scripts/endpoint.py", "results/endpoints/meld.json"),
+    ("results/manifest.json", "results/ro-crate-metadata.json"),  # by the hash the crate holds
+    ("results/ro-crate-metadata.json", None),  # made again from the manifest
+])
+def test_verify_names_a_file_edited_by_one_byte(project, path, dependant):
     target = project / path
     original = target.read_bytes()
     target.write_bytes(original[:-2] + bytes([original[-2] ^ 1]) + original[-1:])
     try:
         status, out = run(project, "verify")
+        with contextlib.chdir(project):
+            differences, _ = verify()
     finally:
         target.write_bytes(original)
-    assert status == 1
-    assert f"  {path}: changed" in out, out
-    if path != "results/endpoints/meld.json":
-        assert "used by" in out
+    assert status == 1 and f"  {path}: changed" in out, out
+    assert [d["file"] for d in differences] == [path]
+    assert dependant in differences[0]["used_by"] if dependant else not differences[0]["used_by"]
 
 
 def test_crate_loads_and_lists_every_input_and_output(project):

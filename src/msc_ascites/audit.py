@@ -23,26 +23,11 @@ import pandas as pd
 
 from .contract import TABLES
 from .outputs import FIXED_EPOCH, plain, write_json, write_text
+from .provenance import SHORT_ID, sha256
 
 PROVENANCE = "provenance.json"
 MANIFEST = "manifest.json"
 CRATE = "ro-crate-metadata.json"
-#: Length of the provenance ids printed in the report: enough to name one file of a run.
-SHORT_ID = 8
-
-
-def sha256(path: Path | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def short_id(path: Path | str) -> str:
-    """The provenance id of a file as the report prints it; `trace` accepts it."""
-    return sha256(path)[:SHORT_ID]
-
 
 def shown(path: Path | str) -> str:
     """A path as the trail records it: relative to the working directory when inside it."""
@@ -94,17 +79,24 @@ def write_audit_trail(plan: dict, provenance_path: Path | str, manifest_path: Pa
     # One line per file: 137 sensitivity cells stay readable.
     lines = ",\n".join(f"    {json.dumps(name)}: {json.dumps(plain(entry), sort_keys=True)}"
                        for name, entry in files.items())
-    write_text('{\n  "after_manifest": ' + json.dumps(sorted(after)) + ',\n  "files": {\n' + lines + "\n  }\n}\n",
-               manifest_path)
+    crate = {"name": plan["crate"]["name"], "workflow": shown(plan["crate"]["workflow"])}
+    write_text('{\n  "after_manifest": ' + json.dumps(sorted(after)) + ',\n  "crate": ' + json.dumps(crate)
+               + ',\n  "files": {\n' + lines + "\n  }\n}\n", manifest_path)
 
 
-def write_crate(manifest_path: Path | str, provenance_path: Path | str, workflow: Path | str, name: str,
-                crate_path: Path | str) -> None:
+def write_crate(manifest_path: Path | str, crate_path: Path | str) -> None:
     """Step `ro_crate`: a Workflow Run RO-Crate rooted at results/, dated by the fixed epoch, not now."""
+    write_text(crate_text(manifest_path, crate_path), crate_path)
+
+
+def crate_text(manifest_path: Path | str, crate_path: Path | str) -> str:
+    """The crate's JSON, made from the manifest alone (which names the workflow and the study), so
+    that `verify` can make it again and compare."""
     from rocrate.rocrate import ROCrate
 
     root = Path(crate_path).parent
-    manifest = _json(manifest_path)["files"]
+    run = _json(manifest_path)
+    manifest, workflow = run["files"], run["crate"]["workflow"]
     date = pd.Timestamp(int(FIXED_EPOCH), unit="s", tz="UTC").isoformat()
 
     def entity(path: str, kind="File"):
@@ -120,22 +112,21 @@ def write_crate(manifest_path: Path | str, provenance_path: Path | str, workflow
 
     crate = ROCrate()
     crate.root_dataset["datePublished"] = date
-    crate.root_dataset["name"] = name
+    crate.root_dataset["name"] = run["crate"]["name"]
     crate.metadata.extra_contexts.append("https://w3id.org/ro/terms/workflow-run")
     crate.root_dataset["conformsTo"] = [{"@id": "https://w3id.org/ro/wfrun/process/0.5"},
                                         {"@id": "https://w3id.org/ro/wfrun/workflow/0.5"},
                                         {"@id": "https://w3id.org/ro/wfrun/provenance/0.5"}]
-    workflow_entity = entity(shown(workflow), ["File", "SoftwareSourceCode", "ComputationalWorkflow"])
+    workflow_entity = entity(workflow, ["File", "SoftwareSourceCode", "ComputationalWorkflow"])
     workflow_entity["programmingLanguage"] = {"@id": "https://w3id.org/workflowhub/workflow-ro-crate#snakemake"}
     crate.root_dataset["mainEntity"] = workflow_entity
-    inputs = [entity(p) for p, e in manifest.items() if "role" in e and p != shown(workflow)]
+    inputs = [entity(p) for p, e in manifest.items() if "role" in e and p != workflow]
     outputs = [entity(p) for p, e in manifest.items() if "role" not in e]
     outputs.append(entity(shown(manifest_path)))  # its hash here lets `verify` check the manifest too
     action = crate.add_action(workflow_entity, identifier="#run", object=inputs, result=outputs,
                               properties={"name": f"Run of {Path(workflow).name}", "endTime": date})
     crate.root_dataset["mentions"] = action
-    write_text(json.dumps(crate.metadata.generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-               crate_path)
+    return json.dumps(crate.metadata.generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _json(path: Path | str) -> dict:
@@ -149,10 +140,26 @@ def verify(results: Path | str = "results") -> tuple[list[dict], int]:
     and how many files the manifest lists.
 
     Each difference names what depends on the file (every result made from it,
-    directly or not). The manifest itself is checked against the hash the crate holds.
+    directly or not). The manifest itself is checked against the hash the crate holds,
+    and the crate against the one the manifest makes.
     """
     results = Path(results)
-    manifest = _json(results / MANIFEST)
+    manifest_path, crate = results / MANIFEST, results / CRATE
+    recorded = _manifest_hash_in(crate)
+    differences = []
+    if recorded and recorded != sha256(manifest_path):
+        differences.append({"file": shown(manifest_path), "change": "changed", "expected": recorded,
+                            "actual": sha256(manifest_path), "used_by": [shown(crate)]})
+    try:
+        manifest = _json(manifest_path)
+    except ValueError:  # an edit broke it: nothing else can be checked
+        return differences or [{"file": shown(manifest_path), "change": "not valid JSON", "expected": recorded,
+                                "actual": sha256(manifest_path), "used_by": []}], 0
+    if not differences and crate.is_file():
+        expected = hashlib.sha256(crate_text(manifest_path, crate).encode("utf-8")).hexdigest()
+        if expected != sha256(crate):
+            differences.append({"file": shown(crate), "change": "changed", "expected": expected,
+                                "actual": sha256(crate), "used_by": []})
     files = manifest["files"]
     used_by: dict[str, set[str]] = {}
     for name, entry in files.items():
@@ -168,7 +175,6 @@ def verify(results: Path | str = "results") -> tuple[list[dict], int]:
                     todo.append(user)
         return sorted(found)
 
-    differences = []
     for name, entry in files.items():
         actual = sha256(name) if Path(name).is_file() else None
         if actual != entry["sha256"]:
@@ -179,14 +185,16 @@ def verify(results: Path | str = "results") -> tuple[list[dict], int]:
         if shown(path) not in files and shown(path) not in after:
             differences.append({"file": shown(path), "change": "not in the manifest", "expected": None,
                                 "actual": sha256(path), "used_by": []})
-    crate = results / CRATE
-    if crate.is_file():
-        listed = {e["@id"]: e.get("sha256") for e in _json(crate)["@graph"]}
-        expected, actual = listed.get(MANIFEST), sha256(results / MANIFEST)
-        if expected != actual:
-            differences.append({"file": shown(results / MANIFEST), "change": "changed", "expected": expected,
-                                "actual": actual, "used_by": [shown(crate)]})
     return differences, len(files)
+
+
+def _manifest_hash_in(crate: Path) -> str | None:
+    """The manifest's SHA-256 as the crate records it; None without a crate or when an edit broke it
+    (then the crate, made again from the manifest, differs)."""
+    try:
+        return {e["@id"]: e.get("sha256") for e in _json(crate)["@graph"]}.get(MANIFEST)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def verify_text(differences: list[dict], checked: int) -> str:

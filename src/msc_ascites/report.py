@@ -19,11 +19,11 @@ import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from .audit import SHORT_ID, short_id
 from .cleaning import RULES
 from .figures import CAPTIONS
 from .formatting import format_number, format_p, format_p_eq
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
+from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary, settings_from_config
 
 #: Packages whose versions the reproducibility appendix lists.

@@ -56,7 +56,8 @@ def audit_plan(targets) -> dict:
     for job in jobs.values():  # the config values a job read come from these files
         job["config_files"] = config_files if job["params"] else []
     return {"jobs": sorted(jobs.values(), key=lambda job: job["outputs"][0]), "sources": sources,
-            "after_manifest": AFTER_MANIFEST}
+            "after_manifest": AFTER_MANIFEST,
+            "crate": {"workflow": str(Path(workflow.basedir) / "Snakefile"), "name": config["study"]["title"]}}
 
 
 AUDIT_PLAN = audit_plan(TARGETS)
@@ -81,12 +82,8 @@ rule ro_crate:
     """A Workflow Run RO-Crate of the run, with results/ as its root."""
     input:
         manifest=rules.audit_trail.output.manifest,
-        provenance=rules.audit_trail.output.provenance,
         code=code("audit"),
     output:
         CRATE,
-    params:
-        workflow=str(Path(workflow.basedir) / "Snakefile"),
-        name=config["study"]["title"],
     script:
         "../scripts/ro_crate.py"

@@ -1,5 +1,4 @@
 """Rule ro_crate: the Workflow Run RO-Crate of the run, rooted at results/."""
 from msc_ascites.audit import write_crate
 
-write_crate(snakemake.input.manifest, snakemake.input.provenance, snakemake.params.workflow, snakemake.params.name,
-            snakemake.output[0])
+write_crate(snakemake.input.manifest, snakemake.output[0])
