@@ -61,11 +61,11 @@ def write_audit_trail(plan: dict, provenance_path: Path | str, manifest_path: Pa
 
     results = Path(manifest_path).parent
     made_by = {out: job for job in jobs for out in job["outputs"]}
-    after = {shown(p) for p in plan["after_manifest"]}
+    unlisted = {shown(p) for p in plan["unlisted"]}
     files = {}
     for path in sorted(p for p in results.rglob("*") if p.is_file()):
         name = shown(path)
-        if name in after:
+        if name in unlisted:
             continue
         job = made_by.get(name)
         entry = {"sha256": hashes.get(name) or sha256(path), "size": path.stat().st_size,
@@ -80,7 +80,7 @@ def write_audit_trail(plan: dict, provenance_path: Path | str, manifest_path: Pa
     lines = ",\n".join(f"    {json.dumps(name)}: {json.dumps(plain(entry), sort_keys=True)}"
                        for name, entry in files.items())
     crate = {"name": plan["crate"]["name"], "workflow": shown(plan["crate"]["workflow"])}
-    write_text('{\n  "after_manifest": ' + json.dumps(sorted(after)) + ',\n  "crate": ' + json.dumps(crate)
+    write_text('{\n  "unlisted": ' + json.dumps(sorted(unlisted)) + ',\n  "crate": ' + json.dumps(crate)
                + ',\n  "files": {\n' + lines + "\n  }\n}\n", manifest_path)
 
 
@@ -180,9 +180,9 @@ def verify(results: Path | str = "results") -> tuple[list[dict], int]:
         if actual != entry["sha256"]:
             differences.append({"file": name, "change": "changed" if actual else "missing",
                                 "expected": entry["sha256"], "actual": actual, "used_by": dependants(name)})
-    after = set(manifest["after_manifest"])
+    unlisted = set(manifest["unlisted"])
     for path in sorted(p for p in results.rglob("*") if p.is_file()):
-        if shown(path) not in files and shown(path) not in after:
+        if shown(path) not in files and shown(path) not in unlisted:
             differences.append({"file": shown(path), "change": "not in the manifest", "expected": None,
                                 "actual": sha256(path), "used_by": []})
     return differences, len(files)

@@ -11,8 +11,9 @@ AUDIT_RULES = ("audit_trail", "ro_crate", "all")
 RESULTS = "results"
 MANIFEST = f"{RESULTS}/manifest.json"
 CRATE = f"{RESULTS}/ro-crate-metadata.json"
-#: Written after the manifest, so not in it: the manifest itself, the crate, `snakemake --report`.
-AFTER_MANIFEST = [MANIFEST, CRATE, f"{RESULTS}/workflow_report.zip"]
+#: Files under results/ the manifest leaves out: itself and the crate, written after it, and what
+#: other commands write there (`snakemake --report`, `make bench`), which are no part of the run.
+UNLISTED = [MANIFEST, CRATE, f"{RESULTS}/workflow_report.zip", f"{RESULTS}/benchmark.csv", f"{RESULTS}/benchmark.svg"]
 
 
 def _as_list(value):
@@ -56,7 +57,7 @@ def audit_plan(targets) -> dict:
     for job in jobs.values():  # the config values a job read come from these files
         job["config_files"] = config_files if job["params"] else []
     return {"jobs": sorted(jobs.values(), key=lambda job: job["outputs"][0]), "sources": sources,
-            "after_manifest": AFTER_MANIFEST,
+            "unlisted": UNLISTED,
             "crate": {"workflow": str(Path(workflow.basedir) / "Snakefile"), "name": config["study"]["title"]}}
 
 
