@@ -13,7 +13,7 @@ SEED ?= 20200715
 # pip on some machines warns about unreachable extra indexes; keep the output readable.
 QUIET_PIP := grep -v "^WARNING: Location" || true
 
-.PHONY: report test bench cohort lock check-system clean
+.PHONY: report test bench trace verify cohort lock check-system clean
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory check-system
@@ -35,6 +35,14 @@ test: $(STAMP)
 ## bench: time the workflow on this machine (results/benchmark.csv, .svg); takes ~15 minutes
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
+
+## trace: follow a result down to the raw rows, e.g. make trace WHAT=meld:week48.treatment.mean
+trace: $(STAMP)
+	$(BIN)/python -m msc_ascites trace '$(WHAT)'
+
+## verify: check every file of the last run against results/manifest.json
+verify: $(STAMP)
+	$(BIN)/python -m msc_ascites verify
 
 ## cohort: regenerate the reconstructed cohort in resources/raw (seeded, byte for byte)
 cohort: $(STAMP)

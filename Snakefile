@@ -11,6 +11,10 @@ min_version("9.0")
 configfile: Path(workflow.basedir) / "config.yaml"
 
 
+# `snakemake --report results/workflow_report.zip`: this page first, then the outputs marked report().
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"
@@ -29,9 +33,19 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
+#: What the workflow makes; audit.smk records how each of these files, and all they came from, was made.
+TARGETS = [
+    "results/report.pdf",
+    *expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
+    "results/scorecard.csv",
+    *rules.sensitivity.input,
+]
+
+
+include: "workflow/rules/audit.smk"
+
+
 rule all:
     input:
-        "results/report.pdf",
-        expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-        "results/scorecard.csv",
-        rules.sensitivity.input,
+        TARGETS,
+        rules.ro_crate.output,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,23 @@ def mini_build(tmp_path_factory):
     from workflow_runs import build
     workdir = tmp_path_factory.mktemp("mini")
     return workdir, build(workdir, MINI_COHORT, cores=4)
+
+
+@pytest.fixture(scope="session")
+def reconstructed_project(tmp_path_factory):
+    """The reconstructed cohort built once on the small grid, in a copy of the project (Snakefile,
+    config, workflow, resources): the workflow tests read it, the audit tests edit and restore it."""
+    from workflow_runs import SMALL_GRID, SNAKEMAKE
+    project = tmp_path_factory.mktemp("project")
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, project / name)
+    for name in ("workflow", "resources"):
+        shutil.copytree(ROOT / name, project / name)
+    shutil.copy(SMALL_GRID, project / "small_grid.yaml")
+    built = subprocess.run([str(SNAKEMAKE), "--cores", "2", "--configfile", "small_grid.yaml"], cwd=project,
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-4000:]
+    return project
 
 
 def pytest_configure(config):

@@ -1,4 +1,5 @@
-"""Which package modules a step runs, so a rule can list them as inputs.
+"""Which package modules a step runs, so a rule can list them as inputs; and the
+identity of a file (its SHA-256, and the short id the report prints).
 
 Snakemake reruns a job when its script changes, but the real work is in this
 package; listing the modules a step imports (transitively, found by reading
@@ -8,6 +9,7 @@ their imports) makes a change to any of them rerun exactly the steps using it.
 from __future__ import annotations
 
 import ast
+import hashlib
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,3 +41,20 @@ def module_files(*modules: str) -> list[Path]:
             seen.add(name)
             todo.extend(_imports(PACKAGE_DIR / f"{name}.py") - seen)
     return sorted(PACKAGE_DIR / f"{name}.py" for name in seen)
+
+
+#: Length of the provenance ids printed in the report: enough to name one file of a run.
+SHORT_ID = 8
+
+
+def sha256(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def short_id(path: Path | str) -> str:
+    """The provenance id of a file as the report prints it; `python -m msc_ascites trace` accepts it."""
+    return sha256(path)[:SHORT_ID]

@@ -23,6 +23,7 @@ from .cleaning import RULES
 from .figures import CAPTIONS
 from .formatting import format_number, format_p, format_p_eq
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
+from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary, settings_from_config
 
 #: Packages whose versions the reproducibility appendix lists.
@@ -119,6 +120,15 @@ def _sensitivity(inputs: dict, config: dict) -> dict:
             "populations": POPULATIONS, "choices": CHOICES}
 
 
+def provenance_ids(inputs: dict) -> dict[str, str]:
+    """The id each table and figure prints: by input name, or name/stem for a list of files."""
+    ids = {}
+    for name, value in inputs.items():
+        for path in [value] if isinstance(value, (str, Path)) else value:
+            ids[name if isinstance(value, (str, Path)) else f"{name}/{Path(path).stem}"] = short_id(path)
+    return ids
+
+
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
     log = read_csv(inputs["cleaning_log"]).fillna("")
@@ -146,6 +156,8 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "consistency": _records(inputs["consistency"]),
         "figures": figures,
         "captions": CAPTIONS,
+        "ids": provenance_ids(inputs),
+        "ids_length": SHORT_ID,
         "cleaning": {
             "counts": [{"rule": rule, "n": n, "meaning": RULES[rule]}
                        for rule, n in summary["cleaning_log_rules"].items()],

@@ -6,7 +6,7 @@ rule table_one:
         subjects="results/datasets/subjects.csv",
         code=code("baseline"),
     output:
-        table="results/tables/table1.csv",
+        table=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         notes="results/tables/table1_notes.json",
     params:
         arms=config["cohort"]["arms"],

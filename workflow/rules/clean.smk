@@ -9,7 +9,7 @@ rule clean:
         code=code("cleaning"),
     output:
         tables=expand("results/clean/{table}.csv", table=list(TABLES)),
-        log="results/cleaning_log.csv",
+        log=report("results/cleaning_log.csv", caption="../report/cleaning_log.rst", category="Tables"),
         summary="results/clean/summary.json",
     params:
         raw_dir=str(RAW_DIR),

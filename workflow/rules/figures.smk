@@ -2,13 +2,19 @@
 # by msc_ascites.figures (its step write_<figure>) in the style of msc_ascites.style.
 
 
+def figure_output(stem):
+    """The figure's SVG, which `snakemake --report` shows under Figures."""
+    return report(f"results/figures/{stem}.svg", caption="../report/figure.rst", category="Figures",
+                  labels={"figure": stem.replace("_", " ")})
+
+
 rule liver_trajectories_figure:
     input:
         liver_function_json="results/endpoints/liver_function.json",
         liver_function_csv="results/endpoints/liver_function.csv",
         code=code("figures"),
     output:
-        "results/figures/liver_trajectories.svg",
+        figure_output("liver_trajectories"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -21,7 +27,7 @@ rule meld_baseline_week48_figure:
         labs="results/datasets/labs.csv",
         code=code("figures"),
     output:
-        "results/figures/meld_baseline_week48.svg",
+        figure_output("meld_baseline_week48"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -35,7 +41,7 @@ rule km_survival_figure:
         survival_csv="results/endpoints/survival.csv",
         code=code("figures"),
     output:
-        "results/figures/km_survival.svg",
+        figure_output("km_survival"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -48,7 +54,7 @@ rule ascites_resolution_figure:
         ascites_json="results/endpoints/ascites_resolution.json",
         code=code("figures"),
     output:
-        "results/figures/ascites_resolution.svg",
+        figure_output("ascites_resolution"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -62,7 +68,7 @@ rule complications_incidence_figure:
         complications_csv="results/endpoints/complications.csv",
         code=code("figures"),
     output:
-        "results/figures/complications_incidence.svg",
+        figure_output("complications_incidence"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -77,7 +83,7 @@ rule forest_effects_figure:
         survival_json="results/endpoints/survival.json",
         code=code("figures"),
     output:
-        "results/figures/forest_effects.svg",
+        figure_output("forest_effects"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -90,7 +96,7 @@ rule sensitivity_estimates_figure:
         summary="results/sensitivity/summary.csv",
         code=code("figures"),
     output:
-        "results/figures/sensitivity_estimates.svg",
+        figure_output("sensitivity_estimates"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -103,7 +109,7 @@ rule tipping_point_figure:
         tipping_point="results/sensitivity/tipping_point.csv",
         code=code("figures"),
     output:
-        "results/figures/tipping_point.svg",
+        figure_output("tipping_point"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],

@@ -25,7 +25,7 @@ rule report:
         code=code("report"),
     output:
         html="results/report.html",
-        pdf="results/report.pdf",
+        pdf=report("results/report.pdf", caption="../report/report_pdf.rst", category="Paper"),
     params:
         config=config,
         git=git_state(workflow.basedir),

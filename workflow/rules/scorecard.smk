@@ -22,6 +22,6 @@ rule scorecard:
         consistency=rules.paper_consistency.output[0],
         code=code("scorecard"),
     output:
-        "results/scorecard.csv",
+        report("results/scorecard.csv", caption="../report/scorecard.rst", category="Tables"),
     script:
         "../scripts/scorecard.py"

@@ -149,7 +149,7 @@ rule sensitivity_summary:
         cells=sensitivity_cells,
         code=code("sensitivity"),
     output:
-        "results/sensitivity/summary.csv",
+        report("results/sensitivity/summary.csv", caption="../report/sensitivity_summary.rst", category="Tables"),
     params:
         primary=PRIMARY,
     script:
