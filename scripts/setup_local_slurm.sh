@@ -16,10 +16,10 @@ say() { echo "setup_local_slurm: $*"; }
 die() { echo "setup_local_slurm: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (installs packages, writes /etc/slurm, starts daemons)"
-command -v apt-get >/dev/null || die "no apt-get: this script sets SLURM up on Debian/Ubuntu only"
 
 # 1. Packages.
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+    command -v apt-get >/dev/null || die "slurm-wlm and munge are not installed and there is no apt-get (Debian/Ubuntu only)"
     say "installing slurm-wlm and munge with apt"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
