@@ -286,9 +286,10 @@ def test_captions_and_rules_cover_every_figure():
     assert set(figures.CAPTIONS) == set(figures.FIGURES) == set(style.HEIGHTS_CM)
     assert not any(re.search(r"\d", caption) for caption in figures.CAPTIONS.values())
     rules = (ROOT / "workflow" / "rules" / "figures.smk").read_text(encoding="utf-8")
+    assert 'report(f"results/figures/{stem}.svg"' in rules  # figure_output: every figure's one path
     for name in figures.FIGURES:
         assert f"rule {name}_figure:" in rules
-        assert f'"results/figures/{name}.svg"' in rules
+        assert f'figure_output("{name}")' in rules
         assert callable(getattr(figures, f"write_{name}"))
 
 
