@@ -67,10 +67,10 @@ FLOOR = """
 import sys, json
 from pathlib import Path
 import numpy as np
-from msc_ascites.settings import load_config
 from msc_ascites import rawio, cleaning, datasets, baseline, endpoints, scorecard, sensitivity, seeds, figures, report
+from msc_ascites import products
 import yaml
-from msc_ascites.settings import merge
+from msc_ascites.settings import load_config, merge, primary_spec, settings_from_config, visits_with_window, window_label
 out = Path(sys.argv[1]); root = Path(sys.argv[2])
 config = load_config(root / "config.yaml", raw_dir=str(root / "resources" / "raw"))
 for path in sys.argv[3:]:
@@ -87,22 +87,22 @@ baseline.write_table_one(ds / "subjects.csv", config["cohort"]["arms"], config["
 baseline.write_patient_flow(ds / "subjects.csv", ds / "labs.csv", config["cohort"]["arms"],
                             config["analysis"]["primary_week"], config["analysis"]["horizon_days"],
                             out / "patient_flow.json")
-for name in endpoints.ENDPOINTS:
+for name in products.ENDPOINTS:
     endpoints.write_endpoint(name, ds, config["analysis"], config["endpoints"][name],
                              out / f"endpoints/{name}.json", out / f"endpoints/{name}.csv")
 published = root / "resources/published/hua2020_abstract.yaml"
 scorecard.write_paper_consistency(published, out / "paper_consistency.csv")
-scorecard.write_scorecard(published, [out / f"endpoints/{n}.json" for n in endpoints.ENDPOINTS],
+scorecard.write_scorecard(published, [out / f"endpoints/{n}.json" for n in products.ENDPOINTS],
                           out / "paper_consistency.csv", out / "scorecard.csv")
-settings = sensitivity.settings_from_config(config)
-primary = sensitivity.primary_spec(config)
+settings = settings_from_config(config)
+primary = primary_spec(config)
 grid = config["sensitivity"]
 cells = []
 for window in grid["week48_windows"]:
-    label = sensitivity.window_label(window)
+    label = window_label(window)
     wdir = out / f"sensitivity/datasets/window{label}"
     datasets.write_datasets(out / "clean", out / "clean/summary.json",
-                            sensitivity.visits_with_window(config["visits"], settings["week"], window),
+                            visits_with_window(config["visits"], settings["week"], window),
                             config["analysis"]["meld_score"], wdir)
     for population in grid["populations"]:
         for missing in grid["missing"]:
@@ -139,14 +139,14 @@ inputs = {"liver_function_json": out / "endpoints/liver_function.json",
           "complications_json": out / "endpoints/complications.json",
           "complications_csv": out / "endpoints/complications.csv",
           "summary": out / "sensitivity/summary.csv", "tipping_point": out / "sensitivity/tipping_point.csv"}
-for name in figures.FIGURES:
+for name in products.FIGURES:
     getattr(figures, "write_" + name)(inputs, config["cohort"]["arms"], config["analysis"], out / f"figures/{name}.svg")
 report.write_report({
     "patient_flow": out / "patient_flow.json", "table1": out / "tables/table1.csv",
     "table1_notes": out / "tables/table1_notes.json",
-    "endpoints": [out / f"endpoints/{n}.json" for n in endpoints.ENDPOINTS],
+    "endpoints": [out / f"endpoints/{n}.json" for n in products.ENDPOINTS],
     "adverse_events_table": out / "endpoints/adverse_events.csv", "scorecard": out / "scorecard.csv",
-    "consistency": out / "paper_consistency.csv", "figures": [out / f"figures/{n}.svg" for n in figures.FIGURES],
+    "consistency": out / "paper_consistency.csv", "figures": [out / f"figures/{n}.svg" for n in products.FIGURES],
     "cleaning_log": out / "cleaning_log.csv", "clean_summary": out / "clean/summary.json",
     "inventory": out / "ingest/raw_inventory.json", "availability": ds / "availability.json",
     "sensitivity_summary": out / "sensitivity/summary.csv",

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from msc_ascites.cleaning import clean_cohort
-from msc_ascites.endpoints import ENDPOINTS, NotAvailable, compute, lookup
+from msc_ascites.endpoints import NotAvailable, compute, lookup
+from msc_ascites.products import ENDPOINTS
 from msc_ascites.datasets import build_datasets
 from msc_ascites.visits import visits_from_config
 

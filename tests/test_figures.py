@@ -13,6 +13,7 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 from msc_ascites import figures, style
+from msc_ascites.products import FIGURES
 
 ROOT = Path(__file__).resolve().parents[1]
 ARMS = {"treatment": {"label": "MSC arm"}, "control": {"label": "SMT arm"}}
@@ -242,7 +243,7 @@ def _svg_size(path: Path) -> tuple[str, str]:
     return re.search(r'<svg[^>]* width="([^"]+)" height="([^"]+)"', head, re.S).groups()
 
 
-@pytest.mark.parametrize("name", figures.FIGURES)
+@pytest.mark.parametrize("name", FIGURES)
 def test_every_step_writes_the_figure_or_a_placeholder_of_its_size(tmp_path, name):
     step = getattr(figures, f"write_{name}")
     drawn, missing = tmp_path / "drawn.svg", tmp_path / "missing.svg"
@@ -259,7 +260,7 @@ def test_every_step_writes_the_figure_or_a_placeholder_of_its_size(tmp_path, nam
     assert _svg_size(drawn)[0] == "453.543307pt"               # 16 cm
 
 
-@pytest.mark.parametrize("name", figures.FIGURES)
+@pytest.mark.parametrize("name", FIGURES)
 def test_same_inputs_same_bytes(tmp_path, name):
     step = getattr(figures, f"write_{name}")
     inputs = _write_inputs(tmp_path, True)
@@ -283,11 +284,11 @@ def test_style_does_not_leak_into_matplotlib_defaults():
 
 
 def test_captions_and_rules_cover_every_figure():
-    assert set(figures.CAPTIONS) == set(figures.FIGURES) == set(style.HEIGHTS_CM)
+    assert set(figures.CAPTIONS) == set(FIGURES) == set(style.HEIGHTS_CM)
     assert not any(re.search(r"\d", caption) for caption in figures.CAPTIONS.values())
     rules = (ROOT / "workflow" / "rules" / "figures.smk").read_text(encoding="utf-8")
     assert 'report(f"results/figures/{stem}.svg"' in rules  # figure_output: every figure's one path
-    for name in figures.FIGURES:
+    for name in FIGURES:
         assert f"rule {name}_figure:" in rules
         assert f'figure_output("{name}")' in rules
         assert callable(getattr(figures, f"write_{name}"))

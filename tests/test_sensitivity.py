@@ -16,7 +16,7 @@ from msc_ascites import adjustment as adj
 from msc_ascites import robustness as rob
 from msc_ascites import sensitivity as sens
 from msc_ascites.imputation import impute_chained, rubin
-from msc_ascites.settings import load_config
+from msc_ascites.settings import load_config, settings_from_config
 
 from conftest import ROOT
 
@@ -274,7 +274,7 @@ def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashe
     write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], tmp_path, tmp_path / "log.csv",
                        tmp_path / "summary.json")
     write_datasets(tmp_path, tmp_path / "summary.json", config["visits"], "MELD", tmp_path / "datasets")
-    settings = sens.settings_from_config(config)
+    settings = settings_from_config(config)
     data = {name: pd.read_csv(tmp_path / "datasets" / f"{name}.csv", dtype={"subject_id": str})
             for name in ("subjects", "labs", "ascites")}
     for missing in config["sensitivity"]["missing"]:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from public_cohorts import write_actg175
-from workflow_runs import MINI_COHORT, SNAKEMAKE, build, digests, snakemake, snakemake_command
+from workflow_runs import MINI_COHORT, build, digests, snakemake, snakemake_command
 
 ROOT = Path(__file__).resolve().parents[1]
 

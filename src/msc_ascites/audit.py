@@ -23,6 +23,7 @@ import pandas as pd
 
 from .contract import TABLES
 from .outputs import FIXED_EPOCH, plain, write_json, write_text
+from .products import ENDPOINTS
 from .provenance import SHORT_ID, sha256
 
 PROVENANCE = "provenance.json"
@@ -257,7 +258,7 @@ class Trail:
 
     def resolve(self, query: str) -> list[tuple[str, str]]:
         endpoint, _, path = query.partition(":")
-        if endpoint in _endpoints().ENDPOINTS and path:
+        if endpoint in ENDPOINTS and path:
             return [("address", query)]
         if query in self.files:
             return [("file", query)]
@@ -284,7 +285,7 @@ class Trail:
         before the others), else every match."""
         decimals = len(printed.partition(".")[2])
         found = []
-        for endpoint in _endpoints().ENDPOINTS:
+        for endpoint in ENDPOINTS:
             result = _json(self.results / "endpoints" / f"{endpoint}.json")
             if not result.get("available"):
                 continue

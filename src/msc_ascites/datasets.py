@@ -23,11 +23,11 @@ import pandas as pd
 from .contract import TABLES
 from .errors import user_errors_exit
 from .outputs import read_csv, write_csv, write_json
+from .products import DATASETS
 from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
 
-DATASETS = ("subjects", "labs", "time_to_event", "ascites", "paracentesis", "adverse_events", "infusions")
 TIME_TO_EVENT_COLUMNS = ["subject_id", "arm", "endpoint", "day", "status", "source_file", "source_row"]
 MELD_COMPONENTS = ("TBIL", "INR", "CREA")
 

@@ -310,8 +310,6 @@ def lookup(result: dict, path: str):
     return node
 
 
-ENDPOINTS = ("liver_function", "meld", "survival", "ascites_resolution", "paracentesis", "complications",
-             "adverse_events")
 #: The optional raw table each endpoint cannot do without.
 NEEDS_TABLE = {"ascites_resolution": "ascites", "paracentesis": "paracentesis", "adverse_events": "adverse_events"}
 

@@ -28,10 +28,6 @@ from .style import (ARM_ORDER, BAND_ALPHA, HEIGHTS_CM, INK, NOT_AVAILABLE, REFER
                     new_figure, not_available_figure, save_svg, uses_style)
 from .units import LAB_NAMES
 
-#: The figure files (results/figures/<stem>.svg), in the order of the report.
-FIGURES = ("liver_trajectories", "meld_baseline_week48", "km_survival", "ascites_resolution",
-           "complications_incidence", "forest_effects", "sensitivity_estimates", "tipping_point")
-
 #: One caption per figure, for the report. No numbers: levels and weeks come from the config.
 CAPTIONS = {
     "liver_trajectories": "Albumin, prothrombin activity and total bilirubin by analysis visit and arm: mean "

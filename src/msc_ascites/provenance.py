@@ -1,5 +1,5 @@
 """Which package modules a step runs, so a rule can list them as inputs; and the
-identity of a file (its SHA-256, and the short id the report prints).
+identity of a file (its SHA-256, and the short id the report prints) and of the code (its git commit).
 
 Snakemake reruns a job when its script changes, but the real work is in this
 package; listing the modules a step imports (transitively, found by reading
@@ -9,15 +9,18 @@ their imports) makes a change to any of them rerun exactly the steps using it.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
+import subprocess
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 
 
-def _imports(path: Path) -> set[str]:
-    """Package modules imported by one module file."""
+@functools.cache
+def _imports(path: Path) -> frozenset[str]:
+    """Package modules imported by one module file (read once: every rule asks)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
@@ -29,7 +32,7 @@ def _imports(path: Path) -> set[str]:
                 found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             found.update(a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + "."))
-    return {name for name in found if (PACKAGE_DIR / f"{name}.py").exists()}
+    return frozenset(name for name in found if (PACKAGE_DIR / f"{name}.py").exists())
 
 
 def module_files(*modules: str) -> list[Path]:
@@ -58,3 +61,15 @@ def sha256(path: Path | str) -> str:
 def short_id(path: Path | str) -> str:
     """The provenance id of a file as the report prints it; `python -m msc_ascites trace` accepts it."""
     return sha256(path)[:SHORT_ID]
+
+
+def git_state(root: Path) -> str:
+    """The commit the workflow's code is at, and whether the tree had uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return commit + (" (with uncommitted changes)" if dirty else "")

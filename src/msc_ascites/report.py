@@ -24,7 +24,8 @@ from .figures import CAPTIONS
 from .formatting import format_number, format_p, format_p_eq
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
-from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary, settings_from_config
+from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary
+from .settings import settings_from_config
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
@@ -79,19 +80,6 @@ def _json(path) -> dict:
 
 def _records(path) -> list[dict]:
     return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
-
-
-def git_state(root: Path) -> str:
-    """The commit the workflow's code is at, and whether the tree had uncommitted changes."""
-    import subprocess
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return commit + (" (with uncommitted changes)" if dirty else "")
 
 
 def abstract_figures(scorecard: list[dict]) -> dict:

@@ -49,17 +49,6 @@ class NotEstimable(Exception):
     """This cell's estimate cannot be made on this cohort; the message says why."""
 
 
-def window_label(window) -> str:
-    """A window [first, last] as it appears in paths and the summary, e.g. '295-378'."""
-    return f"{int(window[0])}-{int(window[1])}"
-
-
-def visits_with_window(visits_cfg: dict, week: int, window) -> dict:
-    """The visit configuration with the window of ``week`` replaced."""
-    scheduled = [{**v, "window_days": list(window)} if v["week"] == week else v for v in visits_cfg["scheduled"]]
-    return {**visits_cfg, "scheduled": scheduled}
-
-
 def select_population(subjects: pd.DataFrame, name: str, week_first_day: int, min_infusions: int) -> pd.DataFrame:
     """ITT: everyone. Per protocol: treated patients with at least ``min_infusions``
     infusions, and in both arms, follow-up reaching the week-48 window unless death
@@ -288,21 +277,6 @@ def balance(subjects: pd.DataFrame, settings: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["population", "covariate", "n", "smd_unweighted", "smd_weighted"])
 
 
-def settings_from_config(config: dict) -> dict:
-    """What the cells need, gathered from the validated config (one place for each fact)."""
-    grid = config["sensitivity"]
-    week = config["analysis"]["primary_week"]
-    scheduled = {v["week"]: v for v in config["visits"]["scheduled"]}
-    return {"week": week, "week_label": scheduled[week]["label"],
-            "visit_labels": [config["visits"]["baseline"]["label"],
-                             *[scheduled[w]["label"] for w in sorted(scheduled)]],
-            "week_first_day": int(scheduled[week]["window_days"][0]),
-            "level": config["analysis"]["confidence_level"], "horizon_days": config["analysis"]["horizon_days"],
-            "outcomes": grid["outcomes"], "covariates": grid["covariates"], "populations": grid["populations"],
-            "min_infusions": grid["per_protocol"]["min_infusions"], "imputation": grid["imputation"],
-            "ascites": config["endpoints"]["ascites_resolution"]}
-
-
 def _read_datasets(datasets_dir: Path | str) -> dict[str, pd.DataFrame]:
     folder = Path(datasets_dir)
     return {name: read_csv(folder / f"{name}.csv") for name in ("subjects", "labs", "ascites")}
@@ -326,16 +300,6 @@ def write_survival_cell(subjects_csv, spec: dict, settings: dict, out_json) -> N
 def write_balance(subjects_csv, settings: dict, out_csv) -> None:
     """Step `covariate_balance`."""
     write_csv(balance(read_csv(subjects_csv), settings), out_csv)
-
-
-def primary_spec(config: dict) -> dict:
-    """The paper's own choices, as a cell: the reference every other cell is read against."""
-    week = config["analysis"]["primary_week"]
-    window = next(v["window_days"] for v in config["visits"]["scheduled"] if v["week"] == week)
-    return {"population": "itt", "missing": "complete_case", "window_days": window_label(window),
-            "test": "parametric", "adjustment": "unadjusted",
-            "transplant": config["endpoints"]["survival"]["transplant"],
-            "horizon_days": config["analysis"]["horizon_days"]}
 
 
 def reconstruction_rows(datasets_dir, settings: dict, primary: dict, seed: int) -> list[dict]:

@@ -5,7 +5,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from msc_ascites.contract import TABLES
-from msc_ascites.endpoints import ENDPOINTS
+from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
 from msc_ascites.provenance import module_files
 from msc_ascites.settings import with_cohort_overrides
 

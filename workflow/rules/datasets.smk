@@ -1,7 +1,5 @@
 # Analysis datasets: subject level, lab values at analysis visits (windows from
 # config), time to event with censoring, and the optional tables by arm.
-from msc_ascites.datasets import DATASETS
-
 
 rule datasets:
     input:

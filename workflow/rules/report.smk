@@ -1,6 +1,5 @@
 # The report: every result laid out by one template into HTML, then PDF.
-from msc_ascites.figures import FIGURES
-from msc_ascites.report import git_state
+from msc_ascites.provenance import git_state
 
 
 rule report:

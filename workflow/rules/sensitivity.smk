@@ -2,7 +2,7 @@
 # the choices in config.yaml's `sensitivity` section. Each cell is one job, in
 # the group `sensitivity` (a cluster profile packs many cells into one job), so
 # adding a value to an axis runs only the new cells.
-from msc_ascites.sensitivity import primary_spec, settings_from_config, visits_with_window, window_label
+from msc_ascites.settings import primary_spec, settings_from_config, visits_with_window, window_label
 
 SENSITIVITY = config["sensitivity"]
 SETTINGS = settings_from_config(config)
