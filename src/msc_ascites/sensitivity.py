@@ -282,16 +282,15 @@ def _read_datasets(datasets_dir: Path | str) -> dict[str, pd.DataFrame]:
     return {name: read_csv(folder / f"{name}.csv") for name in ("subjects", "labs", "ascites")}
 
 
-@user_errors_exit
 def write_week48_cell(datasets_dir, spec: dict, settings: dict, out_json) -> None:
-    """Step `sensitivity_week48`: one cell's rows, as JSON."""
+    """Step `sensitivity_week48`: one cell's rows, as JSON. It runs inside the Snakemake
+    process (a `run:` block), so an error is raised, never turned into SystemExit."""
     data = _read_datasets(datasets_dir)
     write_json({"spec": spec, "rows": week48_cell(data, {"family": "week48", **spec}, settings)}, out_json)
 
 
-@user_errors_exit
 def write_survival_cell(subjects_csv, spec: dict, settings: dict, out_json) -> None:
-    """Step `sensitivity_survival`: one cell's rows, as JSON."""
+    """Step `sensitivity_survival`: one cell's rows, as JSON (a `run:` block, as above)."""
     rows = survival_cell(read_csv(subjects_csv), {"family": "survival", **spec}, settings)
     write_json({"spec": spec, "rows": rows}, out_json)
 

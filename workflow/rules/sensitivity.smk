@@ -2,6 +2,11 @@
 # the choices in config.yaml's `sensitivity` section. Each cell is one job, in
 # the group `sensitivity` (a cluster profile packs many cells into one job), so
 # adding a value to an axis runs only the new cells.
+#
+# The cells are many (132 by default) and small (0.1-3 s of work each). As scripts, each
+# paid a Python start and the imports of pandas and scipy (about 1.5 s); as `run:` blocks,
+# with `force-use-threads` from profiles/default, they run inside the Snakemake process,
+# which imports the package once.
 from msc_ascites.settings import primary_spec, settings_from_config, visits_with_window, window_label
 
 SENSITIVITY = config["sensitivity"]
@@ -55,8 +60,12 @@ rule sensitivity_week48:
     resources:
         mem_mb=1000,
         runtime=10,
-    script:
-        "../scripts/sensitivity_cell.py"
+    run:
+        from msc_ascites.sensitivity import write_week48_cell
+
+        spec = {"population": wildcards.population, "missing": wildcards.missing, "window_days": wildcards.window,
+                "test": wildcards.test, "adjustment": wildcards.adjustment}
+        write_week48_cell(Path(input.datasets).parent, spec, params.settings, output[0])
 
 
 rule sensitivity_survival:
@@ -73,8 +82,12 @@ rule sensitivity_survival:
     resources:
         mem_mb=1000,
         runtime=10,
-    script:
-        "../scripts/sensitivity_cell.py"
+    run:
+        from msc_ascites.sensitivity import write_survival_cell
+
+        spec = {"population": wildcards.population, "adjustment": wildcards.adjustment,
+                "transplant": wildcards.transplant, "horizon_days": int(wildcards.horizon)}
+        write_survival_cell(input.subjects, spec, params.settings, output[0])
 
 
 rule sensitivity_reconstruction:
