@@ -264,7 +264,7 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
     if missing.any():
         _log_changes(log, table, frame, "value", value, pd.Series("", index=value.index),
                      "lab_value_missing_row_removed", where=missing)
-        frame = frame[~missing].reset_index(drop=True)
+        frame = _kept(frame, ~missing)
         value = frame["value"]
     sign = _apply_to_unique(value, lambda v: v[:1] if v[:1] in ("<", ">") else "")
     censored = (sign != "").to_numpy()
@@ -306,19 +306,29 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
 
 def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
     # Rows compared by the codes of their values: integers hash far faster than strings.
-    keys = pd.DataFrame({c: pd.factorize(frame[c], sort=False, use_na_sentinel=False)[0] for c in columns})
+    keys = pd.DataFrame({c: pd.factorize(frame[c], sort=False, use_na_sentinel=False)[0].astype(np.int32)
+                         for c in columns})
     involved = keys.duplicated(keep=False).to_numpy()
-    if involved.any():
-        group = keys[involved].assign(source_row=frame["source_row"].to_numpy()[involved])
-        dup = group.duplicated(subset=columns, keep="first").to_numpy()
-        first_row = group.groupby(columns, sort=False)["source_row"].transform("first").to_numpy()[dup]
-        rows = np.flatnonzero(involved)[dup]
-        log.add(table.file, frame["source_row"].to_numpy()[rows], frame["subject_id"].to_numpy()[rows],
-                "", np.array([f"duplicate of row {r}" for r in first_row], dtype=object),
-                np.full(len(rows), "(removed)"), "duplicate_row_removed")
-        keep = np.ones(len(frame), dtype=bool)
-        keep[rows] = False
-        frame = frame[keep].reset_index(drop=True)
+    if not involved.any():
+        return frame
+    group = keys[involved].assign(source_row=frame["source_row"].to_numpy()[involved])
+    del keys  # 6M lab rows: hundreds of MB, not needed for the copy below
+    dup = group.duplicated(subset=columns, keep="first").to_numpy()
+    first_row = group.groupby(columns, sort=False)["source_row"].transform("first").to_numpy()[dup]
+    rows = np.flatnonzero(involved)[dup]
+    log.add(table.file, frame["source_row"].to_numpy()[rows], frame["subject_id"].to_numpy()[rows],
+            "", np.array([f"duplicate of row {r}" for r in first_row], dtype=object),
+            np.full(len(rows), "(removed)"), "duplicate_row_removed")
+    keep = np.ones(len(frame), dtype=bool)
+    keep[rows] = False
+    return _kept(frame, keep)
+
+
+def _kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows where ``keep``, renumbered from 0: one copy of the table, not two (``take``
+    makes a new frame, not a view, so it can be renumbered in place)."""
+    frame = frame.take(np.flatnonzero(keep))
+    frame.reset_index(drop=True, inplace=True)
     return frame
 
 

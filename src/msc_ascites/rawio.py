@@ -78,8 +78,10 @@ def _check_rows(text: str, width: int, file: str) -> None:
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
         ends = np.flatnonzero(data == ord("\n"))
         starts, stops = np.r_[0, ends + 1], np.r_[ends, len(data)]
-        commas = np.r_[0, np.cumsum(data == ord(","))]
-        fields = commas[stops] - commas[starts] + 1
+        # Commas of a line = commas before its end - commas before its start, found by bisection
+        # in the commas' positions (a running count per byte took 8 bytes per byte of the file).
+        commas = np.flatnonzero(data == ord(","))
+        fields = np.searchsorted(commas, stops) - np.searchsorted(commas, starts) + 1
         length = stops - starts
         length -= (length > 0) & (data[np.maximum(stops - 1, 0)] == ord("\r"))
         bad = np.flatnonzero((fields != width) & (length > 0))
