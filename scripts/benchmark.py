@@ -3,7 +3,7 @@
 Every measure runs in a fresh temporary folder (the repository's Snakefile with
 `--directory`), so nothing in results/ is reused. Wall time is measured around
 the command (for the no-op and the bare start, which take a second or two, the
-median of five runs); peak memory is the largest resident set of any process it started
+median of five runs, the two taking turns); peak memory is the largest resident set of any process it started
 (getrusage of the children, measured in a fresh Python for each command).
 Timings depend on what else the machine is doing: the load average is written
 beside them.
@@ -46,11 +46,15 @@ def measure(command: list[str], cwd: Path | None = None) -> dict:
     return result
 
 
-def median_run(command: list[str], cwd: Path | None = None, runs: int = 5) -> dict:
-    """The run of median wall time among ``runs``: for measures of a second or two, whose
-    run-to-run noise (0.2-0.4 s here) is as large as the differences they are read for."""
-    results = sorted((measure(command, cwd) for _ in range(runs)), key=lambda result: result["wall"])
-    return results[len(results) // 2]
+def median_runs(*commands: tuple[list[str], Path | None], runs: int = 5) -> list[dict]:
+    """For each (command, cwd), the run of median wall time among ``runs``, the commands taking
+    turns: for measures of a second or two, whose run-to-run noise (0.2-0.4 s here) and drift
+    are as large as the differences they are read for, and which are compared to each other."""
+    results = [[] for _ in commands]
+    for _ in range(runs):
+        for (command, cwd), done in zip(commands, results):
+            done.append(measure(command, cwd))
+    return [sorted(done, key=lambda result: result["wall"])[runs // 2] for done in results]
 
 
 def snakemake(workdir: Path, *args: str, cores: int = 2, raw_dir: Path = ROOT / "resources" / "raw") -> list[str]:
@@ -178,7 +182,10 @@ write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], sys.ar
 def bench_builds(tmp: Path, rows: list[dict]) -> None:
     cold_dir = tmp / "cold"
     cold = measure(snakemake(cold_dir))
-    noop = median_run(snakemake(cold_dir))
+    bare_dir = tmp / "bare"
+    bare_dir.mkdir()
+    (bare_dir / "Snakefile").write_text('rule one:\n    output: "one.txt"\n    shell: "touch {output}"\n')
+    noop, bare = median_runs((snakemake(cold_dir), None), ([BIN / "snakemake", "-n", "--cores", "1"], bare_dir))
     change = tmp / "one_change.yaml"
     change.write_text("endpoints:\n  survival:\n    truncate_at_horizon: false\n", encoding="utf-8")
     changed = measure(snakemake(cold_dir, "--configfile", str(change)))
@@ -187,10 +194,6 @@ def bench_builds(tmp: Path, rows: list[dict]) -> None:
     floor = measure([sys.executable, "-c", FLOOR, tmp / "floor", ROOT])
     (tmp / "floor_small").mkdir()
     floor_small = measure([sys.executable, "-c", FLOOR, tmp / "floor_small", ROOT, SMALL_GRID])
-    bare_dir = tmp / "bare"
-    bare_dir.mkdir()
-    (bare_dir / "Snakefile").write_text('rule one:\n    output: "one.txt"\n    shell: "touch {output}"\n')
-    bare = median_run([BIN / "snakemake", "-n", "--cores", "1"], cwd=bare_dir)
     rows += [
         row("cold build, full grid", cold, 2, 78, jobs=jobs_run(cold["out"]),
             target=f"<= 2 x floor ({2 * floor['wall']:.1f} s)", met=cold["wall"] <= 2 * floor["wall"]),
