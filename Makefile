@@ -32,7 +32,7 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## bench: time the workflow on this machine (results/benchmark.csv, .svg); ~28 min, ~10 with BENCH_ARGS=--skip-large
+## bench: time the workflow on this machine (results/benchmark.csv, .svg); 15-30 min, less with BENCH_ARGS=--skip-large
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
