@@ -3,8 +3,9 @@
 Every measure runs in a fresh temporary folder (the repository's Snakefile with
 `--directory`), so nothing in results/ is reused. Wall time is measured around
 the command (for the no-op and the bare start, which take a second or two, the
-median of five runs, the two taking turns); peak memory is the largest resident set of any process it started
-(getrusage of the children, measured in a fresh Python for each command).
+median of five runs, the two taking turns); peak memory is the largest resident
+set of any process it started (getrusage of the children, measured in a fresh
+Python for each command).
 Timings depend on what else the machine is doing: the load average is written
 beside them.
 """

@@ -39,6 +39,7 @@ def test_every_form_of_import_is_found_and_prose_is_not(tmp_path):
         '"""A module whose docstring says\n'
         "from the raw rows, import nothing; and\n"
         "    from .meld import words that are no code\n"
+        "from here import (a bracket that this prose never closes\n"
         '"""\n'
         "from . import (\n"
         "    units,\n"

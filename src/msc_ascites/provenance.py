@@ -21,9 +21,18 @@ PACKAGE = PACKAGE_DIR.name
 
 #: Where an import statement can begin: a line's first word, with what continues it: a list in
 #: parentheses (which holds names, commas and comments only) or lines ending in a backslash.
-#: Docstring lines may match too; they do not parse, or can only add a module.
+#: Docstring lines may match too: they do not parse, or can only add a module.
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*\((?:[^)#]|#[^\n]*+)*+\)"
                           r"|(?:from|import)[ \t](?:[^\n]*\\\n)*[^\n]*)", re.M)
+
+
+def _import_statements(text: str):
+    """The import statements of a module's text, each parsed on its own."""
+    for match in _IMPORT_LINE.finditer(text):
+        try:
+            yield from ast.parse(match.group().strip()).body
+        except SyntaxError:  # prose; what it ran into (a "(" without its ")") is read again
+            yield from _import_statements(match.group().partition("\n")[2])
 
 
 @functools.cache
@@ -34,21 +43,16 @@ def _imports(path: Path) -> frozenset[str]:
     start asks for every module, and parsing the package took 0.1-0.2 s of it.
     """
     found = set()
-    for match in _IMPORT_LINE.finditer(path.read_text(encoding="utf-8")):
-        try:
-            statement = ast.parse(match.group().strip()).body
-        except SyntaxError:  # prose in a docstring
-            continue
-        for node in statement:
-            if isinstance(node, ast.ImportFrom):
-                if node.level == 1 and node.module:
-                    found.add(node.module.split(".")[0])
-                elif node.level == 1:
-                    found.update(alias.name for alias in node.names)
-                elif node.module and node.module.startswith(PACKAGE + "."):
-                    found.add(node.module.split(".")[1])
-            elif isinstance(node, ast.Import):
-                found.update(a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + "."))
+    for node in _import_statements(path.read_text(encoding="utf-8")):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith(PACKAGE + "."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + "."))
     return frozenset(name for name in found if (PACKAGE_DIR / f"{name}.py").exists())
 
 
