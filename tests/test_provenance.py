@@ -1,7 +1,8 @@
 """Which package modules a step runs (provenance.module_files), the code inputs of every rule.
 
-The expected sets come from reading each module whole with the ast module: a statement-by-
-statement walk that cannot miss an import, against which the faster line scan is checked.
+The line scan that finds a module's import statements is checked against a walk of the
+module's whole syntax tree, which cannot miss one; both name modules the same way
+(provenance.package_modules), and that naming is checked against a written-out set.
 """
 
 from __future__ import annotations
@@ -11,21 +12,13 @@ import ast
 import pytest
 
 from msc_ascites import provenance
-from msc_ascites.provenance import PACKAGE, PACKAGE_DIR, module_files
+from msc_ascites.provenance import PACKAGE_DIR, module_files, package_modules
 
 MODULES = sorted(PACKAGE_DIR.glob("*.py"))
 
 
-def _imports_by_walking(source: str) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.update([node.module.split(".")[0]] if node.module else [a.name for a in node.names])
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE + "."):
-            found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + "."))
-    return {name for name in found if (PACKAGE_DIR / f"{name}.py").exists()}
+def _imports_by_walking(source: str) -> frozenset[str]:
+    return package_modules(ast.walk(ast.parse(source)))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
