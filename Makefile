@@ -55,16 +55,11 @@ lock:
 	/tmp/msc-ascites-lock/bin/uv pip compile --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
 		--generate-hashes envs/requirements.in -o envs/requirements.lock
 
-## check-system: what Debian must provide (Python 3.11+, Pango and fonts for WeasyPrint).
-## grep reads all its input: with pipefail, grep -q would let the writer die of SIGPIPE.
+## check-system: what Debian must provide (Python 3.11+; Pango and fonts for WeasyPrint, which
+## scripts/system_packages.sh installs as root with apt-get, or names the apt-get line to run).
 check-system:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
-	@if ! ldconfig -p | grep 'libpango-1.0.so.0' >/dev/null || ! ldconfig -p | grep 'libpangoft2-1.0.so.0' >/dev/null; then \
-		echo "WeasyPrint needs Pango. Install it with:"; \
-		echo "  sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; exit 1; fi
-	@if ! fc-list 2>/dev/null | grep -i 'DejaVu Sans' >/dev/null; then \
-		echo "The report uses the DejaVu fonts. Install them with:"; \
-		echo "  sudo apt-get install -y fonts-dejavu-core fontconfig"; exit 1; fi
+	@bash scripts/system_packages.sh
 
 ## clean: remove results and Snakemake's metadata (the venv stays)
 clean:
