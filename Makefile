@@ -10,8 +10,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
 SEED ?= 20200715
-# pip on some machines warns about unreachable extra indexes; keep the output readable.
-QUIET_PIP := grep -v "^WARNING: Location" || true
+# pip on some machines warns about unreachable extra indexes; keep the output readable. The braces
+# keep pip's own exit status (pipefail): a failed install must stop make, not be filtered away.
+QUIET_PIP := { grep -v "^WARNING: Location" || true; }
 
 .PHONY: report test bench trace verify cohort lock check-system clean
 
