@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from msc_ascites import adjustment as adj
 from msc_ascites import comparisons as cmp
 from msc_ascites import survival as surv
 
@@ -61,17 +62,56 @@ def test_logrank_lung_and_aml():
     close(got["chi2"], "aml.logrank.chisq")
 
 
-def test_cox_efron():
+VETERAN = pd.read_csv(HERE / "data" / "veteran.csv")
+LUNG_ECOG = LUNG.dropna(subset=["ph.ecog"]).assign(female=lambda d: (d["sex"] == 2).astype(int))
+
+
+def check_cox(got: dict, name: str, key: str):
+    row = got["covariates"][name]
+    for ours, theirs in (("coef", "coef"), ("hr", "hr"), ("se", "se"), ("lower", "lower"), ("upper", "upper"),
+                         ("p", "p")):
+        close(row[ours], f"{key}.{theirs}")
+    for test in ("lr", "wald", "score"):
+        close(got[f"{test}_chi2"], f"{key}.{test}_chisq")
+        close(got[f"{test}_p"], f"{key}.{test}_p")
+
+
+def test_cox_efron_lung():
     frame = LUNG.assign(female=(LUNG["sex"] == 2).astype(int))
-    got = surv.cox_hazard_ratio(frame, "time", "status", ["female"])
-    female = got["covariates"]["female"]
-    close(female["coef"], "lung.cox.coef", rel=1e-5)
-    close(female["hr"], "lung.cox.hr", rel=1e-5)
-    close(female["se"], "lung.cox.se", rel=1e-4)
-    close(female["lower"], "lung.cox.lower", rel=1e-4)
-    close(female["upper"], "lung.cox.upper", rel=1e-4)
-    close(female["p"], "lung.cox.p", rel=1e-3)
-    close(got["lr_chi2"], "lung.cox.lr_chisq", rel=1e-5)
+    check_cox(surv.cox_hazard_ratio(frame, "time", "status", ["female"]), "female", "lung.cox")
+
+
+def test_cox_efron_veteran_the_issue_example():
+    """137 patients, 128 deaths: lifelines' default precision gave HR 1.0178560, R 1.0179009."""
+    got = surv.cox_hazard_ratio(VETERAN, "time", "status", ["trt"])
+    check_cox(got, "trt", "veteran.cox")
+    assert (got["n"], got["events"]) == (137, 128)
+
+
+def test_cox_adjusted_lung():
+    got = surv.cox_hazard_ratio(LUNG_ECOG, "time", "status", ["female", "age", "ph.ecog"])
+    check_cox(got, "female", "lung.cox_adjusted")
+    via_adjustment = adj.hazard_ratio(LUNG_ECOG["time"], LUNG_ECOG["status"], LUNG_ECOG["female"],
+                                      LUNG_ECOG[["age", "ph.ecog"]])
+    for ours, theirs in (("estimate", "hr"), ("lower", "lower"), ("upper", "upper"), ("p", "p"),
+                         ("log_estimate", "coef"), ("se", "se")):
+        close(via_adjustment[ours], f"lung.cox_adjusted.{theirs}")
+
+
+def test_iptw_propensity_weights_and_weighted_cox_robust_se():
+    weights = adj.propensity_weights(LUNG_ECOG["female"], LUNG_ECOG[["age", "ph.ecog"]])
+    for row in (1, 2, len(LUNG_ECOG)):
+        close(weights[row - 1], f"lung.iptw.weight.row{row}")
+    got = adj.hazard_ratio(LUNG_ECOG["time"], LUNG_ECOG["status"], LUNG_ECOG["female"], None, weights)
+    for ours, theirs in (("log_estimate", "coef"), ("se", "robust_se"), ("p", "p"), ("lower", "lower"),
+                         ("upper", "upper")):
+        close(got[ours], f"lung.cox_iptw.{theirs}")
+
+
+def test_logrank_veteran():
+    got = surv.logrank(VETERAN["time"], VETERAN["status"], VETERAN["trt"])
+    close(got["chi2"], "veteran.logrank.chisq")
+    close(got["p"], "veteran.logrank.p")
 
 
 def close_or_na(value, key):

@@ -17,19 +17,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .errors import NotEstimable
+from .survival import fit_cox
+
 
 def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
 def propensity_weights(treated, covariates: pd.DataFrame) -> np.ndarray:
-    """Stabilised ATE weights P(T=t) / P(T=t | covariates) from a logistic model."""
+    """Stabilised ATE weights P(T=t) / P(T=t | covariates) from a logistic model fitted by
+    IRLS to convergence (R's glm answer, not its 1e-8 stop). Perfect separation has no
+    maximum-likelihood fit: a fitted score numerically 0 or 1 is not estimable."""
     import statsmodels.api as sm
     t = np.asarray(treated, dtype=float)
     x = sm.add_constant(covariates.to_numpy(dtype=float), has_constant="add")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        score = sm.GLM(t, x, family=sm.families.Binomial()).fit().predict(x)
+        fit = sm.GLM(t, x, family=sm.families.Binomial()).fit(tol=1e-13, maxiter=200)
+    score = fit.predict(x)
+    if not fit.converged or score.min() < 1e-9 or score.max() > 1 - 1e-9:
+        raise NotEstimable("the propensity model separates the arms perfectly (a fitted probability is 0 or 1):"
+                           " the weights are not estimable")
     share = t.mean()
     return np.where(t == 1, share / score, (1 - share) / (1 - score))
 
@@ -169,25 +178,19 @@ def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=
 
 def hazard_ratio(day, event, treated, covariates: pd.DataFrame | None = None, weights=None,
                  level: float = 0.95) -> dict:
-    """Cox hazard ratio treatment / control (Efron ties); with weights, the robust
-    sandwich SE (R: coxph(..., weights, robust = TRUE))."""
-    from lifelines import CoxPHFitter
-    frame = pd.DataFrame({"day": np.asarray(day, float), "event": np.asarray(event, int),
-                          "treated": np.asarray(treated, float)})
+    """Cox hazard ratio treatment / control (Efron ties, run to R's answer); with weights,
+    the robust sandwich SE (R: coxph(..., weights, robust = TRUE))."""
+    treated = np.asarray(treated, float)
+    events = np.asarray(event, int) != 0
+    if not events.any():
+        raise NotEstimable("no events: the hazard ratio is not estimable")
+    if not events[treated == 1].any() or not events[treated == 0].any():
+        raise NotEstimable("no events in an arm: the hazard ratio is infinite (not estimable)")
+    x = pd.DataFrame({"treated": treated})
     if covariates is not None:
-        frame = pd.concat([frame, covariates.reset_index(drop=True)], axis=1)
-    if frame["event"].sum() == 0:
-        raise ValueError("no events: the hazard ratio is not estimable")
-    fitter = CoxPHFitter(alpha=1 - level)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if weights is None:
-            fitter.fit(frame, duration_col="day", event_col="event")
-            method = "Cox hazard ratio: " + " + ".join(["arm", *frame.columns[3:]])
-        else:
-            fitter.fit(frame.assign(_w=np.asarray(weights, float)), duration_col="day", event_col="event",
-                       weights_col="_w", robust=True)
-            method = "IPTW Cox hazard ratio (robust SE)"
-    row = fitter.summary.loc["treated"]
-    return {**_interval(float(row["coef"]), float(row["se(coef)"]), float("inf"), level, ratio=True),
+        x = pd.concat([x, covariates.reset_index(drop=True)], axis=1)
+    fit = fit_cox(np.asarray(day, float), events, x.to_numpy(dtype=float), weights, robust=weights is not None)
+    method = ("IPTW Cox hazard ratio (robust SE)" if weights is not None
+              else "Cox hazard ratio: " + " + ".join(["arm", *x.columns[1:]]))
+    return {**_interval(float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0])), float("inf"), level, ratio=True),
             "method": method}

@@ -12,7 +12,8 @@ put("meta.r_version", R.version.string)
 put("meta.survival_version", as.character(packageVersion("survival")))
 
 # NCCTG lung cancer (survival::lung); status recoded 1 = dead, 0 = censored.
-lung2 <- data.frame(time = lung$time, status = as.integer(lung$status == 2), sex = lung$sex, age = lung$age)
+lung2 <- data.frame(time = lung$time, status = as.integer(lung$status == 2), sex = lung$sex, age = lung$age,
+                    ph.ecog = lung$ph.ecog)
 write.csv(lung2, "data/lung.csv", row.names = FALSE)
 fit <- survfit(Surv(time, status) ~ sex, data = lung2)   # conf.type = "log", R's default
 s <- summary(fit, times = c(365, 730))
@@ -42,6 +43,49 @@ put("lung.cox.coef", unname(coef(cox))); put("lung.cox.hr", unname(exp(coef(cox)
 put("lung.cox.se", unname(cs$coefficients[1, "se(coef)"])); put("lung.cox.p", unname(cs$coefficients[1, "Pr(>|z|)"]))
 put("lung.cox.lower", unname(cs$conf.int[1, "lower .95"])); put("lung.cox.upper", unname(cs$conf.int[1, "upper .95"]))
 put("lung.cox.lr_chisq", unname(cs$logtest["test"])); put("lung.cox.lr_p", unname(cs$logtest["pvalue"]))
+put("lung.cox.score_chisq", unname(cs$sctest["test"])); put("lung.cox.score_p", unname(cs$sctest["pvalue"]))
+put("lung.cox.wald_chisq", unname(cox$wald.test)); put("lung.cox.wald_p", pchisq(cox$wald.test, 1, lower.tail = FALSE))
+
+# Cox models to convergence: coxph's own criterion (relative change in the log partial
+# likelihood < 1e-9) is tightened so R's coefficient is the maximum to machine precision.
+tight <- coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 100)
+cox_values <- function(key, fit, term) {
+  cs <- summary(fit)
+  put(paste0(key, ".coef"), unname(coef(fit)[term])); put(paste0(key, ".hr"), unname(exp(coef(fit)[term])))
+  put(paste0(key, ".se"), unname(sqrt(diag(vcov(fit)))[term]))
+  put(paste0(key, ".p"), unname(cs$coefficients[term, "Pr(>|z|)"]))
+  put(paste0(key, ".lower"), unname(cs$conf.int[term, "lower .95"]))
+  put(paste0(key, ".upper"), unname(cs$conf.int[term, "upper .95"]))
+  put(paste0(key, ".lr_chisq"), unname(cs$logtest["test"])); put(paste0(key, ".lr_p"), unname(cs$logtest["pvalue"]))
+  put(paste0(key, ".score_chisq"), unname(cs$sctest["test"])); put(paste0(key, ".score_p"), unname(cs$sctest["pvalue"]))
+  put(paste0(key, ".wald_chisq"), unname(fit$wald.test))
+  put(paste0(key, ".wald_p"), pchisq(fit$wald.test, length(coef(fit)), lower.tail = FALSE))
+}
+# survival::veteran: the two-arm trial of 137 patients with 128 deaths the issue cites.
+write.csv(veteran, "data/veteran.csv", row.names = FALSE)
+vet <- coxph(Surv(time, status) ~ trt, data = veteran, control = tight)
+print(summary(vet), digits = 10)
+cox_values("veteran.cox", vet, "trt")
+lr3 <- survdiff(Surv(time, status) ~ trt, data = veteran)
+put("veteran.logrank.chisq", lr3$chisq); put("veteran.logrank.p", pchisq(lr3$chisq, 1, lower.tail = FALSE))
+# Adjusted and IPTW Cox on lung (complete ph.ecog): female + age + ph.ecog; stabilised ATE
+# weights from a logistic propensity of female on age and ph.ecog, weighted coxph, robust SE.
+lc <- lung2[!is.na(lung2$ph.ecog), ]
+lc$female <- as.integer(lc$sex == 2)
+adj <- coxph(Surv(time, status) ~ female + age + ph.ecog, data = lc, control = tight)
+print(summary(adj), digits = 10)
+cox_values("lung.cox_adjusted", adj, "female")
+ps <- glm(female ~ age + ph.ecog, family = binomial, data = lc, control = glm.control(epsilon = 1e-14, maxit = 100))
+print(summary(ps))
+score <- fitted(ps)
+lc$w <- ifelse(lc$female == 1, mean(lc$female) / score, (1 - mean(lc$female)) / (1 - score))
+for (i in c(1, 2, nrow(lc))) put(paste0("lung.iptw.weight.row", i), lc$w[i])
+iptw <- coxph(Surv(time, status) ~ female, data = lc, weights = w, robust = TRUE, control = tight)
+print(summary(iptw), digits = 10)
+put("lung.cox_iptw.coef", unname(coef(iptw))); put("lung.cox_iptw.robust_se", unname(sqrt(vcov(iptw))))
+put("lung.cox_iptw.p", unname(summary(iptw)$coefficients[1, "Pr(>|z|)"]))
+put("lung.cox_iptw.lower", unname(summary(iptw)$conf.int[1, "lower .95"]))
+put("lung.cox_iptw.upper", unname(summary(iptw)$conf.int[1, "upper .95"]))
 
 # aml (survival::aml): small KM and log-rank.
 write.csv(data.frame(time = aml$time, status = aml$status, x = as.character(aml$x)), "data/aml.csv", row.names = FALSE)
