@@ -16,6 +16,7 @@ import pytest
 from msc_ascites import adjustment as adj
 from msc_ascites import comparisons as cmp
 from msc_ascites import survival as surv
+from msc_ascites.baseline import kruskal_wallis
 
 HERE = Path(__file__).parent / "r_reference"
 R = json.loads((HERE / "reference_values.json").read_text())
@@ -197,3 +198,87 @@ def test_rate_ratios():
     close(got["poisson"]["p"], "rates.poisson.p", rel=1e-4)  # the 3e-6 in the SE, amplified by the tail
     close(got["negative_binomial"]["ratio"], "rates.nb.rr", rel=1e-3)
     close(got["negative_binomial"]["theta"], "rates.nb.theta", rel=1e-2)
+
+
+PBC = pd.read_csv(HERE / "data" / "pbcseq_albumin.csv")
+
+
+def near(value, key):
+    """1e-6 relative, or 1e-9 absolute for R values near zero (a shift estimate of ~1e-5)."""
+    assert value == pytest.approx(R[key], rel=1e-6, abs=1e-9), key
+
+
+def test_signed_rank_approximate_and_paired_t():
+    got = cmp.paired_tests(PBC["albumin0"], PBC["albumin1"])
+    assert got["wilcoxon"]["V"] == R["pbc.signrank.approx.V"]
+    close(got["wilcoxon"]["p"], "pbc.signrank.approx.p")
+    assert got["wilcoxon"]["method"] == "normal approximation, continuity corrected"
+    close(got["paired_t"]["t"], "pbc.paired_t.t")
+    assert got["paired_t"]["df"] == R["pbc.paired_t.df"]
+    close(got["paired_t"]["p"], "pbc.paired_t.p")
+    close(got["paired_t"]["ci"][0], "pbc.paired_t.lower")
+    close(got["paired_t"]["ci"][1], "pbc.paired_t.upper")
+
+
+def test_signed_rank_exact():
+    rows = [int(r) - 1 for r in R["pbc.signrank.exact.rows"].split()]
+    got = cmp.paired_tests(PBC["albumin0"].iloc[rows], PBC["albumin1"].iloc[rows])["wilcoxon"]
+    assert (got["V"], got["method"]) == (R["pbc.signrank.exact.V"], "exact")
+    close(got["p"], "pbc.signrank.exact.p")
+
+
+def test_same_albumin_in_g_per_dl_and_g_per_l_gives_identical_p():
+    """x10 after float conversion makes differences such as 0.9999999999999964 and
+    1.0000000000000036; ranked at 7 significant digits they tie, as they do in g/dL."""
+    in_dl = cmp.paired_tests(PBC["albumin0"], PBC["albumin1"])
+    in_l = cmp.paired_tests(PBC["albumin0"] * 10, PBC["albumin1"] * 10)
+    assert in_l["wilcoxon"] == in_dl["wilcoxon"]
+    assert in_l["paired_t"]["p"] == pytest.approx(in_dl["paired_t"]["p"], rel=1e-12)
+    treated = PBC["trt"] == 1
+    by_arm_dl = cmp.two_sample_tests(PBC.loc[treated, "albumin0"], PBC.loc[~treated, "albumin0"])
+    by_arm_l = cmp.two_sample_tests(PBC.loc[treated, "albumin0"] * 10, PBC.loc[~treated, "albumin0"] * 10)
+    assert by_arm_l["mann_whitney"]["p"] == by_arm_dl["mann_whitney"]["p"]
+    frame = PBC.assign(albumin_l=PBC["albumin0"] * 10, arm=PBC["trt"])
+    assert kruskal_wallis(*(frame.loc[frame["arm"] == a, "albumin_l"] for a in (0, 1))) == \
+        kruskal_wallis(*(frame.loc[frame["arm"] == a, "albumin0"] for a in (0, 1)))
+
+
+@pytest.mark.parametrize("key,scale", [("pbc.ranksum.approx", 1), ("pbc.ranksum.approx_gl", 10)])
+def test_hodges_lehmann_approximate_as_wilcox_test_conf_int(key, scale):
+    treated = PBC["trt"] == 1
+    got = adj.hodges_lehmann(PBC.loc[treated, "albumin0"] * scale, PBC.loc[~treated, "albumin0"] * scale)
+    for name in ("estimate", "lower", "upper", "p"):
+        near(got[name], f"{key}.{name}")
+
+
+def test_hodges_lehmann_and_mann_whitney_exact():
+    x = [float(v) for v in R["pbc.ranksum.exact.x"].split()]
+    y = [float(v) for v in R["pbc.ranksum.exact.y"].split()]
+    got = cmp.rank_sum_test(x, y, conf_int=True)
+    assert (got["W"], got["method"]) == (R["pbc.ranksum.exact.W"], "exact")
+    for name in ("estimate", "lower", "upper", "p"):
+        close(got[name], f"pbc.ranksum.exact.{name}")
+    close(adj.hodges_lehmann(x, y)["estimate"], "pbc.ranksum.exact.estimate")
+
+
+def test_hodges_lehmann_lung_age_by_sex():
+    got = adj.hodges_lehmann(LUNG.loc[LUNG["sex"] == 1, "age"], LUNG.loc[LUNG["sex"] == 2, "age"])
+    for name in ("estimate", "lower", "upper", "p"):
+        near(got[name], f"lung.age_by_sex.hl.{name}")
+
+
+def test_student_and_welch_t():
+    treated = PBC["trt"] == 1
+    got = cmp.two_sample_tests(PBC.loc[treated, "albumin0"], PBC.loc[~treated, "albumin0"])
+    for ours, theirs in (("student_t", "student"), ("welch_t", "welch")):
+        close(got[ours]["t"], f"pbc.{theirs}.t")
+        close(got[ours]["p"], f"pbc.{theirs}.p")
+        close(got[ours]["ci"][0], f"pbc.{theirs}.lower")
+        close(got[ours]["ci"][1], f"pbc.{theirs}.upper")
+    close(got["welch_t"]["df"], "pbc.welch.df")
+
+
+def test_kruskal_wallis_at_seven_digits():
+    close(kruskal_wallis(*(PBC.loc[PBC["trt"] == a, "albumin0"] for a in (0, 1))), "pbc.kruskal.trt.p")
+    stage = pd.read_csv(HERE / "data" / "pbcseq_stage.csv").dropna()
+    close(kruskal_wallis(*(g["albumin0"] for _, g in stage.groupby("stage"))), "pbc.kruskal.stage.p")

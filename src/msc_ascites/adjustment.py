@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .comparisons import rank_sum_test
 from .errors import NotEstimable
 from .survival import fit_cox
 
@@ -80,22 +81,14 @@ def welch_difference(y_t, y_c, level: float = 0.95) -> dict:
 
 
 def hodges_lehmann(y_t, y_c, level: float = 0.95) -> dict:
-    """Hodges-Lehmann shift (median of all treatment - control differences) with the
-    distribution-free CI from the order statistics of those differences (normal
-    approximation of the Mann-Whitney null, Hollander & Wolfe 1999, sec. 4.3), and
-    the Mann-Whitney p (R's wilcox.test: exact without ties below 50, else normal
-    with continuity correction). ``se`` is the CI half-width over z, for pooling."""
-    y_t, y_c = np.asarray(y_t, float), np.asarray(y_c, float)
-    n, m = len(y_t), len(y_c)
-    diffs = np.sort(np.subtract.outer(y_t, y_c).ravel())
-    k = int(np.floor(n * m / 2 - _z(level) * np.sqrt(n * m * (n + m + 1) / 12)))
-    k = max(k, 1)
-    lower, upper = diffs[k - 1], diffs[n * m - k]
-    ties = len(np.unique(np.concatenate([y_t, y_c]))) < n + m
-    method = "asymptotic" if ties or n >= 50 or m >= 50 else "exact"
-    p = stats.mannwhitneyu(y_t, y_c, alternative="two-sided", method=method, use_continuity=True).pvalue
-    return {"estimate": float(np.median(diffs)), "lower": float(lower), "upper": float(upper),
-            "se": float((upper - lower) / (2 * _z(level))), "p": float(p), "df": float("inf"),
+    """Hodges-Lehmann shift treatment - control with its CI and the Mann-Whitney p, as R's
+    wilcox.test(y_t, y_c, conf.int = TRUE, digits.rank = 7): exact order statistics of
+    the pairwise differences without ties below 50 per arm, else R's root of the normal
+    score. ``se`` is the CI half-width over z, for pooling."""
+    result = rank_sum_test(np.asarray(y_t, float), np.asarray(y_c, float), level, conf_int=True)
+    lower, upper = result["lower"], result["upper"]
+    return {"estimate": result["estimate"], "lower": lower, "upper": upper,
+            "se": float((upper - lower) / (2 * _z(level))), "p": result["p"], "df": float("inf"),
             "method": "Hodges-Lehmann shift, Mann-Whitney test"}
 
 

@@ -147,6 +147,62 @@ tt <- t.test(age ~ sex, data = lung2)
 put("lung.age_by_sex.welch.t", unname(tt$statistic)); put("lung.age_by_sex.welch.df", unname(tt$parameter))
 put("lung.age_by_sex.welch.p", tt$p.value)
 
+# Rank tests at recorded precision (digits.rank = 7) on survival::pbcseq albumin (g/dL, 2
+# decimals): baseline (day 0) and the first visit from day 300, per patient. The same values
+# x10 (g/L) must give the same p; without digits.rank R's own p moves (printed below).
+pb <- merge(pbcseq[pbcseq$day == 0, c("id", "trt", "albumin")],
+            (function(v) v[!duplicated(v$id), c("id", "albumin")])(pbcseq[pbcseq$day >= 300, ]),
+            by = "id", suffixes = c("0", "1"))
+write.csv(pb, "data/pbcseq_albumin.csv", row.names = FALSE)
+cat("\npbcseq albumin pairs:", nrow(pb), "\n")
+wil <- function(...) suppressWarnings(wilcox.test(..., digits.rank = 7))
+w <- wil(pb$albumin1, pb$albumin0, paired = TRUE)
+print(w)
+put("pbc.signrank.approx.V", unname(w$statistic)); put("pbc.signrank.approx.p", w$p.value)
+cat("g/L without digits.rank:", suppressWarnings(wilcox.test(pb$albumin1 * 10, pb$albumin0 * 10, paired = TRUE))$p.value,
+    "with:", wil(pb$albumin1 * 10, pb$albumin0 * 10, paired = TRUE)$p.value, "\n")
+tp <- t.test(pb$albumin1, pb$albumin0, paired = TRUE)
+put("pbc.paired_t.t", unname(tp$statistic)); put("pbc.paired_t.df", unname(tp$parameter)); put("pbc.paired_t.p", tp$p.value)
+put("pbc.paired_t.lower", tp$conf.int[1]); put("pbc.paired_t.upper", tp$conf.int[2])
+# Exact signed-rank: the first 20 pairs whose differences are nonzero and untied at 7 digits.
+d <- pb$albumin1 - pb$albumin0
+exact_rows <- head(which(d != 0 & !duplicated(abs(signif(d, 7)))), 20)
+put("pbc.signrank.exact.rows", paste(exact_rows, collapse = " "))
+w <- wil(pb$albumin1[exact_rows], pb$albumin0[exact_rows], paired = TRUE)
+print(w)
+put("pbc.signrank.exact.V", unname(w$statistic)); put("pbc.signrank.exact.p", w$p.value)
+# Mann-Whitney with the Hodges-Lehmann shift and R's interval, baseline albumin by arm:
+# approximate (ties, n >= 50) and exact (the first 15 per arm of values untied at 7 digits).
+hl <- function(key, x, y) {
+  w <- wil(x, y, conf.int = TRUE)
+  print(w)
+  put(paste0(key, ".W"), unname(w$statistic)); put(paste0(key, ".p"), w$p.value)
+  put(paste0(key, ".estimate"), unname(w$estimate))
+  put(paste0(key, ".lower"), w$conf.int[1]); put(paste0(key, ".upper"), w$conf.int[2])
+}
+a1 <- pb$albumin0[pb$trt == 1]; a0 <- pb$albumin0[pb$trt == 0]
+hl("pbc.ranksum.approx", a1, a0)
+hl("pbc.ranksum.approx_gl", a1 * 10, a0 * 10)
+untied <- !duplicated(signif(pb$albumin0, 7))
+e1 <- head(pb$albumin0[untied & pb$trt == 1], 15); e0 <- head(pb$albumin0[untied & pb$trt == 0], 15)
+put("pbc.ranksum.exact.x", paste(e1, collapse = " ")); put("pbc.ranksum.exact.y", paste(e0, collapse = " "))
+hl("pbc.ranksum.exact", e1, e0)
+hl("lung.age_by_sex.hl", lung2$age[lung2$sex == 1], lung2$age[lung2$sex == 2])
+# Student and Welch t on baseline albumin by arm.
+ts <- t.test(a1, a0, var.equal = TRUE); tw <- t.test(a1, a0)
+put("pbc.student.t", unname(ts$statistic)); put("pbc.student.p", ts$p.value)
+put("pbc.student.lower", ts$conf.int[1]); put("pbc.student.upper", ts$conf.int[2])
+put("pbc.welch.t", unname(tw$statistic)); put("pbc.welch.df", unname(tw$parameter)); put("pbc.welch.p", tw$p.value)
+put("pbc.welch.lower", tw$conf.int[1]); put("pbc.welch.upper", tw$conf.int[2])
+# Kruskal-Wallis (Table 1) on the values at 7 significant digits: by arm, and by stage (4 groups).
+kw <- kruskal.test(signif(albumin0, 7) ~ trt, data = pb)
+put("pbc.kruskal.trt.p", kw$p.value)
+st <- merge(pb, pbcseq[pbcseq$day == 0, c("id", "stage")], by = "id")
+write.csv(st[, c("id", "stage", "albumin0")], "data/pbcseq_stage.csv", row.names = FALSE)
+kw <- kruskal.test(signif(albumin0, 7) ~ stage, data = st)
+print(kw)
+put("pbc.kruskal.stage.statistic", unname(kw$statistic)); put("pbc.kruskal.stage.p", kw$p.value)
+
 # Poisson and negative binomial rate ratios on a small made-up count data set.
 rates <- data.frame(arm = rep(c(1, 0), each = 6), count = c(0, 0, 5, 1, 0, 8, 10, 1, 12, 0, 7, 2),
                     pyears = c(1.5, 2, 1, 2, 2, 0.5, 2, 1, 2, 1.5, 2, 1))
