@@ -24,8 +24,13 @@ LUNG = pd.read_csv(HERE / "data" / "lung.csv")
 AML = pd.read_csv(HERE / "data" / "aml.csv")
 
 
-def close(value, key, rel=1e-6):
-    assert value == pytest.approx(R[key], rel=rel), key
+def close(value, key):
+    assert value == pytest.approx(R[key], rel=1e-6), key
+
+
+def near(value, key):
+    """1e-6 relative, or 1e-9 absolute for R values near zero (a shift estimate of ~1e-5)."""
+    assert value == pytest.approx(R[key], rel=1e-6, abs=1e-9), key
 
 
 @pytest.mark.parametrize("sex", [1, 2])
@@ -155,27 +160,35 @@ def test_kaplan_meier_landmark_past_follow_up_and_at_zero(key, rows, times):
         assert at["n_risk"] == R[f"{key}.t{t}.n_risk"]
 
 
-def on_uniroot_scale(odds_ratio: float) -> float:
-    """R's fisher.test finds the odds ratio and its limits with uniroot on (0, 1): the value
-    itself below 1, its reciprocal above. Its default tolerance, .Machine$double.eps^0.25
-    = 1.22e-4, applies on that scale, so that is where we compare."""
-    return odds_ratio if odds_ratio <= 1 else 1 / odds_ratio
-
-
 @pytest.mark.parametrize("counts", ["9_30_2_37", "1_38_6_33", "3_1_1_3"])
 def test_fisher_conditional_odds_ratio(counts):
+    """R's values come from fisher.test with its uniroot tolerance tightened to 1e-13 (its
+    default, 1.2e-4, leaves the odds ratio and limits imprecise at the 1e-5 level)."""
     a, b, c, d = map(int, counts.split("_"))
     got = cmp.proportions(a, a + b, c, c + d)["fisher_exact"]
-    close(got["p"], f"fisher.{counts}.p", rel=1e-9)
+    close(got["p"], f"fisher.{counts}.p")
     for ours, theirs in (("odds_ratio", "or"), ("lower", "lower"), ("upper", "upper")):
-        assert on_uniroot_scale(got[ours]) == pytest.approx(on_uniroot_scale(R[f"fisher.{counts}.{theirs}"]),
-                                                            abs=1.3e-4), theirs
+        close(got[ours], f"fisher.{counts}.{theirs}")
+
+
+@pytest.mark.parametrize("counts", ["9_39_2_39", "0_20_5_21"])
+def test_wilson_and_newcombe(counts):
+    a, n1, c, n0 = map(int, counts.split("_"))
+    got = cmp.proportions(a, n1, c, n0)
+    for arm, (events, n) in (("t", (a, n1)), ("c", (c, n0))):
+        lower, upper = cmp.wilson_interval(events, n)
+        near(lower, f"wilson.{counts}.{arm}.lower")
+        near(upper, f"wilson.{counts}.{arm}.upper")
+    near(got["risk_difference"]["lower"], f"wilson.{counts}.newcombe.lower")
+    near(got["risk_difference"]["upper"], f"wilson.{counts}.newcombe.upper")
 
 
 def test_chi_square_9_vs_2():
     got = cmp.proportions(9, 39, 2, 39)
     close(got["chi_square"]["p"], "chisq.9_30_2_37.p")
     close(got["chi_square_yates"]["p"], "chisq_yates.9_30_2_37.p")
+    close(got["chi_square"]["chi2"], "chisq.9_30_2_37.statistic")
+    close(got["chi_square_yates"]["chi2"], "chisq_yates.9_30_2_37.statistic")
 
 
 def test_mann_whitney_and_welch_with_ties():
@@ -188,24 +201,19 @@ def test_mann_whitney_and_welch_with_ties():
     close(got["welch_t"]["p"], "lung.age_by_sex.welch.p")
 
 
-def test_rate_ratios():
-    rates = pd.read_csv(HERE / "data" / "rates.csv")
-    got = cmp.rate_ratio(rates["count"], rates["pyears"], rates["arm"])
-    close(got["poisson"]["ratio"], "rates.poisson.rr")
-    # Within R's IRLS convergence (glm epsilon 1e-8 on the deviance).
-    close(got["poisson"]["lower"], "rates.poisson.lower", rel=1e-5)
-    close(got["poisson"]["upper"], "rates.poisson.upper", rel=1e-5)
-    close(got["poisson"]["p"], "rates.poisson.p", rel=1e-4)  # the 3e-6 in the SE, amplified by the tail
-    close(got["negative_binomial"]["ratio"], "rates.nb.rr", rel=1e-3)
-    close(got["negative_binomial"]["theta"], "rates.nb.theta", rel=1e-2)
+@pytest.mark.parametrize("name,exposure", [("rates", "pyears"), ("quine", "exposure"), ("insurance", "exposure")])
+def test_poisson_and_negative_binomial_rate_ratios(name, exposure):
+    """R: glm(poisson) and MASS::glm.nb with their convergence criteria tightened."""
+    data = pd.read_csv(HERE / "data" / f"{name}.csv")
+    got = cmp.rate_ratio(data["count"], data[exposure], data["arm"])
+    for model, key in (("poisson", "poisson"), ("negative_binomial", "nb")):
+        close(got[model]["ratio"], f"{name}.{key}.rr")
+        for part in ("lower", "upper", "p"):
+            close(got[model][part], f"{name}.{key}.{part}")
+    close(got["negative_binomial"]["theta"], f"{name}.nb.theta")
 
 
 PBC = pd.read_csv(HERE / "data" / "pbcseq_albumin.csv")
-
-
-def near(value, key):
-    """1e-6 relative, or 1e-9 absolute for R values near zero (a shift estimate of ~1e-5)."""
-    assert value == pytest.approx(R[key], rel=1e-6, abs=1e-9), key
 
 
 def test_signed_rank_approximate_and_paired_t():

@@ -330,9 +330,43 @@ def proportions(events_t: int, n_t: int, events_c: int, n_c: int, level: float =
     return out
 
 
+def _theta_ml(y: np.ndarray, mu: np.ndarray) -> float:
+    """MASS::theta.ml: the negative binomial shape maximising the likelihood at fixed means,
+    solved to machine precision. No root means no overdispersion (theta infinite)."""
+    from scipy.optimize import brentq
+    from scipy.special import digamma
+
+    def score(theta: float) -> float:
+        return float(np.sum(digamma(theta + y) - digamma(theta) + np.log(theta) + 1
+                            - np.log(theta + mu) - (y + theta) / (mu + theta)))
+    low, high = 1e-8, 1e8
+    if score(high) > 0:
+        raise NotEstimable("no overdispersion: the negative binomial theta is infinite (use the Poisson model)")
+    while score(low) < 0 and low > 1e-300:
+        low /= 1e4
+    return float(brentq(score, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def _negative_binomial(counts, design, offset):
+    """MASS::glm.nb run to convergence: alternate IRLS at fixed theta and theta's ML at the
+    fitted means until theta stops moving. The coefficient SE is glm.nb's (IRLS at the final
+    theta, dispersion 1)."""
+    import statsmodels.api as sm
+    mu = sm.GLM(counts, design, family=sm.families.Poisson(), offset=offset).fit(tol=1e-14, maxiter=200).mu
+    theta = _theta_ml(counts, mu)
+    for _ in range(200):
+        fit = sm.GLM(counts, design, family=sm.families.NegativeBinomial(alpha=1 / theta),
+                     offset=offset).fit(tol=1e-14, maxiter=200)
+        new_theta = _theta_ml(counts, fit.mu)
+        if abs(new_theta - theta) <= 1e-13 * theta:
+            return fit, new_theta
+        theta = new_theta
+    raise NotEstimable("the negative binomial fit did not converge")
+
+
 def rate_ratio(counts, exposure, treated, level: float = 0.95) -> dict:
     """Event rate ratio (treatment / control) by Poisson and negative binomial regression
-    with log(exposure) as offset."""
+    with log(exposure) as offset, converged to R's glm and MASS::glm.nb answers."""
     import statsmodels.api as sm
     counts = np.asarray(counts, dtype=float)
     design = sm.add_constant(np.asarray(treated, dtype=float))
@@ -340,14 +374,13 @@ def rate_ratio(counts, exposure, treated, level: float = 0.95) -> dict:
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        poisson = sm.GLM(counts, design, family=sm.families.Poisson(), offset=offset).fit()
+        poisson = sm.GLM(counts, design, family=sm.families.Poisson(), offset=offset).fit(tol=1e-14, maxiter=200)
         out["poisson"] = _ratio(poisson.params[1], poisson.bse[1], poisson.pvalues[1], level)
         try:
-            nb = sm.NegativeBinomial(counts, design, offset=offset).fit(disp=False, maxiter=200)
-            out["negative_binomial"] = {**_ratio(nb.params[1], nb.bse[1], nb.pvalues[1], level),
-                                        "theta": float(1 / nb.params[-1]) if nb.params[-1] > 0 else None}
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            out["negative_binomial"] = {"available": False, "reason": f"did not converge: {exc}"}
+            nb, theta = _negative_binomial(counts, design, offset)
+            out["negative_binomial"] = {**_ratio(nb.params[1], nb.bse[1], nb.pvalues[1], level), "theta": theta}
+        except (NotEstimable, np.linalg.LinAlgError) as exc:
+            out["negative_binomial"] = {"available": False, "reason": str(exc)}
     return out
 
 

@@ -128,9 +128,15 @@ landmark("lung.sex1.landmark", lung2[lung2$sex == 1, ], c(1100, 2000))
 landmark("aml.nonmaintained.landmark", aml[aml$x == "Nonmaintained", ], c(40, 45, 60))
 
 # Fisher's exact test and odds ratio (two-sided), 2x2 as [[events, non-events] per arm].
+# fisher.test finds the conditional MLE and its limits with uniroot at its default tolerance
+# (eps^0.25 = 1.2e-4); the same function with uniroot's tol at 1e-13 gives them to precision.
+fisher_tight <- fisher.test
+environment(fisher_tight) <- list2env(list(uniroot = function(...) stats::uniroot(..., tol = 1e-13)),
+                                      parent = environment(fisher.test))
 for (tab in list(c(9, 30, 2, 37), c(1, 38, 6, 33), c(3, 1, 1, 3))) {
   m <- matrix(tab, nrow = 2, byrow = TRUE)
-  f <- fisher.test(m)
+  f <- fisher_tight(m)
+  print(f)
   k <- paste0("fisher.", paste(tab, collapse = "_"))
   put(paste0(k, ".p"), f$p.value); put(paste0(k, ".or"), unname(f$estimate))
   put(paste0(k, ".lower"), f$conf.int[1]); put(paste0(k, ".upper"), f$conf.int[2])
@@ -138,6 +144,19 @@ for (tab in list(c(9, 30, 2, 37), c(1, 38, 6, 33), c(3, 1, 1, 3))) {
 m <- matrix(c(9, 30, 2, 37), nrow = 2, byrow = TRUE)
 put("chisq.9_30_2_37.p", chisq.test(m, correct = FALSE)$p.value)
 put("chisq_yates.9_30_2_37.p", chisq.test(m, correct = TRUE)$p.value)
+put("chisq.9_30_2_37.statistic", unname(chisq.test(m, correct = FALSE)$statistic))
+put("chisq_yates.9_30_2_37.statistic", unname(chisq.test(m, correct = TRUE)$statistic))
+# Wilson score intervals (prop.test without continuity correction) and Newcombe's hybrid
+# score interval for the difference (method 10), by its formula from the Wilson limits.
+for (tab in list(c(9, 39, 2, 39), c(0, 20, 5, 21))) {
+  k <- paste0("wilson.", paste(tab, collapse = "_"))
+  w1 <- prop.test(tab[1], tab[2], correct = FALSE)$conf.int; w2 <- prop.test(tab[3], tab[4], correct = FALSE)$conf.int
+  p1 <- tab[1] / tab[2]; p2 <- tab[3] / tab[4]
+  put(paste0(k, ".t.lower"), w1[1]); put(paste0(k, ".t.upper"), w1[2])
+  put(paste0(k, ".c.lower"), w2[1]); put(paste0(k, ".c.upper"), w2[2])
+  put(paste0(k, ".newcombe.lower"), p1 - p2 - sqrt((p1 - w1[1])^2 + (w2[2] - p2)^2))
+  put(paste0(k, ".newcombe.upper"), p1 - p2 + sqrt((w1[2] - p1)^2 + (p2 - w2[1])^2))
+}
 
 # Wilcoxon on lung age by sex (normal approximation with continuity correction: ties).
 w <- suppressWarnings(wilcox.test(age ~ sex, data = lung2))
@@ -207,17 +226,36 @@ put("pbc.kruskal.stage.statistic", unname(kw$statistic)); put("pbc.kruskal.stage
 rates <- data.frame(arm = rep(c(1, 0), each = 6), count = c(0, 0, 5, 1, 0, 8, 10, 1, 12, 0, 7, 2),
                     pyears = c(1.5, 2, 1, 2, 2, 0.5, 2, 1, 2, 1.5, 2, 1))
 write.csv(rates, "data/rates.csv", row.names = FALSE)
-po <- glm(count ~ arm + offset(log(pyears)), family = poisson, data = rates)
-print(summary(po))
-ci <- confint.default(po)
-put("rates.poisson.rr", exp(unname(coef(po)["arm"]))); put("rates.poisson.p", summary(po)$coefficients["arm", 4])
-put("rates.poisson.lower", exp(ci["arm", 1])); put("rates.poisson.upper", exp(ci["arm", 2]))
-if (requireNamespace("MASS", quietly = TRUE)) {
-  nb <- MASS::glm.nb(count ~ arm + offset(log(pyears)), data = rates)
+# glm's and glm.nb's own criteria (epsilon 1e-8 on the deviance, theta.ml's tol 1.2e-4) are
+# tightened: epsilon 1e-12, and theta re-solved by theta.ml with Newton steps to 1e-10 before the final fit.
+suppressMessages(library(MASS))
+glm_tight <- glm.control(epsilon = 1e-12, maxit = 100)
+rate_values <- function(key, formula, data, count) {
+  po <- glm(formula, family = poisson, data = data, control = glm_tight)
+  print(summary(po))
+  ci <- confint.default(po)
+  put(paste0(key, ".poisson.rr"), exp(unname(coef(po)["arm"])))
+  put(paste0(key, ".poisson.p"), summary(po)$coefficients["arm", 4])
+  put(paste0(key, ".poisson.lower"), exp(ci["arm", 1])); put(paste0(key, ".poisson.upper"), exp(ci["arm", 2]))
+  nb <- glm.nb(formula, data = data, control = glm_tight)
+  th <- theta.ml(data[[count]], fitted(nb), limit = 100, eps = 1e-10)
+  nb <- glm.nb(formula, data = data, init.theta = th, control = glm_tight)
   print(summary(nb))
-  put("rates.nb.rr", exp(unname(coef(nb)["arm"]))); put("rates.nb.theta", nb$theta)
-  put("rates.nb.p", summary(nb)$coefficients["arm", 4])
+  ci <- confint.default(nb)
+  put(paste0(key, ".nb.rr"), exp(unname(coef(nb)["arm"]))); put(paste0(key, ".nb.theta"), nb$theta)
+  put(paste0(key, ".nb.p"), summary(nb)$coefficients["arm", 4])
+  put(paste0(key, ".nb.lower"), exp(ci["arm", 1])); put(paste0(key, ".nb.upper"), exp(ci["arm", 2]))
 }
+rate_values("rates", count ~ arm + offset(log(pyears)), rates, "count")
+# MASS::quine (days absent, overdispersed) by sex, exposure 1; MASS::Insurance claims of
+# drivers under 30 against older, offset log(policy holders).
+quine2 <- data.frame(count = quine$Days, arm = as.integer(quine$Sex == "M"), exposure = 1)
+write.csv(quine2, "data/quine.csv", row.names = FALSE)
+rate_values("quine", count ~ arm, quine2, "count")
+ins <- data.frame(count = Insurance$Claims, exposure = Insurance$Holders,
+                  arm = as.integer(Insurance$Age %in% c("<25", "25-29")))
+write.csv(ins, "data/insurance.csv", row.names = FALSE)
+rate_values("insurance", count ~ arm + offset(log(exposure)), ins, "count")
 
 # JSON by hand (jsonlite is not among Debian's base R packages here).
 keys <- sort(names(values))
