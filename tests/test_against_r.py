@@ -15,8 +15,10 @@ import pytest
 
 from msc_ascites import adjustment as adj
 from msc_ascites import comparisons as cmp
+from msc_ascites import robustness as rob
 from msc_ascites import survival as surv
 from msc_ascites.baseline import kruskal_wallis
+from msc_ascites.imputation import rubin
 
 HERE = Path(__file__).parent / "r_reference"
 R = json.loads((HERE / "reference_values.json").read_text())
@@ -290,3 +292,76 @@ def test_kruskal_wallis_at_seven_digits():
     close(kruskal_wallis(*(PBC.loc[PBC["trt"] == a, "albumin0"] for a in (0, 1))), "pbc.kruskal.trt.p")
     stage = pd.read_csv(HERE / "data" / "pbcseq_stage.csv").dropna()
     close(kruskal_wallis(*(g["albumin0"] for _, g in stage.groupby("stage"))), "pbc.kruskal.stage.p")
+
+
+BIRTHWT = pd.read_csv(HERE / "data" / "birthwt.csv")
+BW_COVARIATES = BIRTHWT[["age", "lwt"]]
+
+
+def check_effect(got: dict, key: str):
+    for name in ("estimate", "se", "p", "lower", "upper"):
+        close(got[name], f"{key}.{name}")
+
+
+def birthwt_weights():
+    return adj.propensity_weights(BIRTHWT["smoke"], BW_COVARIATES)
+
+
+def test_birthwt_propensity_weights():
+    weights = birthwt_weights()
+    for row in (1, 2, len(BIRTHWT)):
+        close(weights[row - 1], f"birthwt.iptw.weight.row{row}")
+
+
+def test_ancova_lm():
+    check_effect(adj.linear_effect(BIRTHWT["bwt"], BIRTHWT["smoke"], BW_COVARIATES), "birthwt.ancova")
+    frame = PBC.rename(columns={"albumin1": "value", "albumin0": "baseline", "trt": "treated"})
+    got = cmp.ancova(frame)
+    for ours, theirs in (("effect", "effect"), ("p", "p"), ("lower", "lower"), ("upper", "upper")):
+        close(got[ours], f"pbc.ancova.{theirs}")
+
+
+def test_iptw_difference_in_means_weighted_lm_hc0():
+    check_effect(adj.linear_effect(BIRTHWT["bwt"], BIRTHWT["smoke"], None, birthwt_weights()),
+                 "birthwt.iptw_mean")
+
+
+def test_modified_poisson_risk_ratio_sandwich_hc0():
+    check_effect(adj.risk_ratio(BIRTHWT["low"], BIRTHWT["smoke"], BW_COVARIATES), "birthwt.rr_adjusted")
+    check_effect(adj.risk_ratio(BIRTHWT["low"], BIRTHWT["smoke"], None, birthwt_weights()), "birthwt.rr_iptw")
+
+
+def test_median_regression_rq_br_with_kernel_se():
+    check_effect(adj.median_effect(BIRTHWT["bwt"], BIRTHWT["smoke"], BW_COVARIATES), "birthwt.rq_adjusted")
+    check_effect(adj.median_effect(BIRTHWT["bwt"], BIRTHWT["smoke"], None, birthwt_weights()), "birthwt.rq_iptw")
+
+
+def test_rubins_rules_by_hand_formulas():
+    estimates = [float(v) for v in R["rubin.q"].split()]
+    variances = [float(v) for v in R["rubin.u"].split()]
+    got = rubin(estimates, variances)
+    for name in ("estimate", "se", "df", "p", "lower"):
+        close(got[name], f"rubin.{name}")
+    small = rubin(estimates, variances, complete_df=30)
+    close(small["df"], "rubin.df_br30")
+    close(small["p"], "rubin.p_br30")
+    close(small["upper"], "rubin.upper_br30")
+
+
+def test_e_values_by_hand_formulas():
+    rr = adj.risk_ratio(BIRTHWT["low"], BIRTHWT["smoke"], BW_COVARIATES)
+    got = rob.e_value(rr["estimate"], rr["lower"], rr["upper"], kind="rr")
+    close(got["e_value"], "evalue.rr")
+    close(got["e_value_ci"], "evalue.rr_ci")
+    hr = adj.hazard_ratio(LUNG_ECOG["time"], LUNG_ECOG["status"], LUNG_ECOG["female"], LUNG_ECOG[["age", "ph.ecog"]])
+    for common, key in ((True, "hr_common"), (False, "hr_rare")):
+        got = rob.e_value(hr["estimate"], hr["lower"], hr["upper"], kind="hr", common=common)
+        close(got["e_value"], f"evalue.{key}")
+        close(got["e_value_ci"], f"evalue.{key}_ci")
+
+
+@pytest.mark.parametrize("counts", ["9_39_2_39", "1_39_6_39", "2_40_12_41"])
+def test_fragility_index_by_enumeration(counts):
+    got = rob.fragility_index(*map(int, counts.split("_")))
+    assert got["index"] == R[f"fragility.{counts}.index"]
+    close(got["p_after"], f"fragility.{counts}.p_after")

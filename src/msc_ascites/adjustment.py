@@ -113,23 +113,57 @@ def linear_effect(y, treated, covariates: pd.DataFrame | None = None, weights=No
     return {**_interval(fit.params["treated"], fit.bse["treated"], df, level), "method": method}
 
 
+def _median_regression_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact median-regression (L1) solution, as quantreg's rq (method "br"): the linear
+    programme solved by simplex, then its basis (the rows fitted exactly) solved again
+    directly so the coefficients carry no solver tolerance."""
+    from scipy.optimize import linprog
+    n, k = x.shape
+    cost = np.concatenate([np.zeros(2 * k), np.full(2 * n, 0.5)])
+    equality = np.hstack([x, -x, np.eye(n), -np.eye(n)])
+    result = linprog(cost, A_eq=equality, b_eq=y, bounds=(0, None), method="highs-ds")
+    if result.status != 0:
+        raise NotEstimable(f"median regression did not solve: {result.message}")
+    beta = result.x[:k] - result.x[k:2 * k]
+    basis = np.argsort(np.abs(y - x @ beta), kind="stable")[:k]
+    if np.linalg.matrix_rank(x[basis]) == k:
+        beta = np.linalg.solve(x[basis], y[basis])
+    return beta
+
+
+def _kernel_standard_errors(x: np.ndarray, y: np.ndarray, beta: np.ndarray, tau: float = 0.5) -> np.ndarray:
+    """quantreg's summary.rq(se = "ker"): Powell's kernel sandwich with the Hall-Sheather
+    bandwidth, Gaussian kernel, scaled by min(sd, IQR / 1.34) of the residuals."""
+    n = len(y)
+    x0 = stats.norm.ppf(tau)
+    h = n ** (-1 / 3) * stats.norm.ppf(0.975) ** (2 / 3) * ((1.5 * stats.norm.pdf(x0) ** 2) / (2 * x0 ** 2 + 1)) ** (1 / 3)
+    while tau - h < 0 or tau + h > 1:
+        h /= 2
+    resid = y - x @ beta
+    q1, q3 = np.percentile(resid, [25, 75])
+    h = (stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * min(np.std(resid, ddof=1), (q3 - q1) / 1.34)
+    f = stats.norm.pdf(resid / h) / h
+    inverse = np.linalg.inv(x.T @ (f[:, None] * x))
+    return np.sqrt(np.diag(tau * (1 - tau) * inverse @ (x.T @ x) @ inverse))
+
+
 def median_effect(y, treated, covariates: pd.DataFrame | None = None, weights=None,
                   level: float = 0.95) -> dict:
-    """Arm coefficient of a median (quantile 0.5) regression. Weights scale each row,
-    since the check loss is positively homogeneous: sum w|u| = sum |w u|."""
-    import statsmodels.api as sm
+    """Arm coefficient of a median (quantile 0.5) regression, as quantreg's rq (method "br")
+    with summary.rq(se = "ker") and a t interval on n - p df. Weights scale each row, as
+    rq does, since the check loss is positively homogeneous: sum w|u| = sum |w u|."""
     x = pd.DataFrame({"treated": np.asarray(treated, float)})
     if covariates is not None:
         x = pd.concat([x, covariates.reset_index(drop=True)], axis=1)
-    x = sm.add_constant(x, has_constant="add")
-    y = np.asarray(y, float)
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sm.QuantReg(y * w, x.mul(w, axis=0)).fit(q=0.5)
+    x.insert(0, "const", 1.0)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, float)
+    design, response = x.to_numpy(dtype=float) * w[:, None], np.asarray(y, float) * w
+    beta = _median_regression_fit(design, response)
+    se = _kernel_standard_errors(design, response, beta)
     method = ("IPTW median regression" if weights is not None
               else "median regression: " + " + ".join(["arm", *x.columns[2:]]))
-    return {**_interval(fit.params["treated"], fit.bse["treated"], float(fit.df_resid), level), "method": method}
+    return {**_interval(float(beta[1]), float(se[1]), float(len(response) - design.shape[1]), level),
+            "method": method}
 
 
 def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=None, exact: bool = False,
@@ -162,7 +196,8 @@ def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.GLM(y, x, family=sm.families.Poisson(),
-                     var_weights=None if weights is None else np.asarray(weights, float)).fit(cov_type="HC0")
+                     var_weights=None if weights is None else np.asarray(weights, float)).fit(
+            cov_type="HC0", tol=1e-14, maxiter=200)
     method = ("IPTW risk ratio (weighted modified Poisson, robust SE)" if weights is not None
               else "adjusted risk ratio (modified Poisson, robust SE): " + " + ".join(["arm", *x.columns[2:]]))
     return {**_interval(fit.params["treated"], fit.bse["treated"], float("inf"), level, ratio=True),

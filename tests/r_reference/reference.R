@@ -1,6 +1,6 @@
 # Reference numbers from R for tests/test_against_r.py.
 # Regenerate (R is a validation tool, not part of the default setup):
-#   apt-get install -y r-base-core r-cran-survival
+#   apt-get install -y r-base-core r-cran-survival r-cran-mass r-cran-sandwich r-cran-quantreg
 #   cd tests/r_reference && Rscript reference.R > reference_output.txt
 # Writes data/*.csv (R's own published data sets) and reference_values.json.
 suppressMessages(library(survival))
@@ -256,6 +256,88 @@ ins <- data.frame(count = Insurance$Claims, exposure = Insurance$Holders,
                   arm = as.integer(Insurance$Age %in% c("<25", "25-29")))
 write.csv(ins, "data/insurance.csv", row.names = FALSE)
 rate_values("insurance", count ~ arm + offset(log(exposure)), ins, "count")
+
+# Adjusted and IPTW effects on MASS::birthwt: smoking in pregnancy as the "arm", age and
+# mother's weight (lwt) as covariates. Propensity: logistic glm; stabilised ATE weights.
+suppressMessages({library(sandwich); library(quantreg)})
+bw <- birthwt[, c("low", "bwt", "smoke", "age", "lwt")]
+write.csv(bw, "data/birthwt.csv", row.names = FALSE)
+effect_values <- function(key, estimate, se, df = Inf, ratio = FALSE) {
+  crit <- if (is.finite(df)) qt(0.975, df) else qnorm(0.975)
+  p <- 2 * (if (is.finite(df)) pt(-abs(estimate / se), df) else pnorm(-abs(estimate / se)))
+  tr <- if (ratio) exp else identity
+  put(paste0(key, ".estimate"), tr(estimate)); put(paste0(key, ".se"), se); put(paste0(key, ".p"), p)
+  put(paste0(key, ".lower"), tr(estimate - crit * se)); put(paste0(key, ".upper"), tr(estimate + crit * se))
+}
+ps <- glm(smoke ~ age + lwt, family = binomial, data = bw, control = glm_tight)
+score <- fitted(ps)
+bw$w <- ifelse(bw$smoke == 1, mean(bw$smoke) / score, (1 - mean(bw$smoke)) / (1 - score))
+for (i in c(1, 2, nrow(bw))) put(paste0("birthwt.iptw.weight.row", i), bw$w[i])
+# ANCOVA (lm) and the IPTW difference in means (weighted lm, sandwich HC0).
+an <- lm(bwt ~ smoke + age + lwt, data = bw)
+print(summary(an))
+effect_values("birthwt.ancova", coef(an)["smoke"], sqrt(vcov(an)["smoke", "smoke"]), an$df.residual)
+lw <- lm(bwt ~ smoke, data = bw, weights = w)
+effect_values("birthwt.iptw_mean", coef(lw)["smoke"], sqrt(vcovHC(lw, type = "HC0")["smoke", "smoke"]))
+an2 <- lm(albumin1 ~ trt + albumin0, data = pb)
+put("pbc.ancova.effect", unname(coef(an2)["trt"])); put("pbc.ancova.p", summary(an2)$coefficients["trt", 4])
+put("pbc.ancova.lower", confint(an2)["trt", 1]); put("pbc.ancova.upper", confint(an2)["trt", 2])
+# Modified Poisson risk ratio of low birth weight (Zou 2004): glm poisson, sandwich HC0;
+# adjusted, and IPTW (weighted glm; R warns about non-integer weights, expected).
+mp <- glm(low ~ smoke + age + lwt, family = poisson, data = bw, control = glm_tight)
+effect_values("birthwt.rr_adjusted", coef(mp)["smoke"], sqrt(vcovHC(mp, type = "HC0")["smoke", "smoke"]), ratio = TRUE)
+mw <- suppressWarnings(glm(low ~ smoke, family = poisson, data = bw, weights = w, control = glm_tight))
+effect_values("birthwt.rr_iptw", coef(mw)["smoke"], sqrt(vcovHC(mw, type = "HC0")["smoke", "smoke"]), ratio = TRUE)
+# Median regression: quantreg::rq (its default method "br"), standard errors from
+# summary.rq(se = "ker") (Powell kernel sandwich), t interval on n - p df.
+for (model in list(list("birthwt.rq_adjusted", bwt ~ smoke + age + lwt, NULL), list("birthwt.rq_iptw", bwt ~ smoke, "w"))) {
+  fit <- if (is.null(model[[3]])) rq(model[[2]], tau = 0.5, data = bw) else rq(model[[2]], tau = 0.5, data = bw, weights = w)
+  sm <- summary(fit, se = "ker")
+  print(sm)
+  effect_values(model[[1]], coef(fit)["smoke"], sm$coefficients["smoke", "Std. Error"], nrow(bw) - length(coef(fit)))
+}
+
+# Rubin's rules by their formulas (mice is not in Debian): the smoking effect on birth weight
+# estimated in the 5 folds of birthwt (row number modulo 5), pooled; Rubin's (1987) df and the
+# Barnard-Rubin (1999) df with complete-data df 30.
+folds <- lapply(0:4, function(k) lm(bwt ~ smoke, data = bw[seq_len(nrow(bw)) %% 5 == k, ]))
+q <- sapply(folds, function(f) unname(coef(f)["smoke"])); u <- sapply(folds, function(f) vcov(f)["smoke", "smoke"])
+put("rubin.q", paste(sprintf("%.17g", q), collapse = " ")); put("rubin.u", paste(sprintf("%.17g", u), collapse = " "))
+m <- length(q); qbar <- mean(q); ubar <- mean(u); b <- var(q); tt <- ubar + (1 + 1 / m) * b
+r <- (1 + 1 / m) * b / ubar; df_rubin <- (m - 1) * (1 + 1 / r)^2
+lambda <- (1 + 1 / m) * b / tt; dfc <- 30; df_obs <- (dfc + 1) / (dfc + 3) * dfc * (1 - lambda)
+df_br <- 1 / (1 / df_rubin + 1 / df_obs)
+put("rubin.estimate", qbar); put("rubin.se", sqrt(tt)); put("rubin.df", df_rubin); put("rubin.df_br30", df_br)
+put("rubin.p", 2 * pt(-abs(qbar / sqrt(tt)), df_rubin)); put("rubin.lower", qbar - qt(0.975, df_rubin) * sqrt(tt))
+put("rubin.p_br30", 2 * pt(-abs(qbar / sqrt(tt)), df_br)); put("rubin.upper_br30", qbar + qt(0.975, df_br) * sqrt(tt))
+# E-values by the formulas of the EValue package (VanderWeele & Ding 2017): RR + sqrt(RR (RR - 1))
+# after inverting a protective RR; a hazard ratio of a common outcome first becomes
+# (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)). The CI limit nearer 1, or 1 if the CI covers 1.
+evalue <- function(rr) { rr <- ifelse(rr < 1, 1 / rr, rr); rr + sqrt(rr * (rr - 1)) }
+common_rr <- function(hr) (1 - 0.5^sqrt(hr)) / (1 - 0.5^sqrt(1 / hr))
+rr <- exp(coef(mp)["smoke"]); rr_lo <- exp(coef(mp)["smoke"] - qnorm(0.975) * sqrt(vcovHC(mp, type = "HC0")["smoke", "smoke"]))
+put("evalue.rr", unname(evalue(rr))); put("evalue.rr_ci", unname(evalue(rr_lo)))
+hr <- exp(coef(adj)["female"]); hr_up <- summary(adj)$conf.int["female", "upper .95"]
+put("evalue.hr_common", unname(evalue(common_rr(hr)))); put("evalue.hr_common_ci", unname(evalue(common_rr(hr_up))))
+put("evalue.hr_rare", unname(evalue(hr))); put("evalue.hr_rare_ci", unname(evalue(hr_up)))
+# Fragility index by enumeration with fisher.test: significant tables move non-events to
+# events in the arm with the lower risk until p >= 0.05; others (reverse index) add events
+# to the arm with the higher risk until p < 0.05.
+fragility <- function(a, n1, c, n0) {
+  p0 <- fisher.test(matrix(c(a, n1 - a, c, n0 - c), 2, byrow = TRUE))$p.value
+  lower_t <- a / n1 <= c / n0
+  moves_t <- if (p0 < 0.05) lower_t else !lower_t
+  for (k in 1:100) {
+    a2 <- a + k * moves_t; c2 <- c + k * !moves_t
+    p <- fisher.test(matrix(c(a2, n1 - a2, c2, n0 - c2), 2, byrow = TRUE))$p.value
+    if ((p >= 0.05) == (p0 < 0.05)) return(c(k, p))
+  }
+}
+for (tab in list(c(9, 39, 2, 39), c(1, 39, 6, 39), c(2, 40, 12, 41))) {
+  f <- fragility(tab[1], tab[2], tab[3], tab[4])
+  put(paste0("fragility.", paste(tab, collapse = "_"), ".index"), f[1])
+  put(paste0("fragility.", paste(tab, collapse = "_"), ".p_after"), f[2])
+}
 
 # JSON by hand (jsonlite is not among Debian's base R packages here).
 keys <- sort(names(values))
