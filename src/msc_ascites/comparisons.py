@@ -251,18 +251,24 @@ def paired_tests(before, after, level: float = 0.95) -> dict:
     diff = after[keep] - before[keep]
     if len(diff) < 2:
         return {"n_pairs": int(len(diff)), "available": False, "reason": "fewer than 2 complete pairs"}
-    t = stats.ttest_rel(after[keep], before[keep])
-    ci = t.confidence_interval(confidence_level=level)
     try:
         wilcoxon = signed_rank_test(diff)
     except NotEstimable:
         wilcoxon = None
-    return {
-        "n_pairs": int(len(diff)), "mean_change": float(diff.mean()), "sd_change": float(diff.std(ddof=1)),
-        "paired_t": {"t": float(t.statistic), "df": int(t.df), "p": float(t.pvalue),
-                     "ci": [float(ci.low), float(ci.high)]},
-        "wilcoxon": wilcoxon,
-    }
+    if _essentially_constant(diff.std(ddof=1) / np.sqrt(len(diff)), abs(diff.mean())):
+        paired_t = {"available": False, "reason": "the differences are essentially constant (R's t.test stops)"}
+    else:
+        t = stats.ttest_rel(after[keep], before[keep])
+        ci = t.confidence_interval(confidence_level=level)
+        paired_t = {"t": float(t.statistic), "df": int(t.df), "p": float(t.pvalue),
+                    "ci": [float(ci.low), float(ci.high)]}
+    return {"n_pairs": int(len(diff)), "mean_change": float(diff.mean()), "sd_change": float(diff.std(ddof=1)),
+            "paired_t": paired_t, "wilcoxon": wilcoxon}
+
+
+def _essentially_constant(std_err: float, scale: float) -> bool:
+    """R's t.test test for data with no spread (stderr < 10 eps |mean|), also when that is 0."""
+    return std_err <= 10 * np.finfo(float).eps * scale
 
 
 def two_sample_tests(treatment, control, level: float = 0.95) -> dict:
@@ -273,7 +279,11 @@ def two_sample_tests(treatment, control, level: float = 0.95) -> dict:
     if len(x) < 2 or len(y) < 2:
         return {"available": False, "reason": "fewer than 2 values in an arm"}
     out = {"difference": float(x.mean() - y.mean())}
+    spread = np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
     for name, equal in (("student_t", True), ("welch_t", False)):
+        if _essentially_constant(spread, max(abs(x.mean()), abs(y.mean()))):
+            out[name] = {"available": False, "reason": "the values are essentially constant (R's t.test stops)"}
+            continue
         t = stats.ttest_ind(x, y, equal_var=equal)
         ci = t.confidence_interval(confidence_level=level)
         out[name] = {"t": float(t.statistic), "df": float(t.df), "p": float(t.pvalue),

@@ -72,7 +72,8 @@ def _first_time_at_or_below(times, curve, threshold=0.5):
 
 
 def median_survival(table: pd.DataFrame, level: float = 0.95) -> dict:
-    """Median and its CI: where S, and its upper and lower limits, first reach 0.5."""
+    """Median and its CI: where S, and its upper and lower limits, first reach 0.5. Once S
+    is 0 its limits are NA in R and never reach 0.5: an upper limit not reached is None."""
     events = table[table["n_event"] > 0]
     times, surv = events["time"].to_numpy(), events["surv"].to_numpy()
     half = _z(level) * np.sqrt(events["var_log"].to_numpy())
@@ -81,11 +82,12 @@ def median_survival(table: pd.DataFrame, level: float = 0.95) -> dict:
         upper = np.minimum(1.0, surv * np.exp(half))
     return {"median": _first_time_at_or_below(times, surv),
             "lower": _first_time_at_or_below(times, lower),
-            "upper": _first_time_at_or_below(times, np.nan_to_num(upper, nan=0.0))}
+            "upper": _first_time_at_or_below(times, np.nan_to_num(upper, nan=1.0))}
 
 
 def logrank(time, event, group) -> dict:
-    """Two-group log-rank test (Mantel-Haenszel), as R's survdiff."""
+    """Two-group log-rank test (Mantel-Haenszel), as R's survdiff: no events in one group is a
+    valid test; with no events at all p is NaN (R's NA) and ``reason`` says why."""
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=bool)
     group = np.asarray(group)
@@ -103,7 +105,10 @@ def logrank(time, event, group) -> dict:
         expected += d * n1 / n
         if n > 1:
             variance += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-    chi2 = (observed - expected) ** 2 / variance if variance > 0 else 0.0
+    if variance == 0:
+        return {"chi2": 0.0, "df": 1, "p": float("nan"), "observed": {str(v): 0 for v in levels},
+                "reason": "no events: the log-rank test is not defined (R's survdiff: chisq 0, p NA)"}
+    chi2 = (observed - expected) ** 2 / variance
     return {"chi2": float(chi2), "df": 1, "p": float(stats.chi2.sf(chi2, 1)),
             "observed": {str(levels[0]): int(observed), str(levels[1]): int(event.sum() - observed)},
             "expected": {str(levels[0]): float(expected), str(levels[1]): float(event.sum() - expected)}}
