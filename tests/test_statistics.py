@@ -1,14 +1,18 @@
 """Statistics against independent answers: hand calculation and published worked examples.
 
 Sources are named at each test. R-computed references on published data sets
-(survival::lung, aml, mgus2) are in tests/test_against_r.py.
+(survival::lung, aml, mgus2, veteran, pbcseq; MASS::birthwt, quine, Insurance) are in
+tests/test_against_r.py.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from msc_ascites import adjustment as adj
 from msc_ascites import comparisons as cmp
 from msc_ascites import survival as surv
+from msc_ascites.errors import NotEstimable
 
 # Student (1908) sleep data, as R's datasets::sleep: extra sleep (hours) on two drugs, 10 patients.
 SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -165,3 +169,64 @@ def test_t_test_from_published_summary():
     got = cmp.t_test_from_summary(14.41, 3.39, 39, 16.50, 3.17, 39)
     assert got["student_t"]["t"] == pytest.approx(-2.812197, abs=2e-6)
     assert round(got["student_t"]["p"], 4) == 0.0063
+
+
+# Degenerate data: R's answer, or a stated "not estimable" with the reason -----------------
+
+def test_cox_with_no_events_in_an_arm_is_not_estimable():
+    frame = pd.DataFrame({"day": [1, 2, 3, 4, 5, 6], "event": [1, 1, 0, 0, 0, 0], "treated": [0, 0, 0, 1, 1, 1]})
+    got = surv.cox_hazard_ratio(frame, "day", "event", ["treated"])
+    assert got["available"] is False and "no events at one value of treated" in got["reason"]
+    with pytest.raises(NotEstimable, match="no events in an arm"):
+        adj.hazard_ratio(frame["day"], frame["event"], frame["treated"])
+    with pytest.raises(NotEstimable, match="no events"):
+        adj.hazard_ratio(frame["day"], [0] * 6, frame["treated"])
+
+
+def test_logrank_with_no_events_in_an_arm_and_none_at_all():
+    # R: survdiff(Surv(time, status) ~ g): chisq 5.347771891555, expected 1.128571 / 1.871429.
+    time, group = [1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 1, 1, 2, 2, 2, 2]
+    got = surv.logrank(time, [1, 1, 0, 1, 0, 0, 0, 0], group)
+    assert got["chi2"] == pytest.approx(5.347771891555, rel=1e-12)
+    assert got["expected"]["1"] == pytest.approx(1.1285714285714286, rel=1e-12)
+    # R: no events at all gives chisq 0 with p NA.
+    none = surv.logrank(time, [0] * 8, group)
+    assert none["chi2"] == 0 and np.isnan(none["p"]) and "no events" in none["reason"]
+
+
+def test_all_values_tied():
+    # R: wilcox.test(c(1, 1, 1), c(1, 1)) gives p NaN; t.test stops ("essentially constant").
+    got = cmp.two_sample_tests([1.0, 1.0, 1.0], [1.0, 1.0])
+    assert got["mann_whitney"]["available"] is False
+    assert got["student_t"]["available"] is False and got["welch_t"]["available"] is False
+    with pytest.raises(NotEstimable, match="tied"):
+        adj.hodges_lehmann([1.0, 1.0, 1.0], [1.0, 1.0])
+    paired = cmp.paired_tests([2.0, 3.0, 4.0], [2.0, 3.0, 4.0])
+    assert paired["wilcoxon"] is None and paired["paired_t"]["available"] is False
+    with pytest.raises(NotEstimable, match="every paired difference is zero"):
+        cmp.signed_rank_test([0.0, 0.0])
+
+
+def test_one_patient_in_an_arm():
+    # R: t.test stops ("not enough 'y' observations"); wilcox.test(c(1.2, 2.5, 3.1), 2) is
+    # exact: W = 2, p = 1, estimate (median of differences) 0.5.
+    assert cmp.two_sample_tests([1.2, 2.5, 3.1], [2.0])["available"] is False
+    got = cmp.rank_sum_test([1.2, 2.5, 3.1], [2.0], conf_int=True)
+    assert (got["W"], got["p"], got["method"]) == (2.0, 1.0, "exact")
+    assert got["estimate"] == pytest.approx(0.5)
+
+
+def test_perfect_separation_in_the_propensity_model():
+    treated = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    with pytest.raises(NotEstimable, match="separates the arms perfectly"):
+        adj.propensity_weights(treated, pd.DataFrame({"age": [40.0, 41, 42, 43, 50, 51, 52, 53]}))
+
+
+def test_median_when_the_curve_reaches_zero():
+    # survival::aml, Nonmaintained: S reaches 0 at 45. R: median 23, 0.95LCL 8, 0.95UCL NA.
+    time = [5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45]
+    event = [1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
+    got = surv.median_survival(surv.kaplan_meier(time, event))
+    assert (got["median"], got["lower"], got["upper"]) == (23.0, 8.0, None)
+    at = surv.survival_at(surv.kaplan_meier(time, event), 50)
+    assert at["surv"] == 0 and np.isnan(at["std_err"]) and np.isnan(at["upper"]) and at["n_risk"] == 0

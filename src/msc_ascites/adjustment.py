@@ -17,19 +17,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .comparisons import rank_sum_test
+from .errors import NotEstimable
+from .survival import fit_cox
+
 
 def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
 def propensity_weights(treated, covariates: pd.DataFrame) -> np.ndarray:
-    """Stabilised ATE weights P(T=t) / P(T=t | covariates) from a logistic model."""
+    """Stabilised ATE weights P(T=t) / P(T=t | covariates) from a logistic model fitted by
+    IRLS to convergence (R's glm answer, not its 1e-8 stop). Perfect separation has no
+    maximum-likelihood fit: a fitted score numerically 0 or 1 is not estimable."""
     import statsmodels.api as sm
     t = np.asarray(treated, dtype=float)
     x = sm.add_constant(covariates.to_numpy(dtype=float), has_constant="add")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        score = sm.GLM(t, x, family=sm.families.Binomial()).fit().predict(x)
+        fit = sm.GLM(t, x, family=sm.families.Binomial()).fit(tol=1e-13, maxiter=200)
+    score = fit.predict(x)
+    if not fit.converged or score.min() < 1e-9 or score.max() > 1 - 1e-9:
+        raise NotEstimable("the propensity model separates the arms perfectly (a fitted probability is 0 or 1):"
+                           " the weights are not estimable")
     share = t.mean()
     return np.where(t == 1, share / score, (1 - share) / (1 - score))
 
@@ -71,22 +81,14 @@ def welch_difference(y_t, y_c, level: float = 0.95) -> dict:
 
 
 def hodges_lehmann(y_t, y_c, level: float = 0.95) -> dict:
-    """Hodges-Lehmann shift (median of all treatment - control differences) with the
-    distribution-free CI from the order statistics of those differences (normal
-    approximation of the Mann-Whitney null, Hollander & Wolfe 1999, sec. 4.3), and
-    the Mann-Whitney p (R's wilcox.test: exact without ties below 50, else normal
-    with continuity correction). ``se`` is the CI half-width over z, for pooling."""
-    y_t, y_c = np.asarray(y_t, float), np.asarray(y_c, float)
-    n, m = len(y_t), len(y_c)
-    diffs = np.sort(np.subtract.outer(y_t, y_c).ravel())
-    k = int(np.floor(n * m / 2 - _z(level) * np.sqrt(n * m * (n + m + 1) / 12)))
-    k = max(k, 1)
-    lower, upper = diffs[k - 1], diffs[n * m - k]
-    ties = len(np.unique(np.concatenate([y_t, y_c]))) < n + m
-    method = "asymptotic" if ties or n >= 50 or m >= 50 else "exact"
-    p = stats.mannwhitneyu(y_t, y_c, alternative="two-sided", method=method, use_continuity=True).pvalue
-    return {"estimate": float(np.median(diffs)), "lower": float(lower), "upper": float(upper),
-            "se": float((upper - lower) / (2 * _z(level))), "p": float(p), "df": float("inf"),
+    """Hodges-Lehmann shift treatment - control with its CI and the Mann-Whitney p, as R's
+    wilcox.test(y_t, y_c, conf.int = TRUE, digits.rank = 7): exact order statistics of
+    the pairwise differences without ties below 50 per arm, else R's root of the normal
+    score. ``se`` is the CI half-width over z, for pooling."""
+    result = rank_sum_test(np.asarray(y_t, float), np.asarray(y_c, float), level, conf_int=True)
+    lower, upper = result["lower"], result["upper"]
+    return {"estimate": result["estimate"], "lower": lower, "upper": upper,
+            "se": float((upper - lower) / (2 * _z(level))), "p": result["p"], "df": float("inf"),
             "method": "Hodges-Lehmann shift, Mann-Whitney test"}
 
 
@@ -111,23 +113,57 @@ def linear_effect(y, treated, covariates: pd.DataFrame | None = None, weights=No
     return {**_interval(fit.params["treated"], fit.bse["treated"], df, level), "method": method}
 
 
+def _median_regression_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The exact median-regression (L1) solution, as quantreg's rq (method "br"): the linear
+    programme solved by simplex, then its basis (the rows fitted exactly) solved again
+    directly so the coefficients carry no solver tolerance."""
+    from scipy.optimize import linprog
+    n, k = x.shape
+    cost = np.concatenate([np.zeros(2 * k), np.full(2 * n, 0.5)])
+    equality = np.hstack([x, -x, np.eye(n), -np.eye(n)])
+    result = linprog(cost, A_eq=equality, b_eq=y, bounds=(0, None), method="highs-ds")
+    if result.status != 0:
+        raise NotEstimable(f"median regression did not solve: {result.message}")
+    beta = result.x[:k] - result.x[k:2 * k]
+    basis = np.argsort(np.abs(y - x @ beta), kind="stable")[:k]
+    if np.linalg.matrix_rank(x[basis]) == k:
+        beta = np.linalg.solve(x[basis], y[basis])
+    return beta
+
+
+def _kernel_standard_errors(x: np.ndarray, y: np.ndarray, beta: np.ndarray, tau: float = 0.5) -> np.ndarray:
+    """quantreg's summary.rq(se = "ker"): Powell's kernel sandwich with the Hall-Sheather
+    bandwidth, Gaussian kernel, scaled by min(sd, IQR / 1.34) of the residuals."""
+    n = len(y)
+    x0 = stats.norm.ppf(tau)
+    h = n ** (-1 / 3) * stats.norm.ppf(0.975) ** (2 / 3) * ((1.5 * stats.norm.pdf(x0) ** 2) / (2 * x0 ** 2 + 1)) ** (1 / 3)
+    while tau - h < 0 or tau + h > 1:
+        h /= 2
+    resid = y - x @ beta
+    q1, q3 = np.percentile(resid, [25, 75])
+    h = (stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * min(np.std(resid, ddof=1), (q3 - q1) / 1.34)
+    f = stats.norm.pdf(resid / h) / h
+    inverse = np.linalg.inv(x.T @ (f[:, None] * x))
+    return np.sqrt(np.diag(tau * (1 - tau) * inverse @ (x.T @ x) @ inverse))
+
+
 def median_effect(y, treated, covariates: pd.DataFrame | None = None, weights=None,
                   level: float = 0.95) -> dict:
-    """Arm coefficient of a median (quantile 0.5) regression. Weights scale each row,
-    since the check loss is positively homogeneous: sum w|u| = sum |w u|."""
-    import statsmodels.api as sm
+    """Arm coefficient of a median (quantile 0.5) regression, as quantreg's rq (method "br")
+    with summary.rq(se = "ker") and a t interval on n - p df. Weights scale each row, as
+    rq does, since the check loss is positively homogeneous: sum w|u| = sum |w u|."""
     x = pd.DataFrame({"treated": np.asarray(treated, float)})
     if covariates is not None:
         x = pd.concat([x, covariates.reset_index(drop=True)], axis=1)
-    x = sm.add_constant(x, has_constant="add")
-    y = np.asarray(y, float)
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sm.QuantReg(y * w, x.mul(w, axis=0)).fit(q=0.5)
+    x.insert(0, "const", 1.0)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, float)
+    design, response = x.to_numpy(dtype=float) * w[:, None], np.asarray(y, float) * w
+    beta = _median_regression_fit(design, response)
+    se = _kernel_standard_errors(design, response, beta)
     method = ("IPTW median regression" if weights is not None
               else "median regression: " + " + ".join(["arm", *x.columns[2:]]))
-    return {**_interval(fit.params["treated"], fit.bse["treated"], float(fit.df_resid), level), "method": method}
+    return {**_interval(float(beta[1]), float(se[1]), float(len(response) - design.shape[1]), level),
+            "method": method}
 
 
 def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=None, exact: bool = False,
@@ -160,7 +196,8 @@ def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.GLM(y, x, family=sm.families.Poisson(),
-                     var_weights=None if weights is None else np.asarray(weights, float)).fit(cov_type="HC0")
+                     var_weights=None if weights is None else np.asarray(weights, float)).fit(
+            cov_type="HC0", tol=1e-14, maxiter=200)
     method = ("IPTW risk ratio (weighted modified Poisson, robust SE)" if weights is not None
               else "adjusted risk ratio (modified Poisson, robust SE): " + " + ".join(["arm", *x.columns[2:]]))
     return {**_interval(fit.params["treated"], fit.bse["treated"], float("inf"), level, ratio=True),
@@ -169,25 +206,19 @@ def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=
 
 def hazard_ratio(day, event, treated, covariates: pd.DataFrame | None = None, weights=None,
                  level: float = 0.95) -> dict:
-    """Cox hazard ratio treatment / control (Efron ties); with weights, the robust
-    sandwich SE (R: coxph(..., weights, robust = TRUE))."""
-    from lifelines import CoxPHFitter
-    frame = pd.DataFrame({"day": np.asarray(day, float), "event": np.asarray(event, int),
-                          "treated": np.asarray(treated, float)})
+    """Cox hazard ratio treatment / control (Efron ties, run to R's answer); with weights,
+    the robust sandwich SE (R: coxph(..., weights, robust = TRUE))."""
+    treated = np.asarray(treated, float)
+    events = np.asarray(event, int) != 0
+    if not events.any():
+        raise NotEstimable("no events: the hazard ratio is not estimable")
+    if not events[treated == 1].any() or not events[treated == 0].any():
+        raise NotEstimable("no events in an arm: the hazard ratio is infinite (not estimable)")
+    x = pd.DataFrame({"treated": treated})
     if covariates is not None:
-        frame = pd.concat([frame, covariates.reset_index(drop=True)], axis=1)
-    if frame["event"].sum() == 0:
-        raise ValueError("no events: the hazard ratio is not estimable")
-    fitter = CoxPHFitter(alpha=1 - level)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if weights is None:
-            fitter.fit(frame, duration_col="day", event_col="event")
-            method = "Cox hazard ratio: " + " + ".join(["arm", *frame.columns[3:]])
-        else:
-            fitter.fit(frame.assign(_w=np.asarray(weights, float)), duration_col="day", event_col="event",
-                       weights_col="_w", robust=True)
-            method = "IPTW Cox hazard ratio (robust SE)"
-    row = fitter.summary.loc["treated"]
-    return {**_interval(float(row["coef"]), float(row["se(coef)"]), float("inf"), level, ratio=True),
+        x = pd.concat([x, covariates.reset_index(drop=True)], axis=1)
+    fit = fit_cox(np.asarray(day, float), events, x.to_numpy(dtype=float), weights, robust=weights is not None)
+    method = ("IPTW Cox hazard ratio (robust SE)" if weights is not None
+              else "Cox hazard ratio: " + " + ".join(["arm", *x.columns[1:]]))
+    return {**_interval(float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0])), float("inf"), level, ratio=True),
             "method": method}

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 from tableone import TableOne
 
+from .comparisons import signif
 from .labels import variable_label
 from .outputs import read_csv, write_csv, write_json
 
@@ -30,6 +33,7 @@ def table_one(adsl: pd.DataFrame, arms: dict, continuous: list[str], categorical
         table = TableOne(data, columns=present, categorical=[c for c in categorical if c in present],
                          continuous=[c for c in continuous if c in present],
                          nonnormal=[c for c in skewed if c in present], groupby="arm", pval=True,
+                         htest={c: kruskal_wallis for c in skewed if c in present},
                          smd=True, htest_name=True, overall=False, missing=True,
                          rename={c: variable_label(c) for c in present}, decimals=2,
                          order={"arm": [arms[a]["label"] for a in order]})
@@ -40,6 +44,19 @@ def table_one(adsl: pd.DataFrame, arms: dict, continuous: list[str], categorical
     flat = flat.rename(columns=lambda c: "SMD" if str(c).startswith("SMD") else c)
     flat = flat.rename(columns={"P-Value": "p", "Test": "test"})
     return flat, left_out
+
+
+def kruskal_wallis(*groups) -> float:
+    """Kruskal-Wallis p of a skewed variable, as R's kruskal.test on the values at 7
+    significant digits (R's digits.rank = 7 of wilcox.test), so a unit conversion never
+    makes or breaks a tie. NaN, as tableone leaves it, when an arm has no value."""
+    groups = [signif(np.asarray(g, dtype=float)) for g in groups]
+    if min(len(g) for g in groups) == 0 or len(np.unique(np.concatenate(groups))) < 2:
+        return float("nan")
+    return float(stats.kruskal(*groups).pvalue)
+
+
+kruskal_wallis.__name__ = "Kruskal-Wallis"
 
 
 def patient_flow(adsl: pd.DataFrame, labs: pd.DataFrame, primary_week: int, horizon_days: int,

@@ -34,3 +34,11 @@ def user_errors_exit(func):
             print(f"error: {exc}", file=sys.stderr)
             raise SystemExit(1) from None
     return wrapper
+
+
+class NotEstimable(ValueError):
+    """This estimate cannot be made on these data; the message says why.
+
+    Raised on purpose by the statistics for degenerate data (no events in an arm, all
+    values tied, an arm of one), never a silently different number. A ValueError, so
+    callers that caught ValueError keep working."""
