@@ -202,3 +202,41 @@ def _aalen_johansen(day, status, horizon: float) -> float:
         cif += surv * d1 / at_risk
         surv *= 1 - d_all / at_risk
     return cif
+
+
+def test_primary_visit_comparison_agrees_with_the_raw_files(trial):
+    """Each lab test at the primary visit, chosen here from the raw rows by the configured window
+    (closest to day 7N, ties to the earlier day; baseline the last value on or before day 0):
+    n and mean at the visit, pairs with a baseline, and the paired t-test within each arm (scipy)."""
+    import yaml
+    from scipy import stats
+    name, raw, results = trial
+    if "liver_function" not in AVAILABLE[name]:
+        pytest.skip(f"{name} has no labs")
+    config = yaml.safe_load(CONFIGS[name].read_text())
+    week = config["analysis"]["primary_week"]
+    first, last = next(v["window_days"] for v in config["visits"]["scheduled"] if v["week"] == week)
+    labs = _raw(raw, "labs")
+    labs = labs[~labs["value"].isin(["NA", ""])].assign(day=_study_days(raw, labs, "sample_date"))
+    labs["value"] = labs["value"].astype(float) * labs["unit"].map({"g/dL": 10.0, "mg/dL": 17.104}).fillna(1.0)
+    arms = _arms(raw)
+    liver = _endpoint(results, "liver_function")
+    for test in config["endpoints"]["liver_function"]["tests"]:
+        rows = labs[labs["test"] == test].assign(distance=lambda r: (r["day"] - 7 * week).abs())
+        chosen = rows[rows["day"].between(first, last)].sort_values(["distance", "day"])
+        chosen = chosen[chosen.groupby("subject_id")["day"].transform("first") == chosen["day"]]
+        at_visit = chosen.groupby("subject_id")["value"].mean()
+        before = rows[rows["day"].between(-config["visits"]["baseline"]["lookback_days"], 0)]
+        before = before[before.groupby("subject_id")["day"].transform("max") == before["day"]]
+        baseline = before.groupby("subject_id")["value"].mean()
+        pairs = pd.concat({"visit": at_visit, "baseline": baseline}, axis=1).dropna()
+        primary = liver["results"][test]["primary"]
+        for arm in ("treatment", "control"):
+            mine = pairs[pairs.index.map(arms) == arm]
+            within = primary["within"][arm]
+            assert within["n_pairs"] == len(mine), (test, arm)
+            values = at_visit[at_visit.index.map(arms) == arm]
+            assert primary["describe"][arm]["n"] == len(values), (test, arm)
+            assert primary["describe"][arm]["mean"] == pytest.approx(values.mean(), rel=1e-9), (test, arm)
+            expected = stats.ttest_rel(mine["visit"], mine["baseline"]).pvalue
+            assert within["paired_t"]["p"] == pytest.approx(expected, rel=1e-6), (test, arm)
