@@ -164,3 +164,14 @@ def test_ymd_slash_format(mini_copy, config):
     result = run(mini_copy, config, date_formats={"paracentesis": "YYYY/MM/DD"})
     # 2012/05/01 - 2012-02-01 = 90 days.
     assert result.tables["paracentesis"]["study_day"].tolist()[0] == 90
+
+
+def test_weight_of_a_child_is_kept(mini_copy, config):
+    """The CGD trial (tests/public_cohorts.py) enrols children: 17.4 kg is a weight, not an error;
+    a weight no person has is still one, naming file, row, column and value."""
+    path = mini_copy / "subjects.csv"
+    path.write_text(path.read_text().replace(",62.5,", ",17.4,"))
+    assert run(mini_copy, config).tables["subjects"]["weight_kg"].tolist()[0] == 17.4
+    path.write_text(path.read_text().replace(",17.4,", ",0.1,"))
+    with pytest.raises(RawDataError, match=r"subjects.csv, row 2, column 'weight_kg', value '0.1': .*in_range"):
+        run(mini_copy, config)

@@ -53,7 +53,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Column("last_contact_date", DATE),
         Column("etiology", TEXT, required=False, missing_allowed=True),
         Column("child_pugh_score", INTEGER, required=False, missing_allowed=True, bounds=(5, 15)),
-        Column("weight_kg", NUMBER, required=False, missing_allowed=True, bounds=(20, 300)),
+        # Any age (a trial may enrol children: the CGD trial's lightest patient weighs 17.4 kg):
+        # from the lightest surviving newborns to the heaviest weight recorded.
+        Column("weight_kg", NUMBER, required=False, missing_allowed=True, bounds=(0.2, 650)),
     )),
     Table("labs", True, (
         SUBJECT_ID,
