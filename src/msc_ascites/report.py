@@ -15,17 +15,20 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import jinja2
+from markupsafe import Markup, escape
 import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from .cleaning import RULES
+from .endpoints import lookup
 from .figures import CAPTIONS
 from .formatting import format_number, format_p, format_p_eq
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary
 from .settings import settings_from_config
+from .study import study_block, study_title
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
@@ -82,19 +85,47 @@ def _records(path) -> list[dict]:
     return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
 
 
-def abstract_figures(scorecard: list[dict]) -> dict:
-    """Per published figure: the reproduced value as printed, and the published one where they differ."""
-    out = {}
-    for row in scorecard:
-        if row["status"] in ("not available", "not reproduced"):
-            out[row["figure"]] = {"value": "not available", "published": row["reported"], "status": row["status"]}
-            continue
-        decimals = int(row["decimals"])
-        value = float(row["reproduced"])
-        shown = format_p(value) if row["figure"].endswith("_p") else f"{value:.{decimals}f}"
-        out[row["figure"]] = {"value": shown, "status": row["status"],
-                              "published": None if row["status"] == "match" else row["reported"]}
-    return out
+class AbstractNumbers:
+    """The regenerated abstract's numbers, by address (``endpoint:path``), read from the endpoint
+    results. A number the study published is printed to the precision it was published at, and
+    its published value follows in brackets where they differ; any other to the precision asked.
+    A number the results do not hold is not printed at all: its sentence is left out."""
+
+    def __init__(self, endpoints: dict, scorecard: list[dict]):
+        self.endpoints = endpoints
+        self.published = {row["address"]: row for row in scorecard}
+
+    def value(self, address: str):
+        endpoint, _, path = address.partition(":")
+        result = self.endpoints.get(endpoint, {})
+        if not result.get("available"):
+            return None
+        try:
+            value = lookup(result, path)
+        except (KeyError, TypeError):
+            return None
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def has(self, *addresses: str) -> bool:
+        return all(self.value(a) is not None for a in addresses)
+
+    def __call__(self, address: str, decimals: int = 2) -> str:
+        """The number as printed; a p as '0.049' or '<0.001'."""
+        value, row = self.value(address), self.published.get(address)
+        if value is None:
+            raise KeyError(f"{address}: the template prints only numbers it checked with has()")
+        if address.endswith(".p"):
+            text = format_p(value)
+        else:
+            text = f"{value:.{int(row['decimals']) if row else decimals}f}"
+        if row and row["status"] != "match":
+            return Markup(f'{escape(text)} <span class="published">[published {escape(row["reported"])}]</span>')
+        return text
+
+    def p_eq(self, address: str) -> str:
+        """A p after "p" in running text: "= 0.049" or "<0.001"."""
+        text = self(address)
+        return text if str(text).startswith("<") else Markup("= ") + text
 
 
 def _sensitivity(inputs: dict, config: dict) -> dict:
@@ -117,31 +148,51 @@ def provenance_ids(inputs: dict) -> dict[str, str]:
     return ids
 
 
+def study_context(config: dict, flow: dict, published: bool) -> dict:
+    """The study as the report names it: its own title, citation and design sentence, or a title
+    from the data; notes on the published wording only beside the published figures."""
+    block = study_block(config)
+    patients = sum(arm["enrolled"] for arm in flow["arms"])
+    return {"title": study_title(config, patients), "citation": block.get("citation"),
+            "design": block.get("design"), "notes": block.get("notes", {}) if published else {}}
+
+
+def project_path(path: Path | str) -> str:
+    """A path as the report prints it: as the user gave it, relative when inside the project."""
+    path = Path(path)
+    if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
+        path = path.resolve().relative_to(Path.cwd().resolve())
+    return path.as_posix()
+
+
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
     log = read_csv(inputs["cleaning_log"]).fillna("")
     summary = _json(inputs["clean_summary"])
     table1 = read_csv(inputs["table1"]).fillna("")
     endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
-    scorecard = _records(inputs["scorecard"])
+    published = "scorecard" in inputs
+    scorecard = _records(inputs["scorecard"]) if published else []
+    flow = _json(inputs["patient_flow"])
     ae_table = read_csv(inputs["adverse_events_table"]).fillna("") if endpoints["adverse_events"]["available"] \
         else pd.DataFrame()
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
     return {
-        "study": config["study"],
+        "study": study_context(config, flow, published),
+        "published": published,
         "arms": config["cohort"]["arms"],
         "analysis": config["analysis"],
         "visits": config["visits"],
         "endpoint_config": config["endpoints"],
-        "flow": _json(inputs["patient_flow"]),
+        "flow": flow,
         "table1": {"columns": list(table1.columns), "rows": table1.to_dict("records"),
                    "notes": _json(inputs["table1_notes"])},
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
         "ae_terms": ae_table[ae_table["by"] == "term"].to_dict("records") if len(ae_table) else [],
         "scorecard": scorecard,
-        "abstract": abstract_figures(scorecard),
-        "consistency": _records(inputs["consistency"]),
+        "numbers": AbstractNumbers(endpoints, scorecard),
+        "consistency": _records(inputs["consistency"]) if published else [],
         "figures": figures,
         "captions": CAPTIONS,
         "ids": provenance_ids(inputs),
@@ -155,7 +206,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         },
         "sensitivity": _sensitivity(inputs, config),
         "inventory": _json(inputs["inventory"])["files"],
-        "raw_dir": config["raw_dir"],
+        "raw_dir": project_path(config["raw_dir"]),
         "versions": package_versions(),
         "config_sha256": config_digest(config),
         "git": git,
