@@ -65,16 +65,18 @@ ABSTRACT_SENTENCES = [
     (r"Methods\. {N} patients received .+? and {N} received", ["n_treatment", "n_control"]),
     (r"Serious adverse events: {N} in the .+? group and {N} in the",
      ["serious_adverse_events_treatment", "serious_adverse_events_control"]),
-    (r"serum albumin .+?\(P {N}\), prothrombin activity .+?\(P {N}\) and total bilirubin .+?\(P {N}\)",
+    (r"albumin \w+ \([^)]*; P =? ?{N}\), prothrombin activity \w+ \([^)]*; P =? ?{N}\), .*?"
+     r"total bilirubin \w+ \([^)]*; P =? ?{N}\)",
      ["alb_week48_within_treatment_p", "pta_week48_within_treatment_p", "tbil_week48_within_treatment_p"]),
     (r"MELD at week 48: {N}±{N} vs {N}±{N}, p =? ?{N}",
      ["meld_week48_treatment_mean", "meld_week48_treatment_sd", "meld_week48_control_mean", "meld_week48_control_sd",
       "meld_week48_p"]),
     (r"2-year survival: {N}% and {N}%, p =? ?{N}",
      ["survival_2y_treatment_pct", "survival_2y_control_pct", "survival_2y_p"]),
-    (r"Disappearance of ascites: {N}% and {N}%, p =? ?{N}",
+    (r"Disappearance of ascites at week 48: {N}% and {N}%, p =? ?{N}",
      ["ascites_disappearance_treatment_pct", "ascites_disappearance_control_pct", "ascites_disappearance_p"]),
-    (r"primary peritonitis: {N}% vs {N}%, {N}% vs {N}% and {N}% vs {N}%",
+    (r"hepatorenal syndrome: {N}% vs {N}%; hepatic encephalopathy: {N}% vs {N}%; "
+     r"spontaneous bacterial peritonitis: {N}% vs {N}%",
      ["hrs_treatment_pct", "hrs_control_pct", "he_treatment_pct", "he_control_pct", "sbp_treatment_pct",
       "sbp_control_pct"]),
 ]

@@ -22,8 +22,9 @@ from weasyprint.urls import URLFetcher
 
 from .cleaning import RULES
 from .endpoints import lookup
-from .figures import CAPTIONS
-from .formatting import format_number, format_p, format_p_eq
+from .figures import CAPTIONS, EVENT_NAMES, UNIT_DISPLAY
+from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
+from .labels import ENDPOINT_WORDS, horizon_words
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary
@@ -57,6 +58,8 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
     env.filters["num"] = format_number
     env.filters["p"] = format_p
     env.filters["p_eq"] = format_p_eq
+    env.filters["join_words"] = join_words
+    env.filters["upper_first"] = upper_first
     return env.get_template(template).render(**context)
 
 
@@ -128,6 +131,41 @@ class AbstractNumbers:
         return text if str(text).startswith("<") else Markup("= ") + text
 
 
+def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> list[str]:
+    """Each lab test's mean change from baseline in the treatment arm, its canonical unit named, and its
+    paired p where there is one: "albumin increased (+3.20 g/L; P <0.001)"."""
+    phrases = []
+    results = liver_function.get("results", {}) if liver_function["available"] else {}
+    for test in [t for t in liver_function.get("parameters", {}).get("tests", []) if t in results]:
+        result = results[test]
+        at = f"liver_function:{test}.{visit}.within.treatment"
+        if not numbers.has(f"{at}.mean_change"):
+            continue
+        change = numbers.value(f"{at}.mean_change")
+        unit = UNIT_DISPLAY.get(result["unit"], result["unit"])
+        p = Markup("; P {}").format(numbers.p_eq(f"{at}.paired_t.p")) if numbers.has(f"{at}.paired_t.p") else ""
+        phrases.append(Markup("{} {} ({:+.2f}{}{})").format(
+            lower_first(result["name"]), "increased" if change > 0 else "decreased" if change < 0 else "did not change",
+            change, f" {unit}" if unit else "", p))
+    return phrases
+
+
+def abstract_context(endpoints: dict, numbers: AbstractNumbers, config: dict, visit: str) -> dict:
+    """What the regenerated abstract says, from what the cohort has: the endpoints compared, those
+    not available (their reasons are in the methods), the lab changes, the complications."""
+    compared = [ENDPOINT_WORDS[name] for name, result in endpoints.items()
+                if result["available"] and name != "adverse_events"]
+    complications = endpoints["complications"].get("results", {}) if endpoints["complications"]["available"] else {}
+    order = [*config["endpoints"]["complications"].get("events", []), *sorted(complications)]
+    events = [e for e in dict.fromkeys(order) if e in complications and numbers.has(f"complications:{e}.treatment.percent",
+                                                       f"complications:{e}.control.percent")]
+    return {"compared": compared,
+            "not_available": [ENDPOINT_WORDS[name] for name, result in endpoints.items() if not result["available"]],
+            "lab_changes": lab_changes(numbers, endpoints["liver_function"], visit),
+            "horizon_name": horizon_words(config["analysis"]["horizon_days"]),
+            "complication_events": [(e, lower_first(EVENT_NAMES.get(e, e))) for e in events]}
+
+
 def _sensitivity(inputs: dict, config: dict) -> dict:
     """The grid's overview, the covariate balance and the robustness analyses."""
     week = config["analysis"]["primary_week"]
@@ -177,7 +215,10 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
     ae_table = read_csv(inputs["adverse_events_table"]).fillna("") if endpoints["adverse_events"]["available"] \
         else pd.DataFrame()
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
+    numbers = AbstractNumbers(endpoints, scorecard)
+    visit = "week%d" % config["analysis"]["primary_week"]
     return {
+        **abstract_context(endpoints, numbers, config, visit),
         "study": study_context(config, flow, published),
         "published": published,
         "arms": config["cohort"]["arms"],
@@ -191,10 +232,11 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "endpoints": endpoints,
         "ae_terms": ae_table[ae_table["by"] == "term"].to_dict("records") if len(ae_table) else [],
         "scorecard": scorecard,
-        "numbers": AbstractNumbers(endpoints, scorecard),
+        "numbers": numbers,
         "consistency": _records(inputs["consistency"]) if published else [],
         "figures": figures,
         "captions": CAPTIONS,
+        "event_names": EVENT_NAMES,
         "ids": provenance_ids(inputs),
         "ids_length": SHORT_ID,
         "cleaning": {
