@@ -102,3 +102,11 @@ def test_reconstructed_cohort_shows_its_study_and_scorecard(reconstructed_projec
     assert "8. Reported versus reproduced" in text and "The abstract checked against itself" in text
     assert "[published 0.49]" in text and "The abstract says prothrombin time 'increased'" in text
     assert "not available%" not in text and "P = not available" not in text
+
+
+def test_paths_are_written_relative_to_the_project_when_inside_it(tmp_path, monkeypatch):
+    from msc_ascites.study import project_path
+    monkeypatch.chdir(tmp_path)
+    assert project_path(tmp_path / "resources" / "raw") == "resources/raw"
+    assert project_path("resources/raw") == "resources/raw"
+    assert project_path(tmp_path.parent / "elsewhere") == (tmp_path.parent / "elsewhere").as_posix()  # as given

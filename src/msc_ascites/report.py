@@ -29,7 +29,7 @@ from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary
 from .settings import settings_from_config
-from .study import study_block, study_title
+from .study import project_path, study_block, study_title
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
@@ -193,14 +193,6 @@ def study_context(config: dict, flow: dict, published: bool) -> dict:
     patients = sum(arm["enrolled"] for arm in flow["arms"])
     return {"title": study_title(config, patients), "citation": block.get("citation"),
             "design": block.get("design"), "notes": block.get("notes", {}) if published else {}}
-
-
-def project_path(path: Path | str) -> str:
-    """A path as the report prints it: as the user gave it, relative when inside the project."""
-    path = Path(path)
-    if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
-        path = path.resolve().relative_to(Path.cwd().resolve())
-    return path.as_posix()
 
 
 def build_context(inputs: dict, config: dict, git: str) -> dict:

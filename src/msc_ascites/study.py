@@ -44,3 +44,12 @@ def study_title(config: dict, patients: int | None = None) -> str:
     if title:
         return title
     return arms_title(config) + (f": {patients} patients" if patients is not None else "")
+
+
+def project_path(path: Path | str) -> str:
+    """A path as results name it: as the user gave it, relative when inside the project (the
+    working directory), so that the same build in another checkout writes the same bytes."""
+    path = Path(path)
+    if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
+        path = path.resolve().relative_to(Path.cwd().resolve())
+    return path.as_posix()
