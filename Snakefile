@@ -37,7 +37,7 @@ include: "workflow/rules/report.smk"
 TARGETS = [
     "results/report.pdf",
     *expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-    "results/scorecard.csv",
+    *PUBLISHED_TARGETS,
     *rules.sensitivity.input,
 ]
 

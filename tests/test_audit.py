@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,16 +65,18 @@ ABSTRACT_SENTENCES = [
     (r"Methods\. {N} patients received .+? and {N} received", ["n_treatment", "n_control"]),
     (r"Serious adverse events: {N} in the .+? group and {N} in the",
      ["serious_adverse_events_treatment", "serious_adverse_events_control"]),
-    (r"serum albumin .+?\(P {N}\), prothrombin activity .+?\(P {N}\) and total bilirubin .+?\(P {N}\)",
+    (r"albumin \w+ \([^)]*; P =? ?{N}\), prothrombin activity \w+ \([^)]*; P =? ?{N}\), .*?"
+     r"total bilirubin \w+ \([^)]*; P =? ?{N}\)",
      ["alb_week48_within_treatment_p", "pta_week48_within_treatment_p", "tbil_week48_within_treatment_p"]),
     (r"MELD at week 48: {N}±{N} vs {N}±{N}, p =? ?{N}",
      ["meld_week48_treatment_mean", "meld_week48_treatment_sd", "meld_week48_control_mean", "meld_week48_control_sd",
       "meld_week48_p"]),
     (r"2-year survival: {N}% and {N}%, p =? ?{N}",
      ["survival_2y_treatment_pct", "survival_2y_control_pct", "survival_2y_p"]),
-    (r"Disappearance of ascites: {N}% and {N}%, p =? ?{N}",
+    (r"Disappearance of ascites at week 48: {N}% and {N}%, p =? ?{N}",
      ["ascites_disappearance_treatment_pct", "ascites_disappearance_control_pct", "ascites_disappearance_p"]),
-    (r"primary peritonitis: {N}% vs {N}%, {N}% vs {N}% and {N}% vs {N}%",
+    (r"hepatorenal syndrome: {N}% vs {N}%; hepatic encephalopathy: {N}% vs {N}%; "
+     r"spontaneous bacterial peritonitis: {N}% vs {N}%",
      ["hrs_treatment_pct", "hrs_control_pct", "he_treatment_pct", "he_control_pct", "sbp_treatment_pct",
       "sbp_control_pct"]),
 ]
@@ -174,3 +178,52 @@ def test_snakemake_report_builds(project):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (project / "results" / "workflow_report.zip").stat().st_size > 10_000
     assert run(project, "verify")[0] == 0  # the report zip comes after the manifest
+
+
+# ---------------------------------------------------------------------------- where the checkout lives
+
+def checkout(target: Path) -> Path:
+    """A checkout of the project at ``target``: its code (package included), config and the reconstructed cohort."""
+    from workflow_runs import SMALL_GRID
+    target.mkdir(parents=True)
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, target / name)
+    for name in ("workflow", "resources", "src"):
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SMALL_GRID, target / "small_grid.yaml")
+    return target
+
+
+@pytest.fixture(scope="module")
+def two_checkouts(tmp_path_factory):
+    """The reconstructed cohort built in two checkouts at paths of different lengths, each running its own
+    package (PYTHONPATH), as two clones would."""
+    base = tmp_path_factory.mktemp("checkouts")
+    projects = [checkout(base / "a"), checkout(base / "somewhere" / "much" / "deeper" / "b")]
+    for project in projects:
+        built = subprocess.run([str(SNAKEMAKE), "--cores", "2", "--configfile", "small_grid.yaml"], cwd=project,
+                               capture_output=True, text=True, timeout=600,
+                               env={**os.environ, "PYTHONPATH": str(project / "src")})
+        assert built.returncode == 0, built.stderr[-4000:]
+    return projects
+
+
+def test_two_checkout_paths_give_identical_results(two_checkouts):
+    from workflow_runs import digests
+    first, second = (digests(project / "results") for project in two_checkouts)
+    assert first == second
+    assert {"report.pdf", "provenance.json", "manifest.json", "ro-crate-metadata.json"} <= set(first)
+    for project in two_checkouts:
+        for name in ("provenance.json", "manifest.json", "ro-crate-metadata.json", "report.html"):
+            text = (project / "results" / name).read_text(encoding="utf-8")
+            assert str(project) not in text and str(ROOT) not in text, name
+
+
+def test_verify_passes_in_a_copy_of_the_built_project(two_checkouts, tmp_path):
+    copy = tmp_path / "received" / "by" / "an" / "auditor"
+    shutil.copytree(two_checkouts[0], copy)
+    status, out = run(copy, "verify")
+    assert status == 0 and "verified" in out, out
+    (copy / "config.yaml").write_text((copy / "config.yaml").read_text() + "\n")
+    status, out = run(copy, "verify")
+    assert status == 1 and "  config.yaml: changed" in out, out

@@ -1,8 +1,10 @@
 """The report's pieces: number formats, the published-vs-reproduced abstract, the URL fetcher."""
 
+import json
+
 import pytest
 
-from msc_ascites.report import LocalFilesOnly, abstract_figures, format_number, format_p, format_p_eq
+from msc_ascites.report import AbstractNumbers, LocalFilesOnly, format_number, format_p, format_p_eq
 
 
 def test_p_value_formats():
@@ -12,16 +14,24 @@ def test_p_value_formats():
 
 
 def test_abstract_shows_published_value_only_where_it_differs():
-    rows = [{"figure": "meld_week48_treatment_mean", "reported": "14.41", "decimals": "2", "reproduced": "14.4087",
-             "status": "match"},
-            {"figure": "survival_2y_p", "reported": "0.49", "decimals": "2", "reproduced": "0.0491",
-             "status": "mismatch (paper inconsistent)"},
-            {"figure": "hrs_control_pct", "reported": "15", "decimals": "0", "reproduced": "",
-             "status": "not available"}]
-    got = abstract_figures(rows)
-    assert got["meld_week48_treatment_mean"] == {"value": "14.41", "published": None, "status": "match"}
-    assert got["survival_2y_p"]["value"] == "0.049" and got["survival_2y_p"]["published"] == "0.49"
-    assert got["hrs_control_pct"]["value"] == "not available"
+    endpoints = {"meld": {"available": True, "results": {"week48": {"treatment": {"mean": 14.4087, "sd": None}}}},
+                 "survival": {"available": True, "results": {"logrank": {"p": 0.0491}, "treatment": {"n": 39}}},
+                 "complications": {"available": False, "reason": "no events.csv rows"}}
+    rows = [{"figure": "meld_week48_treatment_mean", "reported": "14.41", "decimals": "2",
+             "address": "meld:week48.treatment.mean", "status": "match"},
+            {"figure": "survival_2y_p", "reported": "0.49", "decimals": "2", "address": "survival:logrank.p",
+             "status": "mismatch (paper inconsistent)"}]
+    numbers = AbstractNumbers(endpoints, rows)
+    assert numbers("meld:week48.treatment.mean", 0) == "14.41"  # the published precision wins
+    assert numbers("survival:logrank.p") == '0.049 <span class="published">[published 0.49]</span>'
+    assert numbers.p_eq("survival:logrank.p").startswith("= 0.049")
+    assert numbers("survival:treatment.n", 0) == "39"
+    assert not numbers.has("meld:week48.treatment.sd")  # null: its sentence is left out
+    assert not numbers.has("complications:HRS.treatment.percent") and not numbers.has("meld:week48.control.mean")
+    with pytest.raises(KeyError):
+        numbers("meld:week48.treatment.sd")
+    unpublished = AbstractNumbers(endpoints, [])
+    assert unpublished("survival:logrank.p") == "0.049" and unpublished("meld:week48.treatment.mean", 1) == "14.4"
 
 
 def test_fetcher_serves_only_files_inside_its_folder(tmp_path):
@@ -36,3 +46,67 @@ def test_fetcher_serves_only_files_inside_its_folder(tmp_path):
                 (tmp_path / ".." / "secret.txt").as_uri()):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+
+
+# ---------------------------------------------------------------------------- the study travels with the data
+
+#: Words only Hua 2020's study block and published figures bring into a report.
+HUA_WORDS = ("Hua", "Am J Transl", "mesenchymal", "MSC", "cirrhosis", "refractory", "[published", "The abstract says",
+             "the abstract", "Paper's choices", "Reported versus reproduced")
+
+
+def pdf_text(results) -> str:
+    from pypdf import PdfReader
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(results / "report.pdf").pages).split())
+
+
+def test_study_block_names_title_and_published_figures(config):
+    from conftest import ROOT
+    from msc_ascites.settings import load_config
+    from msc_ascites.study import published_figures, study_title
+    hua = load_config(ROOT / "config.yaml")  # raw_dir: resources/raw, whose cohort.yaml names the study
+    assert str(published_figures(hua)) == "resources/raw/hua2020_abstract.yaml"
+    assert study_title(hua, 78).startswith("Therapeutic effects of mesenchymal stem cells")
+    assert published_figures(config) is None  # the mini cohort names no study
+    assert study_title(config, 12) == "Treatment versus Control: 12 patients"
+
+
+def test_study_naming_a_missing_published_file_is_one_clear_error(mini_copy):
+    from conftest import ROOT
+    from msc_ascites.errors import ConfigError
+    from msc_ascites.settings import load_config
+    from msc_ascites.study import published_figures
+    with open(mini_copy / "cohort.yaml", "a") as handle:
+        handle.write("study: {title: A trial, published: figures.yaml}\n")
+    with pytest.raises(ConfigError, match=r"cohort\.yaml: study\.published 'figures\.yaml': no such file"):
+        published_figures(load_config(ROOT / "config.yaml", raw_dir=str(mini_copy)))
+
+
+def test_cohort_without_study_block_prints_no_word_of_hua(mini_build):
+    """`--config raw_dir=...` alone: a title from the data, no published values, no scorecard."""
+    _, results = mini_build
+    text = pdf_text(results)
+    flow = json.loads((results / "patient_flow.json").read_text())
+    assert text.startswith(f"Treatment versus Control: {sum(a['enrolled'] for a in flow['arms'])} patients")
+    assert [word for word in HUA_WORDS if word in text] == []
+    assert "not available%" not in text and "P = not available" not in text and "p = not available" not in text
+    assert "There are no published figures to compare" in text
+    assert not (results / "scorecard.csv").exists() and not (results / "paper_consistency.csv").exists()
+    assert "Hua" not in (results / "ro-crate-metadata.json").read_text()
+
+
+def test_reconstructed_cohort_shows_its_study_and_scorecard(reconstructed_project):
+    text = pdf_text(reconstructed_project / "results")
+    assert text.startswith("Therapeutic effects of mesenchymal stem cells for refractory ascites")
+    assert "Original: Hua. Am J Transl Med 2020;4(3):122-139" in text
+    assert "8. Reported versus reproduced" in text and "The abstract checked against itself" in text
+    assert "[published 0.49]" in text and "The abstract says prothrombin time 'increased'" in text
+    assert "not available%" not in text and "P = not available" not in text
+
+
+def test_paths_are_written_relative_to_the_project_when_inside_it(tmp_path, monkeypatch):
+    from msc_ascites.study import project_path
+    monkeypatch.chdir(tmp_path)
+    assert project_path(tmp_path / "resources" / "raw") == "resources/raw"
+    assert project_path("resources/raw") == "resources/raw"
+    assert project_path(tmp_path.parent / "elsewhere") == (tmp_path.parent / "elsewhere").as_posix()  # as given

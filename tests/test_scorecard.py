@@ -71,3 +71,17 @@ def test_scorecard_statuses(consistency):
     assert card.loc["survival_2y_p", "status"] == "mismatch (paper inconsistent)"
     assert card.loc["hrs_treatment_pct", ["status", "note"]].tolist() == ["not available", "no events table"]
     assert card.loc["meld_week48_control_sd", "status"] == "not available"
+
+
+@pytest.mark.parametrize("raw_dir, expected", [("resources/raw", {"scorecard", "paper_consistency"}),
+                                               ("tests/data/mini_cohort", set())])
+def test_scorecard_rules_exist_only_for_a_study_with_published_figures(raw_dir, expected):
+    """The reconstructed cohort's study names its published figures; the mini cohort names no study."""
+    import subprocess
+
+    from workflow_runs import SMALL_GRID, SNAKEMAKE
+    dry = subprocess.run([str(SNAKEMAKE), "-n", "--cores", "1", "--configfile", str(SMALL_GRID), "--config",
+                          f"raw_dir={raw_dir}", "--directory", str(ROOT), "--list-rules"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert {"scorecard", "paper_consistency"} & set(dry.stdout.split()) == expected

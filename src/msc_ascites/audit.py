@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 from importlib import metadata
@@ -101,9 +102,7 @@ def crate_text(manifest_path: Path | str, crate_path: Path | str) -> str:
     date = pd.Timestamp(int(FIXED_EPOCH), unit="s", tz="UTC").isoformat()
 
     def entity(path: str, kind="File"):
-        inside = (Path(path) if Path(path).is_absolute() else Path.cwd() / path).resolve()
-        ident = inside.relative_to(root.resolve()).as_posix() if inside.is_relative_to(root.resolve()) \
-            else inside.as_uri()
+        ident = crate_id(path, root)
         entry = manifest.get(path) or {"sha256": sha256(path), "size": Path(path).stat().st_size}
         where = {"source": ident} if ident.startswith("file:") else {"dest_path": ident}
         return crate.add_file(**where, properties={
@@ -128,6 +127,16 @@ def crate_text(manifest_path: Path | str, crate_path: Path | str) -> str:
                               properties={"name": f"Run of {Path(workflow).name}", "endTime": date})
     crate.root_dataset["mentions"] = action
     return json.dumps(crate.metadata.generate(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def crate_id(path: str, root: Path) -> str:
+    """A file's id in the crate rooted at ``root``, from its name in the manifest: relative to the
+    root (``../config.yaml`` for a project file outside results/), so that a copy of the project
+    holds the same crate; a file the manifest names by an absolute path (read from outside the
+    project) keeps its absolute URI."""
+    if Path(path).is_absolute():
+        return Path(path).as_uri()
+    return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _json(path: Path | str) -> dict:

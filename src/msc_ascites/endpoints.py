@@ -87,14 +87,8 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
         rows += _visit_rows(labs, test)
     if not results:
         raise NotAvailable("none of the liver-function tests is in this cohort: " + ", ".join(tests))
-    notes = {}
-    if "PTA" in results or "PT" in results:
-        notes["prothrombin"] = (
-            "The abstract says prothrombin time 'increased' with MSC as an improvement. A longer prothrombin "
-            "time in seconds is a worsening; prothrombin activity (%) rises as coagulation improves. The "
-            "abstract most likely means activity: both are reported here.")
     return ({"definition": definition, "parameters": {"tests": tests, "week": week},
-             "results": results, "not_available": missing, "notes": notes}, pd.DataFrame(rows))
+             "results": results, "not_available": missing}, pd.DataFrame(rows))
 
 
 def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict, pd.DataFrame]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 
 def format_number(value, decimals: int = 2) -> str:
@@ -26,3 +27,22 @@ def format_p_eq(value) -> str:
     """A p-value after "p" in running text: "= 0.049" or "<0.001"."""
     text = format_p(value)
     return text if text.startswith("<") else f"= {text}"
+
+
+def join_words(words) -> Markup:
+    """Items of a sentence: "a", "a and b", "a, b and c" (HTML-safe: items already marked up stay so)."""
+    words = [escape(w) for w in words]
+    if len(words) < 2:
+        return Markup("").join(words)
+    return Markup(", ").join(words[:-1]) + Markup(" and ") + words[-1]
+
+
+def lower_first(text: str) -> str:
+    """A name inside a sentence: "Total bilirubin" -> "total bilirubin"; acronyms ("INR", "MELD") stay."""
+    first = str(text).split(" ")[0]
+    return text if first.isupper() or not text else text[0].lower() + text[1:]
+
+
+def upper_first(text: str) -> str:
+    """The start of a sentence: "survival" -> "Survival"."""
+    return text[:1].upper() + text[1:]

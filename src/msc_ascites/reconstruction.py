@@ -737,10 +737,26 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return header + "\n" + body + ("\n" if len(frame) else "")
 
 
-def write_cohort(tables: dict[str, pd.DataFrame], out_dir, reconstruction_seed: int | None = None) -> None:
+#: The study a paper-mode cohort reproduces: written into its cohort.yaml, and its published
+#: figures copied beside it (named relative to the raw folder), so the study travels with the data.
+HUA_STUDY = {
+    "title": "Therapeutic effects of mesenchymal stem cells for refractory ascites in patients with liver cirrhosis",
+    "citation": "Hua. Am J Transl Med 2020;4(3):122-139",
+    "design": "HBV cirrhosis patients with refractory ascites given autologous bone-marrow MSCs plus standard "
+              "medical treatment (SMT), against patients given SMT alone; not randomised",
+    "notes": {"liver_function": (
+        "The abstract says prothrombin time 'increased' with MSC as an improvement. A longer prothrombin "
+        "time in seconds is a worsening; prothrombin activity (%) rises as coagulation improves. The "
+        "abstract most likely means activity: both are reported here.")},
+}
+DEFAULT_PUBLISHED = Path(__file__).resolve().parents[2] / "resources" / "published" / "hua2020_abstract.yaml"
+
+
+def write_cohort(tables: dict[str, pd.DataFrame], out_dir, reconstruction_seed: int | None = None,
+                 published: Path | str = DEFAULT_PUBLISHED) -> None:
     """Write the CSVs (UTF-8, '\\n') and cohort.yaml declaring the non-ISO date formats and,
     for a paper-mode cohort, the seed it was drawn with (the workflow then also runs the
-    primary analysis on cohorts of other seeds)."""
+    primary analysis on cohorts of other seeds) and the study it reproduces."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     formats = {}
@@ -749,8 +765,17 @@ def write_cohort(tables: dict[str, pd.DataFrame], out_dir, reconstruction_seed: 
             handle.write(_csv_text(frame))
         if frame.attrs.get("date_format", ISO) != ISO:
             formats[name] = frame.attrs["date_format"]
-    text = COHORT_YAML_HEADER + ("date_formats:\n" + "".join(f"  {k}: {v}\n" for k, v in formats.items())
-                                 if formats else "date_formats: {}\n")
+    text = COHORT_YAML_HEADER
+    if reconstruction_seed is not None:
+        # The figures the cohort was drawn to reproduce travel with it, beside its exports.
+        (out / Path(published).name).write_bytes(Path(published).read_bytes())
+        arms = {arm: {"label": facts["label"]} for arm, facts in load_yaml(published)["arms"].items()}
+        study = {**HUA_STUDY, "published": Path(published).name}
+        text += ("# The study this cohort reproduces: its arm names, and the published figures (a copy of the\n"
+                 "# generator's targets) the report compares its results with.\n"
+                 + yaml.safe_dump({"arms": arms, "study": study}, sort_keys=False, width=100, allow_unicode=True))
+    text += ("date_formats:\n" + "".join(f"  {k}: {v}\n" for k, v in formats.items())
+             if formats else "date_formats: {}\n")
     if reconstruction_seed is not None:
         text += f"reconstruction_seed: {int(reconstruction_seed)}\n"
     with open(out / "cohort.yaml", "w", encoding="utf-8", newline="\n") as handle:

@@ -15,17 +15,21 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import jinja2
+from markupsafe import Markup, escape
 import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from .cleaning import RULES
-from .figures import CAPTIONS
-from .formatting import format_number, format_p, format_p_eq
+from .endpoints import lookup
+from .figures import CAPTIONS, EVENT_NAMES, UNIT_DISPLAY
+from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
+from .labels import ENDPOINT_WORDS, horizon_words
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary
 from .settings import settings_from_config
+from .study import project_path, study_block, study_title
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
@@ -54,6 +58,8 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
     env.filters["num"] = format_number
     env.filters["p"] = format_p
     env.filters["p_eq"] = format_p_eq
+    env.filters["join_words"] = join_words
+    env.filters["upper_first"] = upper_first
     return env.get_template(template).render(**context)
 
 
@@ -82,19 +88,82 @@ def _records(path) -> list[dict]:
     return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
 
 
-def abstract_figures(scorecard: list[dict]) -> dict:
-    """Per published figure: the reproduced value as printed, and the published one where they differ."""
-    out = {}
-    for row in scorecard:
-        if row["status"] in ("not available", "not reproduced"):
-            out[row["figure"]] = {"value": "not available", "published": row["reported"], "status": row["status"]}
+class AbstractNumbers:
+    """The regenerated abstract's numbers, by address (``endpoint:path``), read from the endpoint
+    results. A number the study published is printed to the precision it was published at, and
+    its published value follows in brackets where they differ; any other to the precision asked.
+    A number the results do not hold is not printed at all: its sentence is left out."""
+
+    def __init__(self, endpoints: dict, scorecard: list[dict]):
+        self.endpoints = endpoints
+        self.published = {row["address"]: row for row in scorecard}
+
+    def value(self, address: str):
+        endpoint, _, path = address.partition(":")
+        result = self.endpoints.get(endpoint, {})
+        if not result.get("available"):
+            return None
+        try:
+            value = lookup(result, path)
+        except (KeyError, TypeError):
+            return None
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def has(self, *addresses: str) -> bool:
+        return all(self.value(a) is not None for a in addresses)
+
+    def __call__(self, address: str, decimals: int = 2) -> str:
+        """The number as printed; a p as '0.049' or '<0.001'."""
+        value, row = self.value(address), self.published.get(address)
+        if value is None:
+            raise KeyError(f"{address}: the template prints only numbers it checked with has()")
+        if address.endswith(".p"):
+            text = format_p(value)
+        else:
+            text = f"{value:.{int(row['decimals']) if row else decimals}f}"
+        if row and row["status"] != "match":
+            return Markup(f'{escape(text)} <span class="published">[published {escape(row["reported"])}]</span>')
+        return text
+
+    def p_eq(self, address: str) -> str:
+        """A p after "p" in running text: "= 0.049" or "<0.001"."""
+        text = self(address)
+        return text if str(text).startswith("<") else Markup("= ") + text
+
+
+def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> list[str]:
+    """Each lab test's mean change from baseline in the treatment arm, its canonical unit named, and its
+    paired p where there is one: "albumin increased (+3.20 g/L; P <0.001)"."""
+    phrases = []
+    results = liver_function.get("results", {}) if liver_function["available"] else {}
+    for test in [t for t in liver_function.get("parameters", {}).get("tests", []) if t in results]:
+        result = results[test]
+        at = f"liver_function:{test}.{visit}.within.treatment"
+        if not numbers.has(f"{at}.mean_change"):
             continue
-        decimals = int(row["decimals"])
-        value = float(row["reproduced"])
-        shown = format_p(value) if row["figure"].endswith("_p") else f"{value:.{decimals}f}"
-        out[row["figure"]] = {"value": shown, "status": row["status"],
-                              "published": None if row["status"] == "match" else row["reported"]}
-    return out
+        change = numbers.value(f"{at}.mean_change")
+        unit = UNIT_DISPLAY.get(result["unit"], result["unit"])
+        p = Markup("; P {}").format(numbers.p_eq(f"{at}.paired_t.p")) if numbers.has(f"{at}.paired_t.p") else ""
+        phrases.append(Markup("{} {} ({:+.2f}{}{})").format(
+            lower_first(result["name"]), "increased" if change > 0 else "decreased" if change < 0 else "did not change",
+            change, f" {unit}" if unit else "", p))
+    return phrases
+
+
+def abstract_context(endpoints: dict, numbers: AbstractNumbers, config: dict, visit: str) -> dict:
+    """What the regenerated abstract says, from what the cohort has: the endpoints compared, those
+    not available (their reasons are in the methods), the lab changes, the complications."""
+    compared = [ENDPOINT_WORDS[name] for name, result in endpoints.items()
+                if result["available"] and name != "adverse_events"]
+    complications = endpoints["complications"].get("results", {}) if endpoints["complications"]["available"] else {}
+    order = [*config["endpoints"]["complications"].get("events", []), *sorted(complications)]
+    events = [e for e in dict.fromkeys(order) if e in complications and numbers.has(f"complications:{e}.treatment.percent",
+                                                       f"complications:{e}.control.percent")]
+    return {"compared": compared,
+            "not_available": [ENDPOINT_WORDS[name] for name, result in endpoints.items() if not result["available"]],
+            "lab_changes": lab_changes(numbers, endpoints["liver_function"], visit),
+            "horizon_name": horizon_words(config["analysis"]["horizon_days"]),
+            "complication_events": [(e, lower_first(EVENT_NAMES.get(e, e))) for e in events]}
 
 
 def _sensitivity(inputs: dict, config: dict) -> dict:
@@ -117,33 +186,49 @@ def provenance_ids(inputs: dict) -> dict[str, str]:
     return ids
 
 
+def study_context(config: dict, flow: dict, published: bool) -> dict:
+    """The study as the report names it: its own title, citation and design sentence, or a title
+    from the data; notes on the published wording only beside the published figures."""
+    block = study_block(config)
+    patients = sum(arm["enrolled"] for arm in flow["arms"])
+    return {"title": study_title(config, patients), "citation": block.get("citation"),
+            "design": block.get("design"), "notes": block.get("notes", {}) if published else {}}
+
+
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
     log = read_csv(inputs["cleaning_log"]).fillna("")
     summary = _json(inputs["clean_summary"])
     table1 = read_csv(inputs["table1"]).fillna("")
     endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
-    scorecard = _records(inputs["scorecard"])
+    published = "scorecard" in inputs
+    scorecard = _records(inputs["scorecard"]) if published else []
+    flow = _json(inputs["patient_flow"])
     ae_table = read_csv(inputs["adverse_events_table"]).fillna("") if endpoints["adverse_events"]["available"] \
         else pd.DataFrame()
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
+    numbers = AbstractNumbers(endpoints, scorecard)
+    visit = "week%d" % config["analysis"]["primary_week"]
     return {
-        "study": config["study"],
+        **abstract_context(endpoints, numbers, config, visit),
+        "study": study_context(config, flow, published),
+        "published": published,
         "arms": config["cohort"]["arms"],
         "analysis": config["analysis"],
         "visits": config["visits"],
         "endpoint_config": config["endpoints"],
-        "flow": _json(inputs["patient_flow"]),
+        "flow": flow,
         "table1": {"columns": list(table1.columns), "rows": table1.to_dict("records"),
                    "notes": _json(inputs["table1_notes"])},
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
         "ae_terms": ae_table[ae_table["by"] == "term"].to_dict("records") if len(ae_table) else [],
         "scorecard": scorecard,
-        "abstract": abstract_figures(scorecard),
-        "consistency": _records(inputs["consistency"]),
+        "numbers": numbers,
+        "consistency": _records(inputs["consistency"]) if published else [],
         "figures": figures,
         "captions": CAPTIONS,
+        "event_names": EVENT_NAMES,
         "ids": provenance_ids(inputs),
         "ids_length": SHORT_ID,
         "cleaning": {
@@ -155,7 +240,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         },
         "sensitivity": _sensitivity(inputs, config),
         "inventory": _json(inputs["inventory"])["files"],
-        "raw_dir": config["raw_dir"],
+        "raw_dir": project_path(config["raw_dir"]),
         "versions": package_versions(),
         "config_sha256": config_digest(config),
         "git": git,

@@ -7,6 +7,8 @@ import os
 from snakemake.io import apply_wildcards
 from snakemake.iocontainers import Wildcards
 
+from msc_ascites.study import study_title
+
 AUDIT_RULES = ("audit_trail", "ro_crate", "all")
 RESULTS = "results"
 MANIFEST = f"{RESULTS}/manifest.json"
@@ -58,7 +60,7 @@ def audit_plan(targets) -> dict:
         job["config_files"] = config_files if job["params"] else []
     return {"jobs": sorted(jobs.values(), key=lambda job: job["outputs"][0]), "sources": sources,
             "unlisted": UNLISTED,
-            "crate": {"workflow": str(Path(workflow.basedir) / "Snakefile"), "name": config["study"]["title"]}}
+            "crate": {"workflow": str(Path(workflow.basedir) / "Snakefile"), "name": study_title(config)}}
 
 
 AUDIT_PLAN = audit_plan(TARGETS)

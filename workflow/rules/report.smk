@@ -1,4 +1,5 @@
-# The report: every result laid out by one template into HTML, then PDF.
+# The report: every result laid out by one template into HTML, then PDF. The comparison with
+# published figures goes in only when the raw folder's study has them (scorecard.smk).
 from msc_ascites.provenance import git_state
 
 
@@ -9,8 +10,8 @@ rule report:
         table1_notes=rules.table_one.output.notes,
         endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
         adverse_events_table="results/endpoints/adverse_events.csv",
-        scorecard=rules.scorecard.output[0],
-        consistency=rules.paper_consistency.output[0],
+        **({"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]}
+           if PUBLISHED else {}),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         cleaning_log=rules.clean.output.log,
         clean_summary=rules.clean.output.summary,
@@ -28,6 +29,5 @@ rule report:
     params:
         config=config,
         git=git_state(workflow.basedir),
-        templates=str(TEMPLATES),
     script:
         "../scripts/report.py"

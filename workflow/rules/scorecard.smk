@@ -1,27 +1,32 @@
-# Reported versus reproduced: the abstract's figures beside the workflow's, and the
-# abstract checked against itself. The only rules that read the published figures, with
-# the reconstruction of other seeds (sensitivity.smk), which draws cohorts from them.
+# Reported versus reproduced: the study's published figures beside the workflow's, and the
+# published figures checked against themselves. Only for a raw folder whose cohort.yaml names
+# a study with published figures (study.published); with the reconstruction of other seeds
+# (sensitivity.smk), which draws cohorts from them, the only rules that read them.
+from msc_ascites.study import published_figures
 
-PUBLISHED = Path(workflow.basedir) / "resources" / "published" / "hua2020_abstract.yaml"
+#: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
+PUBLISHED = published_figures(config) or []
+#: What the comparison with the published figures adds to the workflow's targets.
+PUBLISHED_TARGETS = ["results/scorecard.csv"] if PUBLISHED else []
 
+if PUBLISHED:
 
-rule paper_consistency:
-    input:
-        published=PUBLISHED,
-        code=code("scorecard"),
-    output:
-        "results/paper_consistency.csv",
-    script:
-        "../scripts/paper_consistency.py"
+    rule paper_consistency:
+        input:
+            published=PUBLISHED,
+            code=code("scorecard"),
+        output:
+            "results/paper_consistency.csv",
+        script:
+            "../scripts/paper_consistency.py"
 
-
-rule scorecard:
-    input:
-        published=PUBLISHED,
-        endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-        consistency=rules.paper_consistency.output[0],
-        code=code("scorecard"),
-    output:
-        report("results/scorecard.csv", caption="../report/scorecard.rst", category="Tables"),
-    script:
-        "../scripts/scorecard.py"
+    rule scorecard:
+        input:
+            published=PUBLISHED,
+            endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
+            consistency=rules.paper_consistency.output[0],
+            code=code("scorecard"),
+        output:
+            report("results/scorecard.csv", caption="../report/scorecard.rst", category="Tables"),
+        script:
+            "../scripts/scorecard.py"

@@ -4,5 +4,5 @@ from pathlib import Path
 from msc_ascites.report import write_report
 
 inputs = {name: path for name, path in snakemake.input.items() if name != "code"}
-write_report(inputs, snakemake.params.config, snakemake.params.git, Path(snakemake.params.templates),
+write_report(inputs, snakemake.params.config, snakemake.params.git, Path(snakemake.input.template).parent,
              Path(snakemake.output.html), Path(snakemake.output.pdf))

@@ -1,0 +1,55 @@
+"""The study a raw folder comes from: its title, citation, design and published figures.
+
+They travel with the data. A cohort's ``cohort.yaml`` may carry a ``study:`` block
+(merged into ``config["cohort"]`` with the rest of that file), whose ``published``
+names the file of the figures the study published, relative to the raw folder. A
+cohort without one is described from its own data, and nothing is compared with
+published values. Imports nothing heavy: the Snakefile reads it when it parses.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+def study_block(config: dict) -> dict:
+    """The raw folder's ``study:`` block; empty for a cohort that names no study."""
+    return config["cohort"].get("study") or {}
+
+
+def published_figures(config: dict) -> Path | None:
+    """The study's published-figures file, as a path from the project (None without one)."""
+    name = study_block(config).get("published")
+    if not name:
+        return None
+    path = Path(os.path.normpath(Path(config["raw_dir"]) / name))
+    if not path.is_file():
+        raise ConfigError(f"{Path(config['raw_dir']) / 'cohort.yaml'}: study.published {name!r}: "
+                          f"no such file ({path})")
+    return path
+
+
+def arms_title(config: dict) -> str:
+    """'<treatment> versus <control>': what a cohort without a study is about."""
+    arms = config["cohort"]["arms"]
+    return f"{arms['treatment']['label']} versus {arms['control']['label']}"
+
+
+def study_title(config: dict, patients: int | None = None) -> str:
+    """The study's own title, else one built from the data (with the number of patients when known)."""
+    title = study_block(config).get("title")
+    if title:
+        return title
+    return arms_title(config) + (f": {patients} patients" if patients is not None else "")
+
+
+def project_path(path: Path | str) -> str:
+    """A path as results name it: as the user gave it, relative when inside the project (the
+    working directory), so that the same build in another checkout writes the same bytes."""
+    path = Path(path)
+    if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
+        path = path.resolve().relative_to(Path.cwd().resolve())
+    return path.as_posix()
