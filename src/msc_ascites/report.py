@@ -99,10 +99,9 @@ def abstract_figures(scorecard: list[dict]) -> dict:
 
 def _sensitivity(inputs: dict, config: dict) -> dict:
     """The grid's overview, the covariate balance and the robustness analyses."""
-    week = config["analysis"]["primary_week"]
     summary = read_summary(inputs["sensitivity_summary"])
     order = grid_endpoints(settings_from_config(config))
-    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, (f"week{week}_MELD", "death")),
+    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
             "balance": read_csv(inputs["covariate_balance"]).to_dict("records"),
             "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
             "populations": POPULATIONS, "choices": CHOICES}
