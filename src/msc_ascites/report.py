@@ -185,10 +185,9 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
 
 def _sensitivity(inputs: dict, config: dict) -> dict:
     """The grid's overview, the covariate balance and the robustness analyses."""
-    week = config["analysis"]["primary_week"]
     summary = read_summary(inputs["sensitivity_summary"])
     order = grid_endpoints(settings_from_config(config))
-    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, (f"week{week}_MELD", "death")),
+    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
             "balance": read_csv(inputs["covariate_balance"]).to_dict("records"),
             "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
             "populations": POPULATIONS, "choices": CHOICES}
@@ -225,7 +224,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         else pd.DataFrame()
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
     numbers = AbstractNumbers(endpoints, scorecard)
-    visit = "week%d" % config["analysis"]["primary_week"]
+    visit = "primary"
     return {
         **abstract_context(endpoints, numbers, config, visit),
         "study": study_context(config, flow, published),
