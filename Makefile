@@ -37,7 +37,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
-## trace: follow a result down to the raw rows, e.g. make trace WHAT=meld:week48.treatment.mean
+## trace: follow a result down to the raw rows, e.g. make trace WHAT=meld:primary.treatment.mean
 trace: $(STAMP)
 	$(BIN)/python -m msc_ascites trace '$(WHAT)'
 

@@ -111,7 +111,7 @@ settings = settings_from_config(config)
 primary = primary_spec(config)
 grid = config["sensitivity"]
 cells = []
-for window in grid["week48_windows"]:
+for window in grid["primary_windows"]:
     label = window_label(window)
     wdir = out / f"sensitivity/datasets/window{label}"
     datasets.write_datasets(out / "clean", out / "clean/summary.json",
@@ -123,8 +123,8 @@ for window in grid["week48_windows"]:
                 for adjustment in grid["adjustments"]:
                     spec = {"population": population, "missing": missing, "window_days": label, "test": test,
                             "adjustment": adjustment}
-                    cells.append(out / f"sensitivity/cells/week48/{population}/{missing}/{label}/{test}/{adjustment}.json")
-                    sensitivity.write_week48_cell(wdir, spec, settings, cells[-1])
+                    cells.append(out / f"sensitivity/cells/primary/{population}/{missing}/{label}/{test}/{adjustment}.json")
+                    sensitivity.write_primary_cell(wdir, spec, settings, cells[-1])
 for population in grid["populations"]:
     for adjustment in grid["adjustments"]:
         for transplant in grid["transplant"]:

@@ -113,8 +113,8 @@ def test_every_number_of_the_abstract_traces_from_the_pdf_to_raw_rows(project, p
 
 
 def test_meld_trace_shows_rows_log_code_config_and_versions(project):
-    text = run(project, "trace", "meld:week48.treatment.mean")[1]
-    item = trace(project, "meld:week48.treatment.mean")["traces"][0]
+    text = run(project, "trace", "meld:primary.treatment.mean")[1]
+    item = trace(project, "meld:primary.treatment.mean")["traces"][0]
     endpoint = json.loads((project / "results" / "endpoints" / "meld.json").read_text())
     # One week-48 MELD row per treatment patient the endpoint lists, each from three raw lab lines.
     assert sorted(r["subject_id"] for r in item["dataset"]["rows"]) == endpoint["inputs"]["subjects"]["treatment"]

@@ -111,7 +111,7 @@ def test_liver_trajectories_falls_back_to_pt_and_marks_missing_tests():
 
 
 def test_meld_boxes_points_and_counts():
-    figure = figures.meld_baseline_week48(labs_table(), 48, ARMS)
+    figure = figures.meld_baseline_primary(labs_table(), 48, ARMS)
     (axis,) = figure.axes
     assert len(axis.collections) == 4                       # one point cloud per visit and arm
     assert all(len(c.get_offsets()) == 5 for c in axis.collections)
@@ -122,9 +122,9 @@ def test_meld_boxes_points_and_counts():
 
 
 def test_meld_without_values_is_a_placeholder():
-    figure = figures.meld_baseline_week48(labs_table().assign(test="ALB"), 48, ARMS)
+    figure = figures.meld_baseline_primary(labs_table().assign(test="ALB"), 48, ARMS)
     assert "Not available: no MELD values" in not_available_text(figure)
-    empty = figures.meld_baseline_week48(pd.DataFrame(), 48, ARMS)
+    empty = figures.meld_baseline_primary(pd.DataFrame(), 48, ARMS)
     assert "Not available" in not_available_text(empty)
 
 
@@ -195,15 +195,15 @@ def test_survival_annotation():
 
 
 #: Figures whose input tables carry no "reason" column: their placeholder says why in its own words.
-NO_REASON_COLUMN = ("meld_baseline_week48", "sensitivity_estimates", "tipping_point")
+NO_REASON_COLUMN = ("meld_baseline_primary", "sensitivity_estimates", "tipping_point")
 
 
 def sensitivity_table() -> pd.DataFrame:
     """Summary rows of 4 cells per endpoint, the first the paper's choices, one a seed."""
     rows = []
-    for endpoint, centre in (("week48_MELD", -2.0), ("ascites_disappearance", 4.5), ("death", 0.2)):
+    for endpoint, centre in (("primary_MELD", -2.0), ("ascites_disappearance", 4.5), ("death", 0.2)):
         for i in range(4):
-            rows.append({"family": "reconstruction" if i == 3 else "week48", "endpoint": endpoint,
+            rows.append({"family": "reconstruction" if i == 3 else "primary", "endpoint": endpoint,
                          "estimate": centre * (1 + i / 10), "lower": centre * 0.5 if centre > 0 else centre * 1.5,
                          "upper": centre * 2 if centre > 0 else centre * 0.5, "p": 0.01 * (1 + 3 * i),
                          "primary": i == 0})

@@ -14,24 +14,24 @@ def test_p_value_formats():
 
 
 def test_abstract_shows_published_value_only_where_it_differs():
-    endpoints = {"meld": {"available": True, "results": {"week48": {"treatment": {"mean": 14.4087, "sd": None}}}},
+    endpoints = {"meld": {"available": True, "results": {"primary": {"treatment": {"mean": 14.4087, "sd": None}}}},
                  "survival": {"available": True, "results": {"logrank": {"p": 0.0491}, "treatment": {"n": 39}}},
                  "complications": {"available": False, "reason": "no events.csv rows"}}
     rows = [{"figure": "meld_week48_treatment_mean", "reported": "14.41", "decimals": "2",
-             "address": "meld:week48.treatment.mean", "status": "match"},
+             "address": "meld:primary.treatment.mean", "status": "match"},
             {"figure": "survival_2y_p", "reported": "0.49", "decimals": "2", "address": "survival:logrank.p",
              "status": "mismatch (paper inconsistent)"}]
     numbers = AbstractNumbers(endpoints, rows)
-    assert numbers("meld:week48.treatment.mean", 0) == "14.41"  # the published precision wins
+    assert numbers("meld:primary.treatment.mean", 0) == "14.41"  # the published precision wins
     assert numbers("survival:logrank.p") == '0.049 <span class="published">[published 0.49]</span>'
     assert numbers.p_eq("survival:logrank.p").startswith("= 0.049")
     assert numbers("survival:treatment.n", 0) == "39"
-    assert not numbers.has("meld:week48.treatment.sd")  # null: its sentence is left out
-    assert not numbers.has("complications:HRS.treatment.percent") and not numbers.has("meld:week48.control.mean")
+    assert not numbers.has("meld:primary.treatment.sd")  # null: its sentence is left out
+    assert not numbers.has("complications:HRS.treatment.percent") and not numbers.has("meld:primary.control.mean")
     with pytest.raises(KeyError):
-        numbers("meld:week48.treatment.sd")
+        numbers("meld:primary.treatment.sd")
     unpublished = AbstractNumbers(endpoints, [])
-    assert unpublished("survival:logrank.p") == "0.049" and unpublished("meld:week48.treatment.mean", 1) == "14.4"
+    assert unpublished("survival:logrank.p") == "0.049" and unpublished("meld:primary.treatment.mean", 1) == "14.4"
 
 
 def test_fetcher_serves_only_files_inside_its_folder(tmp_path):

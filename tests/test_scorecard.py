@@ -63,7 +63,7 @@ def test_unreported_p_values_computed(consistency):
 
 
 def test_scorecard_statuses(consistency):
-    results = {"meld": {"available": True, "results": {"week48": {"treatment": {"mean": 14.4087}}}},
+    results = {"meld": {"available": True, "results": {"primary": {"treatment": {"mean": 14.4087}}}},
                "survival": {"available": True, "results": {"logrank": {"p": 0.0491}}},
                "complications": {"available": False, "reason": "no events table"}}
     card = scorecard(PUBLISHED, results, consistency.reset_index()).set_index("figure")

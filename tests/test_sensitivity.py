@@ -279,9 +279,9 @@ def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashe
             for name in ("subjects", "labs", "ascites")}
     for missing in config["sensitivity"]["missing"]:
         for adjustment in config["sensitivity"]["adjustments"]:
-            spec = {"family": "week48", "population": "itt", "missing": missing, "window_days": "295-378",
+            spec = {"family": "primary", "population": "itt", "missing": missing, "window_days": "295-378",
                     "test": "parametric", "adjustment": adjustment}
-            for row in sens.week48_cell(data, spec, settings):
+            for row in sens.primary_cell(data, spec, settings):
                 assert row["estimate"] is not None or row["note"], row
     rows = sens.survival_cell(data["subjects"], {"family": "survival", "population": "itt",
                                                  "adjustment": "iptw", "transplant": "censor",

@@ -85,5 +85,5 @@ def test_jobs_ran_as_slurm_jobs_and_the_cells_as_one(builds):
     # group-components: sensitivity_datasets and the 11 cells are one SLURM job, not 12.
     grouped = list(logs.glob("group_sensitivity_*/*.log"))
     assert len(grouped) == 1
-    assert "sensitivity_week48" in grouped[0].read_text()
-    assert not list(logs.glob("rule_sensitivity_week48*"))
+    assert "sensitivity_primary" in grouped[0].read_text()
+    assert not list(logs.glob("rule_sensitivity_primary*"))

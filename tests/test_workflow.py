@@ -147,8 +147,8 @@ def test_reconstructed_cohort_reproduces_the_abstract(reconstructed_project):
     endpoint = {name: json.loads((results / "endpoints" / f"{name}.json").read_text())["results"]
                 for name in ("meld", "survival", "ascites_resolution", "complications", "paracentesis")}
     expected = [
-        f"{endpoint['meld']['week48']['treatment']['mean']:.2f} ({endpoint['meld']['week48']['treatment']['sd']:.2f})",
-        f"{endpoint['meld']['week48']['control']['mean']:.2f} ({endpoint['meld']['week48']['control']['sd']:.2f})",
+        f"{endpoint['meld']['primary']['treatment']['mean']:.2f} ({endpoint['meld']['primary']['treatment']['sd']:.2f})",
+        f"{endpoint['meld']['primary']['control']['mean']:.2f} ({endpoint['meld']['primary']['control']['sd']:.2f})",
         f"{100 * endpoint['survival']['treatment']['at_horizon']['surv']:.1f}",
         f"{endpoint['survival']['treatment']['rmst']['rmst']:.1f}",
         f"{endpoint['survival']['cox']['hr']:.2f} (95 % CI {endpoint['survival']['cox']['lower']:.2f}",
@@ -164,7 +164,7 @@ def test_reconstructed_cohort_reproduces_the_abstract(reconstructed_project):
     assert "[published 0.49]" in text
     # The sensitivity section: the grid's cells (small grid: one per family) and the robustness table.
     summary = pd.read_csv(results / "sensitivity" / "summary.csv", dtype={"seed": str})
-    assert set(summary["family"]) == {"week48", "survival", "reconstruction"}
+    assert set(summary["family"]) == {"primary", "survival", "reconstruction"}
     assert summary.loc[summary["family"] == "reconstruction", "seed"].unique().tolist() == ["1"]
     robustness = json.loads((results / "sensitivity" / "robustness.json").read_text())
     assert "7. Sensitivity analyses" in text

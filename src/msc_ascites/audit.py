@@ -231,7 +231,7 @@ ENDPOINT_DATASET = {"meld": "labs", "liver_function": "labs", "survival": "time_
 ARMS = ("treatment", "control")
 #: Words of a result path whose numbers use the baseline visit too (within-arm change, ANCOVA).
 USES_BASELINE = {"baseline", "within", "change", "ancova", "between_change"}
-QUERY_FORMS = ("an address (meld:week48.treatment.mean), a provenance id printed in the report (8 hex digits), "
+QUERY_FORMS = ("an address (meld:primary.treatment.mean), a provenance id printed in the report (8 hex digits), "
                "a results file or figure/table name (km_survival, table1), a cell (results/scorecard.csv:ROW:COLUMN) "
                "or a number as printed (14.41)")
 

@@ -5,7 +5,7 @@ and a readable table (the .csv beside it). A result says what was computed
 (`definition`, `parameters`), on whom (`n`, `inputs`: the subjects and rows
 used) and the numbers (`results`). When the cohort lacks what an endpoint
 needs, the result is ``available: false`` with the reason: never a crash, never
-silently absent. Addresses like ``meld:week48.treatment.mean`` name a number
+silently absent. Addresses like ``meld:primary.treatment.mean`` name a number
 inside ``results`` (see `lookup`).
 """
 
@@ -39,8 +39,9 @@ def _by_arm(frame: pd.DataFrame, column: str = "arm") -> dict[str, pd.DataFrame]
     return {arm: frame[frame[column] == arm] for arm in ARMS}
 
 
-def _week_label(week: int) -> str:
-    return f"week{week}"
+#: The key of the primary visit's comparisons in a result (``meld:primary.treatment.mean``), whatever
+#: week the configuration makes primary.
+PRIMARY = "primary"
 
 
 def _visit_rows(labs: pd.DataFrame, test: str) -> list[dict]:
@@ -83,7 +84,7 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
             continue
         results[test] = {"name": LAB_NAMES.get(test, test),
                          "unit": str(labs.loc[labs["test"] == test, "unit"].iloc[0]),
-                         _week_label(week): _compare_at_week(labs, test, week, level)}
+                         PRIMARY: _compare_at_week(labs, test, week, level)}
         rows += _visit_rows(labs, test)
     if not results:
         raise NotAvailable("none of the liver-function tests is in this cohort: " + ", ".join(tests))
@@ -105,7 +106,7 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
     compared = _compare_at_week(labs, "MELD", week, level)
     at_week = data[data["week"] == week]
     results = {
-        _week_label(week): {**{arm: compared["describe"][arm] for arm in ARMS},
+        PRIMARY: {**{arm: compared["describe"][arm] for arm in ARMS},
                             "student_t": compared["between"].get("student_t"),
                             "welch_t": compared["between"].get("welch_t"),
                             "mann_whitney": compared["between"].get("mann_whitney"),
@@ -297,7 +298,7 @@ def adverse_events(aes: pd.DataFrame, subjects: pd.DataFrame, horizon: int) -> t
 
 
 def lookup(result: dict, path: str):
-    """The number at a dotted ``path`` inside a result's ``results`` (e.g. 'week48.treatment.mean')."""
+    """The number at a dotted ``path`` inside a result's ``results`` (e.g. 'primary.treatment.mean')."""
     node = result["results"]
     for part in path.split("."):
         node = node[part]

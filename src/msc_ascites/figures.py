@@ -32,7 +32,7 @@ from .units import LAB_NAMES
 CAPTIONS = {
     "liver_trajectories": "Albumin, prothrombin activity and total bilirubin by analysis visit and arm: mean "
                           "with t-based confidence interval.",
-    "meld_baseline_week48": "MELD score at baseline and at the primary week by arm: one point per patient, "
+    "meld_baseline_primary": "MELD score at baseline and at the primary week by arm: one point per patient, "
                             "with box (median, quartiles, Tukey whiskers).",
     "km_survival": "Overall survival by arm (Kaplan-Meier) with confidence bands, censoring ticks and the "
                    "number at risk; log-rank test and Cox hazard ratio.",
@@ -166,7 +166,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
 
 
 @uses_style
-def meld_baseline_week48(labs: pd.DataFrame, week: int, arms: dict, score: str = "MELD"):
+def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str = "MELD"):
     """MELD at baseline and at ``week`` by arm: a point per patient (deterministic jitter) over a box.
 
     ``labs``: results/datasets/labs.csv (test, week, arm, value); rows with test MELD are used.
@@ -175,8 +175,8 @@ def meld_baseline_week48(labs: pd.DataFrame, week: int, arms: dict, score: str =
         labs = pd.DataFrame(columns=["test", "week", "arm", "value"])
     data = labs[(labs["test"] == "MELD") & labs["week"].isin([0, week])].dropna(subset=["value"])
     if data.empty:
-        return placeholder("meld_baseline_week48", f"no {score} values at baseline or week {week} in this cohort")
-    figure = new_figure(HEIGHTS_CM["meld_baseline_week48"])
+        return placeholder("meld_baseline_primary", f"no {score} values at baseline or week {week} in this cohort")
+    figure = new_figure(HEIGHTS_CM["meld_baseline_primary"])
     axis = figure.subplots()
     spread, width = 0.42, 0.3   # arm centres apart within a visit; box width
     boxes, counts = [], []
@@ -484,7 +484,7 @@ def forest_effects(rows: list[dict], level: float = 0.95):
 
 def sensitivity_panels(week: int) -> tuple:
     """The grid's endpoints drawn, with their title, reference line and scale."""
-    return ((f"week{week}_MELD", f"MELD week {week}, treatment − control", 0.0, "linear"),
+    return (("primary_MELD", f"MELD week {week}, treatment − control", 0.0, "linear"),
             ("ascites_disappearance", "Ascites disappearance, risk ratio", 1.0, "log"),
             ("death", "Death, hazard ratio", 1.0, "log"))
 
@@ -503,7 +503,9 @@ def sensitivity_estimates(summary: pd.DataFrame, week: int, level: float = 0.95)
         if rows.empty:
             _panel_not_available(axis, "no estimable cell")
             continue
-        rows = rows.sort_values(["estimate", "family"], kind="stable").reset_index(drop=True)
+        # Equal estimates: the reconstruction seeds' cells first, then the grid's in summary order.
+        rows = rows.assign(grid_cell=rows["family"] != "reconstruction")
+        rows = rows.sort_values(["estimate", "grid_cell"], kind="stable").reset_index(drop=True)
         x = np.arange(len(rows))
         seeds = (rows["family"] == "reconstruction").to_numpy()
         is_primary = rows["primary"].astype(bool).to_numpy()
@@ -576,9 +578,9 @@ def write_liver_trajectories(inputs: dict, arms: dict, analysis: dict, out_path)
     save_svg(figure, out_path)
 
 
-def write_meld_baseline_week48(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
+def write_meld_baseline_primary(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
     labs = _table(inputs["labs"])
-    figure = meld_baseline_week48(labs, analysis["primary_week"], arms, analysis.get("meld_score", "MELD"))
+    figure = meld_baseline_primary(labs, analysis["primary_week"], arms, analysis.get("meld_score", "MELD"))
     save_svg(figure, out_path)
 
 

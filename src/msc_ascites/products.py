@@ -13,5 +13,5 @@ ENDPOINTS = ("liver_function", "meld", "survival", "ascites_resolution", "parace
              "adverse_events")
 
 #: results/figures/<name>.svg, in the order of the report.
-FIGURES = ("liver_trajectories", "meld_baseline_week48", "km_survival", "ascites_resolution",
+FIGURES = ("liver_trajectories", "meld_baseline_primary", "km_survival", "ascites_resolution",
            "complications_incidence", "forest_effects", "sensitivity_estimates", "tipping_point")

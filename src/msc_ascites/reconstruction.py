@@ -207,7 +207,7 @@ def _nudge(tq, iq, crea, mean, sd, tol, bounds, dec, max_iter=5000):
     return None
 
 
-def _week48_components(rng, a: dict, n: int, mean: float, sd: float, paper: bool):
+def _primary_components(rng, a: dict, n: int, mean: float, sd: float, paper: bool):
     """Week-48 TBIL (0.1 umol/L units), INR (0.01 units), CREA (umol/L) for one arm.
 
     Per-patient MELDs are drawn first (at paper size standardised to the published mean
@@ -300,7 +300,7 @@ def _lab_values(rng, a: dict, arm: np.ndarray, w48: dict, paper: bool, alpha: di
     """Quantised values (n x visits) of every test, anchored at week 48 (MELD parts) or baseline."""
     _, _, frac, anchor = _visit_plan(a)
     dec, pl, base = a["lab_tests"]["decimals"], a["plausible"], a["baseline"]
-    change, noise = a["week48_change"], a["visit_noise"]
+    change, noise = a["primary_change"], a["visit_noise"]
     n, nv = len(arm), len(frac)
     interior = (np.arange(nv) != 0) & (np.arange(nv) != anchor)
     b = base
@@ -343,7 +343,7 @@ def _lab_values(rng, a: dict, arm: np.ndarray, w48: dict, paper: bool, alpha: di
         q["PTA"] = _quantise(100.0 / inr, dec["PTA"])
         if not paper or _within_arm_ok(q, arm, anchor, alpha):
             return q
-    raise RuntimeError("within-arm changes not significant; widen week48_change.max_draws")
+    raise RuntimeError("within-arm changes not significant; widen primary_change.max_draws")
 
 
 # --------------------------------------------------------------------------- the cohort
@@ -392,7 +392,7 @@ def _generate(published: dict, assumptions: dict, seed: int, n_subjects: int | N
         sel = arm == code
         mean = float(figs[f"meld_week48_{arm_name}_mean"]["value"])
         sd = float(figs[f"meld_week48_{arm_name}_sd"]["value"])
-        tq[sel], iq[sel], crea[sel] = _week48_components(rng, a, int(sel.sum()), mean, sd, paper)
+        tq[sel], iq[sel], crea[sel] = _primary_components(rng, a, int(sel.sum()), mean, sd, paper)
     w48 = {"TBIL": tq / 10 ** dec["TBIL"], "INR": iq / 10 ** dec["INR"], "CREA": crea.astype(float)}
     meld48 = meld(w48["TBIL"], w48["INR"], w48["CREA"])
     labels, targets, frac, anchor = _visit_plan(a)
@@ -481,7 +481,7 @@ def _generate(published: dict, assumptions: dict, seed: int, n_subjects: int | N
         idx = np.flatnonzero(arm == code)
         k = count(f"ascites_disappearance_{arm_name}_pct", code)
         gone[idx[_weighted_pick(rng, np.where(dead[idx], 0.0, 1.0 / risk[idx]), k)]] = True
-        grade[idx, a_anchor] = _choice(rng, asc["week48_grade_probs"][arm_name], len(idx)).astype(np.int64)
+        grade[idx, a_anchor] = _choice(rng, asc["primary_grade_probs"][arm_name], len(idx)).astype(np.int64)
     grade[gone, a_anchor] = 0
     for j, col in enumerate(a_cols):
         if j in (0, a_anchor):

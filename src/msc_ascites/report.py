@@ -22,7 +22,7 @@ from weasyprint.urls import URLFetcher
 
 from .cleaning import RULES
 from .endpoints import lookup
-from .figures import CAPTIONS, EVENT_NAMES, UNIT_DISPLAY
+from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 from .labels import ENDPOINT_WORDS, horizon_words
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
@@ -166,12 +166,28 @@ def abstract_context(endpoints: dict, numbers: AbstractNumbers, config: dict, vi
             "complication_events": [(e, lower_first(EVENT_NAMES.get(e, e))) for e in events]}
 
 
+def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> dict[str, str]:
+    """The figures' captions, naming what this cohort's figures show: the lab tests it has, the
+    primary analysis as the paper's own choices only beside published figures, seeds only for a
+    reconstruction."""
+    lf = endpoints["liver_function"]
+    tests = [next(t for t in group if t in lf["results"]) for group in LIVER_TESTS
+             if lf["available"] and any(t in lf["results"] for t in group)]
+    names = [lower_first(lf["results"][t]["name"]) for t in tests]
+    primary = "the paper's own choices" if published else "the primary analysis"
+    return {**CAPTIONS,
+            "liver_trajectories": upper_first(str(join_words(names or ["lab tests"]))) + " by analysis visit and arm: mean with "
+                                  "t-based confidence interval.",
+            "sensitivity_estimates": "Every cell of the sensitivity grid, sorted by its estimate, with its confidence "
+                                     f"interval: filled where p is below the significance level; {primary} ringed"
+                                     + ("; the reconstruction seeds in grey." if reconstruction else ".")}
+
+
 def _sensitivity(inputs: dict, config: dict) -> dict:
     """The grid's overview, the covariate balance and the robustness analyses."""
-    week = config["analysis"]["primary_week"]
     summary = read_summary(inputs["sensitivity_summary"])
     order = grid_endpoints(settings_from_config(config))
-    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, (f"week{week}_MELD", "death")),
+    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
             "balance": read_csv(inputs["covariate_balance"]).to_dict("records"),
             "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
             "populations": POPULATIONS, "choices": CHOICES}
@@ -208,7 +224,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         else pd.DataFrame()
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
     numbers = AbstractNumbers(endpoints, scorecard)
-    visit = "week%d" % config["analysis"]["primary_week"]
+    visit = "primary"
     return {
         **abstract_context(endpoints, numbers, config, visit),
         "study": study_context(config, flow, published),
@@ -227,7 +243,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "numbers": numbers,
         "consistency": _records(inputs["consistency"]) if published else [],
         "figures": figures,
-        "captions": CAPTIONS,
+        "captions": figure_captions(endpoints, published, "reconstruction_seed" in config["cohort"]),
         "event_names": EVENT_NAMES,
         "ids": provenance_ids(inputs),
         "ids_length": SHORT_ID,

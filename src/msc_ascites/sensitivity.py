@@ -3,8 +3,8 @@
 A *cell* is one combination of the grid's axes (config ``sensitivity``); the
 workflow runs each as one job. Two families of cells:
 
-- ``week48``: population x missing-data handling x week-48 window x
-  parametric/non-parametric x adjustment, for the week-48 lab comparisons and
+- ``primary``: population x missing-data handling x primary-visit window x
+  parametric/non-parametric x adjustment, for the primary-visit lab comparisons and
   the disappearance of ascites;
 - ``survival``: population x adjustment x transplant handling x horizon, for
   death.
@@ -51,7 +51,7 @@ class NotEstimable(Exception):
 
 def select_population(subjects: pd.DataFrame, name: str, week_first_day: int, min_infusions: int) -> pd.DataFrame:
     """ITT: everyone. Per protocol: treated patients with at least ``min_infusions``
-    infusions, and in both arms, follow-up reaching the week-48 window unless death
+    infusions, and in both arms, follow-up reaching the primary visit's window unless death
     came first (a death is an outcome, not a deviation)."""
     if name == "itt":
         return subjects
@@ -99,10 +99,10 @@ def _effect(frame: pd.DataFrame, kind: str, test: str, adjustment: str, covariat
 
 def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: dict,
              covariates: list[str], transform=None) -> tuple[dict, pd.DataFrame]:
-    """Handle the missing week-48 values as the cell says, then analyse (pooling imputations).
+    """Handle the missing primary-visit values as the cell says, then analyse (pooling imputations).
 
     ``wide``: one row per subject, ``treated``, the covariates and one column per
-    visit in order, ``outcome`` the week-48 column. ``transform`` turns a completed
+    visit in order, ``outcome`` the primary visit's column. ``transform`` turns a completed
     row set into the analysed ``y`` (e.g. grade -> resolved).
     """
     visit_columns = [c for c in wide.columns if c not in ("treated", *covariates)]
@@ -172,9 +172,8 @@ def _result_row(spec, endpoint, estimand, result: dict, used: pd.DataFrame, note
                 n_control=int((~treated).sum()), method=result["method"], note=note, **counts)
 
 
-def week48_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> list[dict]:
-    """Rows of one week-48 cell: each outcome lab test, then ascites disappearance."""
-    week = settings["week"]
+def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> list[dict]:
+    """Rows of one primary-visit cell: each outcome lab test, then ascites disappearance."""
     label = settings["week_label"]
     visits = settings["visit_labels"]
     covariates, lacking = available_covariates(data["subjects"], settings["covariates"])
@@ -186,10 +185,10 @@ def week48_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> li
                                      settings["min_infusions"])
     except NotEstimable as reason:
         return [_row(spec, endpoint, estimand, note=str(reason))
-                for endpoint, estimand in _week48_endpoints(settings)]
+                for endpoint, estimand in _primary_endpoints(settings)]
     labs = data["labs"]
     for test in settings["outcomes"]:
-        endpoint = f"week{week}_{test}"
+        endpoint = f"primary_{test}"
         records = labs[labs["test"] == test]
         try:
             if records.empty:
@@ -204,8 +203,8 @@ def week48_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> li
     return rows
 
 
-def _week48_endpoints(settings: dict) -> list[tuple[str, str]]:
-    return ([(f"week{settings['week']}_{t}", "difference treatment - control") for t in settings["outcomes"]]
+def _primary_endpoints(settings: dict) -> list[tuple[str, str]]:
+    return ([(f"primary_{t}", "difference treatment - control") for t in settings["outcomes"]]
             + [("ascites_disappearance", "risk ratio treatment / control")])
 
 
@@ -282,11 +281,11 @@ def _read_datasets(datasets_dir: Path | str) -> dict[str, pd.DataFrame]:
     return {name: read_csv(folder / f"{name}.csv") for name in ("subjects", "labs", "ascites")}
 
 
-def write_week48_cell(datasets_dir, spec: dict, settings: dict, out_json) -> None:
-    """Step `sensitivity_week48`: one cell's rows, as JSON. It runs inside the Snakemake
+def write_primary_cell(datasets_dir, spec: dict, settings: dict, out_json) -> None:
+    """Step `sensitivity_primary`: one cell's rows, as JSON. It runs inside the Snakemake
     process (a `run:` block), so an error is raised, never turned into SystemExit."""
     data = _read_datasets(datasets_dir)
-    write_json({"spec": spec, "rows": week48_cell(data, {"family": "week48", **spec}, settings)}, out_json)
+    write_json({"spec": spec, "rows": primary_cell(data, {"family": "primary", **spec}, settings)}, out_json)
 
 
 def write_survival_cell(subjects_csv, spec: dict, settings: dict, out_json) -> None:
@@ -305,7 +304,7 @@ def reconstruction_rows(datasets_dir, settings: dict, primary: dict, seed: int) 
     """The primary analysis on one reconstructed cohort (family ``reconstruction``)."""
     data = _read_datasets(datasets_dir)
     spec = {"family": "reconstruction", **primary, "seed": seed}
-    return [*week48_cell(data, spec, settings), *survival_cell(data["subjects"], spec, settings)]
+    return [*primary_cell(data, spec, settings), *survival_cell(data["subjects"], spec, settings)]
 
 
 def _counts_risk_ratio(events_t: int, n_t: int, events_c: int, n_c: int, level: float) -> dict:
@@ -329,7 +328,7 @@ def _flip_points(grid: pd.DataFrame, significant: bool, alpha: float) -> dict:
 
 def robustness(endpoints: dict[str, dict], labs: pd.DataFrame, subjects: pd.DataFrame, settings: dict,
                shifts) -> tuple[dict, pd.DataFrame]:
-    """Fragility indexes, E-values and the week-48 MELD tipping-point grid."""
+    """Fragility indexes, E-values and the primary-visit MELD tipping-point grid."""
     level, alpha = settings["level"], 1 - settings["level"]
     out = {"fragility": {}, "e_values": {}, "tipping_point": {}}
     ascites = endpoints.get("ascites_resolution", {})
@@ -361,7 +360,7 @@ def robustness(endpoints: dict[str, dict], labs: pd.DataFrame, subjects: pd.Data
 
 
 def _tipping_point(labs, subjects, settings, shifts) -> tuple[pd.DataFrame, dict]:
-    """Imputed week-48 MELD (chained equations, all patients), shifted per arm, pooled."""
+    """Imputed primary-visit MELD (chained equations, all patients), shifted per arm, pooled."""
     columns = ["shift_treatment", "shift_control", "estimate", "lower", "upper", "p"]
     label, imp = settings["week_label"], settings["imputation"]
     records = labs[labs["test"] == "MELD"]
@@ -420,7 +419,7 @@ def summarise(cell_files: list[Path | str], primary: dict) -> pd.DataFrame:
 
 def grid_endpoints(settings: dict) -> list[str]:
     """The endpoints of the grid's rows, in the order the report lists them."""
-    return [endpoint for endpoint, _ in _week48_endpoints(settings)] + ["death"]
+    return [endpoint for endpoint, _ in _primary_endpoints(settings)] + ["death"]
 
 
 def read_summary(path: Path | str) -> pd.DataFrame:

@@ -10,6 +10,8 @@ Snakefile reads it when it parses, and this module imports no analysis library.
 
 from __future__ import annotations
 
+import math
+import sys
 from pathlib import Path
 
 import yaml
@@ -21,7 +23,10 @@ def load_config(path: Path | str, **overrides) -> dict:
     """config.yaml (with top-level ``overrides``) and the raw folder's cohort.yaml."""
     config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     config.update(overrides)
-    return with_cohort_overrides(config)
+    config, notes = resolved(with_cohort_overrides(config))
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return config
 
 
 def with_cohort_overrides(config: dict) -> dict:
@@ -42,6 +47,47 @@ def merge(base: dict, override: dict) -> dict:
         nested = isinstance(value, dict) and isinstance(base.get(key), dict)
         out[key] = merge(base[key], value) if nested else value
     return out
+
+
+#: Config keys still read under their old name: old dotted path -> new one.
+DEPRECATED_KEYS = {"sensitivity.week48_windows": "sensitivity.primary_windows"}
+
+
+def resolved(config: dict) -> tuple[dict, list[str]]:
+    """The config with what it may leave out filled in: ``sensitivity.primary_windows``
+    taken from its deprecated name or derived from the primary visit's window.
+    Returns the config and the deprecation notes to show the user."""
+    grid, notes = dict(config["sensitivity"]), []
+    for old, new in DEPRECATED_KEYS.items():
+        old_key, new_key = old.split(".")[1], new.split(".")[1]
+        if old_key in grid:
+            if new_key in grid:
+                raise ConfigError(f"{old} and {new}: give only {new} ({old} is its deprecated name)")
+            notes.append(f"config key {old} is deprecated; call it {new}")
+            grid[new_key] = grid.pop(old_key)
+    if "primary_windows" not in grid:
+        grid["primary_windows"] = default_windows(config)
+    return {**config, "sensitivity": grid}, notes
+
+
+def primary_visit(config: dict) -> dict:
+    """The scheduled visit of ``analysis.primary_week``."""
+    week = config["analysis"]["primary_week"]
+    return next(v for v in config["visits"]["scheduled"] if v["week"] == week)
+
+
+def default_windows(config: dict) -> list[list[int]]:
+    """Narrower, as configured and wider windows for the primary visit, from its own window
+    [first, last] around the target day 7 x week: the narrower keeps half of each side
+    (rounded up), the wider stretches the last day as far again past the target."""
+    first, last = (int(d) for d in primary_visit(config)["window_days"])
+    target = 7 * int(config["analysis"]["primary_week"])
+    narrower = [target - math.ceil((target - first) / 2), target + math.ceil((last - target) / 2)]
+    windows = []
+    for window in (narrower, [first, last], [first, last + (last - target)]):
+        if window not in windows:
+            windows.append(window)
+    return windows
 
 
 def window_label(window) -> str:
@@ -72,9 +118,7 @@ def settings_from_config(config: dict) -> dict:
 
 def primary_spec(config: dict) -> dict:
     """The paper's own choices, as a cell: the reference every other cell is read against."""
-    week = config["analysis"]["primary_week"]
-    window = next(v["window_days"] for v in config["visits"]["scheduled"] if v["week"] == week)
-    return {"population": "itt", "missing": "complete_case", "window_days": window_label(window),
+    return {"population": "itt", "missing": "complete_case", "window_days": window_label(primary_visit(config)["window_days"]),
             "test": "parametric", "adjustment": "unadjusted",
             "transplant": config["endpoints"]["survival"]["transplant"],
             "horizon_days": config["analysis"]["horizon_days"]}

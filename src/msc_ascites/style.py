@@ -38,7 +38,7 @@ MARKER_SIZE = 3.5
 #: Height (cm) of each figure; a figure that cannot be drawn keeps it.
 HEIGHTS_CM = {
     "liver_trajectories": 6.5,
-    "meld_baseline_week48": 7.0,
+    "meld_baseline_primary": 7.0,
     "km_survival": 9.0,
     "ascites_resolution": 4.8,
     "complications_incidence": 5.8,

@@ -1,4 +1,4 @@
-# Disappearance of ascites at week 48 among patients with ascites at baseline.
+# Disappearance of ascites at the primary visit among patients with ascites at baseline.
 
 
 rule ascites_resolution:

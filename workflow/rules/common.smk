@@ -1,5 +1,7 @@
 # Configuration: config.yaml, the raw folder's cohort.yaml merged over its
-# `cohort` section, then the whole validated against the schema.
+# `cohort` section, then the whole validated against the schema, then what it may
+# leave out (the primary visit's sensitivity windows) filled in.
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -7,13 +9,17 @@ from snakemake.utils import validate
 from msc_ascites.contract import TABLES
 from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
 from msc_ascites.provenance import module_files
-from msc_ascites.settings import with_cohort_overrides
+from msc_ascites.settings import resolved, with_cohort_overrides
 
 # The study's own `cohort` defaults, before a raw folder's overrides (other reconstructions
 # bring their own cohort.yaml).
 STUDY_COHORT = config["cohort"]
 config.update(with_cohort_overrides(config))
 validate(config, "../schemas/config.schema.yaml")
+_resolved, _notes = resolved(config)
+config.update(_resolved)
+for _note in _notes:
+    print(f"warning: {_note}", file=sys.stderr)
 
 RAW_DIR = Path(config["raw_dir"])
 COHORT_FILE = RAW_DIR / "cohort.yaml"

@@ -22,12 +22,12 @@ rule liver_trajectories_figure:
         "../scripts/figure.py"
 
 
-rule meld_baseline_week48_figure:
+rule meld_baseline_primary_figure:
     input:
         labs="results/datasets/labs.csv",
         code=code("figures"),
     output:
-        figure_output("meld_baseline_week48"),
+        figure_output("meld_baseline_primary"),
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],

@@ -1,5 +1,5 @@
 # Liver function (albumin, prothrombin, bilirubin, INR, creatinine): values by visit,
-# week-48 change within arms and comparison between arms.
+# primary-visit change within arms and comparison between arms.
 
 
 rule liver_function:

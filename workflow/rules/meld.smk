@@ -1,4 +1,4 @@
-# MELD score at baseline and week 48, within and between arms.
+# MELD score at baseline and the primary visit, within and between arms.
 
 
 rule meld:

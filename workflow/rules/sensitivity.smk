@@ -12,7 +12,7 @@ from msc_ascites.settings import primary_spec, settings_from_config, visits_with
 SENSITIVITY = config["sensitivity"]
 SETTINGS = settings_from_config(config)
 PRIMARY = primary_spec(config)
-WINDOWS = [window_label(w) for w in SENSITIVITY["week48_windows"]]
+WINDOWS = [window_label(w) for w in SENSITIVITY["primary_windows"]]
 # Other generator seeds only make sense when the raw folder is itself a reconstruction.
 SEEDS = SENSITIVITY["reconstruction_seeds"] if "reconstruction_seed" in config["cohort"] else []
 
@@ -46,13 +46,13 @@ rule sensitivity_datasets:
         "../scripts/datasets.py"
 
 
-rule sensitivity_week48:
-    """Week-48 labs and ascites disappearance: population x missing data x window x test x adjustment."""
+rule sensitivity_primary:
+    """Primary-visit labs and ascites disappearance: population x missing data x window x test x adjustment."""
     input:
         datasets="results/sensitivity/datasets/window{window}/availability.json",
         code=code("sensitivity"),
     output:
-        "results/sensitivity/cells/week48/{population}/{missing}/{window}/{test}/{adjustment}.json",
+        "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
     params:
         settings=SETTINGS,
     group:
@@ -61,11 +61,11 @@ rule sensitivity_week48:
         mem_mb=1000,
         runtime=10,
     run:
-        from msc_ascites.sensitivity import write_week48_cell
+        from msc_ascites.sensitivity import write_primary_cell
 
         spec = {"population": wildcards.population, "missing": wildcards.missing, "window_days": wildcards.window,
                 "test": wildcards.test, "adjustment": wildcards.adjustment}
-        write_week48_cell(Path(input.datasets).parent, spec, params.settings, output[0])
+        write_primary_cell(Path(input.datasets).parent, spec, params.settings, output[0])
 
 
 rule sensitivity_survival:
@@ -128,7 +128,7 @@ rule covariate_balance:
 
 
 rule robustness:
-    """Fragility indexes, E-values and the tipping point of the week-48 MELD comparison."""
+    """Fragility indexes, E-values and the tipping point of the primary-visit MELD comparison."""
     input:
         endpoints=expand("results/endpoints/{endpoint}.json",
                          endpoint=["ascites_resolution", "survival", "complications"]),
@@ -146,14 +146,14 @@ rule robustness:
 
 def sensitivity_cells(wildcards=None):
     """Every cell of the grid in config.yaml."""
-    week48 = expand("results/sensitivity/cells/week48/{population}/{missing}/{window}/{test}/{adjustment}.json",
+    primary = expand("results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
                     population=SENSITIVITY["populations"], missing=SENSITIVITY["missing"], window=WINDOWS,
                     test=SENSITIVITY["tests"], adjustment=SENSITIVITY["adjustments"])
     survival = expand("results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
                       population=SENSITIVITY["populations"], adjustment=SENSITIVITY["adjustments"],
                       transplant=SENSITIVITY["transplant"], horizon=SENSITIVITY["horizons_days"])
     seeds = expand("results/sensitivity/cells/reconstruction/seed{seed}.json", seed=SEEDS)
-    return week48 + survival + seeds
+    return primary + survival + seeds
 
 
 rule sensitivity_summary:
