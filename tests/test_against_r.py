@@ -7,6 +7,7 @@ tests read.
 """
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from msc_ascites import survival as surv
 HERE = Path(__file__).parent / "r_reference"
 R = json.loads((HERE / "reference_values.json").read_text())
 LUNG = pd.read_csv(HERE / "data" / "lung.csv")
+AML = pd.read_csv(HERE / "data" / "aml.csv")
 
 
 def close(value, key, rel=1e-6):
@@ -55,8 +57,7 @@ def test_logrank_lung_and_aml():
     got = surv.logrank(LUNG["time"], LUNG["status"], LUNG["sex"])
     close(got["chi2"], "lung.logrank.chisq")
     close(got["p"], "lung.logrank.p")
-    aml = pd.read_csv(HERE / "data" / "aml.csv")
-    got = surv.logrank(aml["time"], aml["status"], aml["x"])
+    got = surv.logrank(AML["time"], AML["status"], AML["x"])
     close(got["chi2"], "aml.logrank.chisq")
 
 
@@ -73,12 +74,44 @@ def test_cox_efron():
     close(got["lr_chi2"], "lung.cox.lr_chisq", rel=1e-5)
 
 
-@pytest.mark.parametrize("t", [60, 120, 240])
-def test_aalen_johansen_mgus2(t):
+def close_or_na(value, key):
+    """R's NA and NaN are null in the JSON; ours are NaN."""
+    if R[key] is None:
+        assert math.isnan(value), key
+    else:
+        close(value, key)
+
+
+@pytest.mark.parametrize("t", [60, 120, 240, 424, 500])
+def test_aalen_johansen_mgus2_with_standard_error(t):
+    """424 is the last follow-up; 500 is past it (R's extend = TRUE)."""
     mg = pd.read_csv(HERE / "data" / "mgus2_cr.csv")
     for cause, name in ((1, "pcm"), (2, "death")):
-        got = surv.cumulative_incidence(mg["etime"], mg["event"], cause, [t])["cif"].item()
-        close(got, f"mgus2.cif_{name}.t{t}")
+        got = surv.cumulative_incidence(mg["etime"], mg["event"], cause, [t]).iloc[0]
+        key = f"mgus2.cif_{name}.t{t}"
+        close(got["cif"], key)
+        for column in ("std_err", "lower", "upper"):
+            close(got[column], f"{key}.{column}")
+        assert got["n_risk"] == R[f"{key}.n_risk"]
+
+
+def test_aalen_johansen_before_any_event_has_no_interval():
+    mg = pd.read_csv(HERE / "data" / "mgus2_cr.csv")
+    got = surv.cumulative_incidence(mg["etime"], mg["event"], 1, [0]).iloc[0]
+    assert (got["cif"], got["std_err"], got["n_risk"]) == (0.0, 0.0, len(mg))
+    assert math.isnan(got["lower"]) and math.isnan(got["upper"])
+
+
+@pytest.mark.parametrize("key,rows,times", [
+    ("lung.sex1.landmark", LUNG[LUNG["sex"] == 1], (1100, 2000)),
+    ("aml.nonmaintained.landmark", AML[AML["x"] == "Nonmaintained"], (40, 45, 60))])
+def test_kaplan_meier_landmark_past_follow_up_and_at_zero(key, rows, times):
+    table = surv.kaplan_meier(rows["time"], rows["status"])
+    for t in times:
+        at = surv.survival_at(table, t)
+        for name in ("surv", "std_err", "lower", "upper"):
+            close_or_na(at[name], f"{key}.t{t}.{name}")
+        assert at["n_risk"] == R[f"{key}.t{t}.n_risk"]
 
 
 def on_uniroot_scale(odds_ratio: float) -> float:

@@ -40,18 +40,21 @@ def kaplan_meier(time, event) -> pd.DataFrame:
 
 
 def survival_at(table: pd.DataFrame, t: float, level: float = 0.95) -> dict:
-    """S(t) with its standard error and log-scale confidence interval (R's default)."""
+    """S(t) with its standard error and log-scale confidence interval (R's default), as R's
+    ``summary(fit, times = t, extend = TRUE)``: past the last follow-up S keeps its last value
+    with n at risk 0; once S is 0 its standard error and limits are NaN (R's NaN and NA)."""
     before = table[table["time"] <= t]
     if before.empty:
         surv, var_log = 1.0, 0.0
     else:
         surv, var_log = float(before["surv"].iloc[-1]), float(before["var_log"].iloc[-1])
-    half = _z(level) * np.sqrt(var_log)
     at_risk = table.loc[table["time"] >= t, "n_risk"]
+    counts = {"n_risk": int(at_risk.iloc[0]) if len(at_risk) else 0, "n_event": int(before["n_event"].sum())}
+    if surv == 0:
+        return {"time": t, "surv": 0.0, "std_err": np.nan, "lower": np.nan, "upper": np.nan, **counts}
+    half = _z(level) * np.sqrt(var_log)
     return {"time": t, "surv": surv, "std_err": surv * float(np.sqrt(var_log)),
-            "lower": surv * float(np.exp(-half)), "upper": min(1.0, surv * float(np.exp(half))),
-            "n_risk": int(at_risk.iloc[0]) if len(at_risk) else 0,
-            "n_event": int(before["n_event"].sum())}
+            "lower": surv * float(np.exp(-half)), "upper": min(1.0, surv * float(np.exp(half))), **counts}
 
 
 def _first_time_at_or_below(times, curve, threshold=0.5):
@@ -148,17 +151,48 @@ def cox_hazard_ratio(frame: pd.DataFrame, duration: str, event: str, covariates:
             "n": int(len(frame)), "events": int(frame[event].sum()), "ties": "efron"}
 
 
-def cumulative_incidence(time, status, cause: int, times) -> pd.DataFrame:
-    """Aalen-Johansen cumulative incidence of ``cause`` (status 0 = censored, others
-    competing): sum over event times of S(t-) d_cause / n, with S the all-cause KM."""
+def _aalen_johansen_path(time, status, cause):
+    """Event times, at-risk counts, CIF and its infinitesimal-jackknife variance at each time.
+
+    The variance is R's for a multi-state ``survfit``: the sum over subjects of the squared
+    derivative of the estimate with respect to that subject's case weight, updated through
+    the product-limit recursion so a curve that reaches 0 stays finite.
+    """
+    table = kaplan_meier(time, status != 0)
+    times, n_risk = table["time"].to_numpy(), table["n_risk"].to_numpy().astype(float)
+    all_events = table["n_event"].to_numpy().astype(float)
+    cause_events = np.array([((time == t) & (status == cause)).sum() for t in times], dtype=float)
+    surv_before = np.concatenate([[1.0], table["surv"].to_numpy()[:-1]])
+    cif = np.cumsum(surv_before * cause_events / n_risk)
+    d_surv, d_cif = np.zeros(len(time)), np.zeros(len(time))
+    variance = np.empty(len(times))
+    for j, t in enumerate(times):
+        at_risk = (time >= t).astype(float)
+        failed, failed_cause = (time == t) & (status != 0), (time == t) & (status == cause)
+        hazard, hazard_cause = all_events[j] / n_risk[j], cause_events[j] / n_risk[j]
+        d_cif = (d_cif + d_surv * hazard_cause
+                 + surv_before[j] * (failed_cause - at_risk * hazard_cause) / n_risk[j])
+        d_surv = d_surv * (1 - hazard) - surv_before[j] * (failed - at_risk * hazard) / n_risk[j]
+        variance[j] = np.sum(d_cif ** 2)
+    return times, n_risk, cif, variance
+
+
+def cumulative_incidence(time, status, cause: int, times, level: float = 0.95) -> pd.DataFrame:
+    """Aalen-Johansen cumulative incidence of ``cause`` (status 0 = censored, others competing)
+    at each of ``times``, as R's ``summary(survfit(Surv(time, factor(status)) ~ 1), times,
+    extend = TRUE)``: standard error by the infinitesimal jackknife, log-scale CI (R's default
+    ``conf.type``; NaN where R gives NA, at an incidence of 0), n at risk at each time."""
     time = np.asarray(time, dtype=float)
     status = np.asarray(status)
-    table = kaplan_meier(time, status != 0)
-    cause_events = np.array([((time == t) & (status == cause)).sum() for t in table["time"]])
-    surv_before = np.concatenate([[1.0], table["surv"].to_numpy()[:-1]])
-    cif = np.cumsum(surv_before * cause_events / table["n_risk"].to_numpy())
+    event_times, _, cif, variance = _aalen_johansen_path(time, status, cause)
     out = []
     for t in times:
-        upto = table["time"].to_numpy() <= t
-        out.append({"time": t, "cif": float(cif[upto][-1]) if upto.any() else 0.0})
-    return pd.DataFrame(out)
+        upto = np.flatnonzero(event_times <= t)
+        value = float(cif[upto[-1]]) if len(upto) else 0.0
+        std_err = float(np.sqrt(variance[upto[-1]])) if len(upto) else 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half = _z(level) * std_err / value if value > 0 else np.nan
+        out.append({"time": t, "cif": value, "std_err": std_err, "lower": value * float(np.exp(-half)),
+                    "upper": min(1.0, value * float(np.exp(half))) if value > 0 else np.nan,
+                    "n_risk": int((time >= t).sum())})
+    return pd.DataFrame(out, columns=["time", "cif", "std_err", "lower", "upper", "n_risk"])

@@ -55,12 +55,33 @@ event <- with(mgus2, ifelse(pstat == 1, 1L, 2L * death))
 mg <- data.frame(id = mgus2$id, etime = etime, event = event, sex = mgus2$sex)
 write.csv(mg, "data/mgus2_cr.csv", row.names = FALSE)
 aj <- survfit(Surv(etime, factor(event, 0:2, labels = c("censor", "pcm", "death"))) ~ 1, data = mg)
-sa <- summary(aj, times = c(60, 120, 240))
+# 424 is the last follow-up, 500 is past it (extend = TRUE carries the estimate, n at risk 0).
+sa <- summary(aj, times = c(60, 120, 240, 424, 500), extend = TRUE)
 print(sa)
 for (i in seq_along(sa$time)) {
-  put(paste0("mgus2.cif_pcm.t", sa$time[i]), sa$pstate[i, which(aj$states == "pcm")])
-  put(paste0("mgus2.cif_death.t", sa$time[i]), sa$pstate[i, which(aj$states == "death")])
+  for (state in c("pcm", "death")) {
+    j <- which(aj$states == state)
+    k <- paste0("mgus2.cif_", state, ".t", sa$time[i])
+    put(k, sa$pstate[i, j]); put(paste0(k, ".std_err"), sa$std.err[i, j])
+    put(paste0(k, ".lower"), sa$lower[i, j]); put(paste0(k, ".upper"), sa$upper[i, j])
+    put(paste0(k, ".n_risk"), sa$n.risk[i, 1])
+  }
 }
+
+# Kaplan-Meier landmarks past the last follow-up (extend = TRUE) and on a curve that reaches 0
+# (aml Nonmaintained: last time 45 is a death): R gives S = 0, std.err NaN, limits NA.
+landmark <- function(key, data, times) {
+  s <- summary(survfit(Surv(time, status) ~ 1, data = data), times = times, extend = TRUE)
+  print(s)
+  for (i in seq_along(s$time)) {
+    k <- paste0(key, ".t", s$time[i])
+    put(paste0(k, ".surv"), s$surv[i]); put(paste0(k, ".std_err"), s$std.err[i])
+    put(paste0(k, ".lower"), s$lower[i]); put(paste0(k, ".upper"), s$upper[i])
+    put(paste0(k, ".n_risk"), s$n.risk[i])
+  }
+}
+landmark("lung.sex1.landmark", lung2[lung2$sex == 1, ], c(1100, 2000))
+landmark("aml.nonmaintained.landmark", aml[aml$x == "Nonmaintained", ], c(40, 45, 60))
 
 # Fisher's exact test and odds ratio (two-sided), 2x2 as [[events, non-events] per arm].
 for (tab in list(c(9, 30, 2, 37), c(1, 38, 6, 33), c(3, 1, 1, 3))) {
