@@ -16,7 +16,8 @@ from msc_ascites import adjustment as adj
 from msc_ascites import robustness as rob
 from msc_ascites import sensitivity as sens
 from msc_ascites.imputation import impute_chained, rubin
-from msc_ascites.settings import load_config, settings_from_config
+from msc_ascites.errors import ConfigError
+from msc_ascites.settings import default_windows, load_config, resolved, settings_from_config
 
 from conftest import ROOT
 
@@ -287,3 +288,48 @@ def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashe
                                                  "adjustment": "iptw", "transplant": "censor",
                                                  "horizon_days": 730}, settings)
     assert rows[0]["estimate"] is not None or rows[0]["note"]
+
+
+def _visit_config(week: int, window: list[int]) -> dict:
+    return {"visits": {"scheduled": [{"week": week, "label": "V", "window_days": window}]},
+            "analysis": {"primary_week": week, "horizon_days": 730}, "endpoints": {"liver_function": {"tests": []}},
+            "sensitivity": {"covariates": [], "outcomes": []}}
+
+
+def test_default_windows_derive_from_the_primary_visit():
+    # Hua's week 48, target day 336 in [295, 378]: the windows config.yaml used to list.
+    assert default_windows(_visit_config(48, [295, 378])) == [[315, 357], [295, 378], [295, 420]]
+    # Week 52, target day 364 in [300, 420]: half of each side (rounded up), then 56 days past 420.
+    assert default_windows(_visit_config(52, [300, 420])) == [[332, 392], [300, 420], [300, 476]]
+    # A window already as narrow as it gets is listed once.
+    assert default_windows(_visit_config(1, [6, 8])) == [[6, 8], [6, 9]]
+
+
+def test_old_window_key_is_read_with_a_deprecation_note():
+    config = _visit_config(48, [295, 378])
+    config["sensitivity"]["week48_windows"] = [[300, 370]]
+    got, notes = resolved(config)
+    assert got["sensitivity"]["primary_windows"] == [[300, 370]] and "week48_windows" not in got["sensitivity"]
+    assert notes == ["config key sensitivity.week48_windows is deprecated; call it sensitivity.primary_windows"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["sensitivity"].update(primary_windows=[[295, 378], [340, 378]]),
+     "sensitivity.primary_windows[1]: window [340, 378] must contain the target day 336"),
+    (lambda c: c["visits"]["scheduled"][0].update(window_days=[100, 200]),
+     "visits.scheduled[0].window_days: window [100, 200] must contain the target day 336"),
+    (lambda c: c["analysis"].update(primary_week=52),
+     "analysis.primary_week: 52 is not the week of a visit in visits.scheduled (weeks 48)"),
+    (lambda c: c["sensitivity"].update(covariates=["age_years", "bmi"]),
+     "sensitivity.covariates[1]: 'bmi' is not a column"),
+    (lambda c: c["sensitivity"].update(outcomes=["MELD", "HB"]), "sensitivity.outcomes[1]: 'HB' is not a lab test"),
+    (lambda c: c["sensitivity"].update(primary_windows=[], week48_windows=[]),
+     "sensitivity.week48_windows and sensitivity.primary_windows: give only"),
+], ids=["window_without_target", "visit_window_without_target", "primary_week_not_scheduled",
+        "unknown_covariate", "unknown_outcome", "old_and_new_key"])
+def test_cross_field_config_errors_name_the_key_and_value(change, message):
+    config = _visit_config(48, [295, 378])
+    change(config)
+    with pytest.raises(ConfigError) as error:
+        resolved(config)
+    assert str(error.value).startswith(message), str(error.value)

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import yaml
 
+from .contract import TABLES
 from .errors import ConfigError
+from .units import LAB_NAMES
+
+#: Lab tests a comparison may name: the contract's tests and the MELD score derived from them.
+LAB_TESTS = (*LAB_NAMES, "MELD")
+#: Columns results/datasets/subjects.csv derives beside the raw subjects' (datasets.subject_level).
+DERIVED_SUBJECT_COLUMNS = ("last_contact_day", "death", "death_day", "transplant", "transplant_day", "withdrawal",
+                           "withdrawal_day", "n_infusions", "infusion_day", "cells_per_kg",
+                           *(f"baseline_{test}" for test in LAB_TESTS))
 
 
 def load_config(path: Path | str, **overrides) -> dict:
@@ -57,6 +66,7 @@ def resolved(config: dict) -> tuple[dict, list[str]]:
     """The config with what it may leave out filled in: ``sensitivity.primary_windows``
     taken from its deprecated name or derived from the primary visit's window.
     Returns the config and the deprecation notes to show the user."""
+    check_config(config)
     grid, notes = dict(config["sensitivity"]), []
     for old, new in DEPRECATED_KEYS.items():
         old_key, new_key = old.split(".")[1], new.split(".")[1]
@@ -68,6 +78,40 @@ def resolved(config: dict) -> tuple[dict, list[str]]:
     if "primary_windows" not in grid:
         grid["primary_windows"] = default_windows(config)
     return {**config, "sensitivity": grid}, notes
+
+
+def check_config(config: dict) -> None:
+    """The rules across fields the schema cannot state, checked before any job runs.
+    Raises ConfigError naming the key path and its value."""
+    scheduled = config["visits"]["scheduled"]
+    for i, visit in enumerate(scheduled):
+        _check_window(f"visits.scheduled[{i}].window_days", visit["window_days"], 7 * visit["week"])
+    week = config["analysis"]["primary_week"]
+    if week not in [v["week"] for v in scheduled]:
+        raise ConfigError(f"analysis.primary_week: {week} is not the week of a visit in visits.scheduled "
+                          f"(weeks {', '.join(str(v['week']) for v in scheduled)})")
+    if config["analysis"]["horizon_days"] <= 0:
+        raise ConfigError(f"analysis.horizon_days: {config['analysis']['horizon_days']} must be positive")
+    grid = config["sensitivity"]
+    for i, window in enumerate(grid.get("primary_windows", grid.get("week48_windows", []))):
+        key = "primary_windows" if "primary_windows" in grid else "week48_windows"
+        _check_window(f"sensitivity.{key}[{i}]", window, 7 * week)
+    columns = {c.name for c in TABLES["subjects"].columns} | set(DERIVED_SUBJECT_COLUMNS)
+    for i, name in enumerate(grid["covariates"]):
+        if name not in columns:
+            raise ConfigError(f"sensitivity.covariates[{i}]: {name!r} is not a column results/datasets/subjects.csv "
+                              f"can have (raw subjects' columns, baseline_<test>, n_infusions, ...)")
+    for key, tests in (("sensitivity.outcomes", grid["outcomes"]),
+                       ("endpoints.liver_function.tests", config["endpoints"]["liver_function"]["tests"])):
+        for i, test in enumerate(tests):
+            if test not in LAB_TESTS:
+                raise ConfigError(f"{key}[{i}]: {test!r} is not a lab test ({', '.join(LAB_TESTS)})")
+
+
+def _check_window(key: str, window, target: int) -> None:
+    first, last = window
+    if not first <= target <= last:
+        raise ConfigError(f"{key}: window {list(window)} must contain the target day {target}")
 
 
 def primary_visit(config: dict) -> dict:

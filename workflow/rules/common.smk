@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from msc_ascites.contract import TABLES
+from msc_ascites.errors import ConfigError
 from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
 from msc_ascites.provenance import module_files
 from msc_ascites.settings import resolved, with_cohort_overrides
@@ -16,7 +17,11 @@ from msc_ascites.settings import resolved, with_cohort_overrides
 STUDY_COHORT = config["cohort"]
 config.update(with_cohort_overrides(config))
 validate(config, "../schemas/config.schema.yaml")
-_resolved, _notes = resolved(config)
+try:
+    _resolved, _notes = resolved(config)
+except ConfigError as _error:  # one line naming the key, before any job runs
+    print(f"config error: {_error}", file=sys.stderr)
+    sys.exit(1)
 config.update(_resolved)
 for _note in _notes:
     print(f"warning: {_note}", file=sys.stderr)
