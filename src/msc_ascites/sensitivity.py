@@ -28,7 +28,7 @@ import pandas as pd
 from . import adjustment as adj
 from . import robustness as rob
 from .endpoints import death_times
-from .errors import user_errors_exit
+from .errors import NotEstimable, user_errors_exit
 from .imputation import impute_chained, rubin
 from .outputs import read_csv, write_csv, write_json
 
@@ -43,10 +43,6 @@ CHOICES = {"itt": "ITT", "per_protocol": "per protocol", "complete_case": "compl
            "parametric": "parametric", "nonparametric": "non-parametric", "unadjusted": "unadjusted",
            "multivariable": "multivariable model", "iptw": "IPTW", "censor": "transplant censored",
            "event": "transplant counted as death"}
-
-
-class NotEstimable(Exception):
-    """This cell's estimate cannot be made on this cohort; the message says why."""
 
 
 def select_population(subjects: pd.DataFrame, name: str, week_first_day: int, min_infusions: int) -> pd.DataFrame:
@@ -267,9 +263,12 @@ def balance(subjects: pd.DataFrame, settings: dict) -> pd.DataFrame:
         treated = (chosen["arm"] == "treatment").astype(int).to_numpy()
         if not covariates or min(treated.sum(), (1 - treated).sum()) < 2:
             continue
-        weights = adj.propensity_weights(treated, chosen[covariates])
         before = adj.standardised_differences(treated, chosen[covariates])
-        after = adj.standardised_differences(treated, chosen[covariates], weights)
+        try:  # a propensity model that separates the arms has no weights: the weighted SMD is not estimable
+            after = adj.standardised_differences(treated, chosen[covariates],
+                                                 adj.propensity_weights(treated, chosen[covariates]))
+        except NotEstimable:
+            after = dict.fromkeys(covariates, float("nan"))
         for name in covariates:
             rows.append({"population": population, "covariate": name, "n": len(chosen),
                          "smd_unweighted": before[name], "smd_weighted": after[name]})
