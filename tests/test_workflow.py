@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from public_cohorts import write_actg175
 from workflow_runs import MINI_COHORT, build, digests, snakemake, snakemake_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,18 +204,6 @@ def test_labs_header_only(tmp_path):
     results = build(tmp_path / "work", raw)
     assert pd.read_csv(results / "datasets" / "labs.csv").empty
     assert (results / "report.pdf").exists()
-
-
-def test_real_public_cohort_actg175(tmp_path):
-    raw = write_actg175(tmp_path / "raw")
-    results = build(tmp_path / "work", raw)
-    flow = json.loads((results / "patient_flow.json").read_text())
-    # ACTG 175 arms: 532 on zidovudine alone, 522 + 524 + 561 = 1607 on the others.
-    assert [arm["enrolled"] for arm in flow["arms"]] == [1607, 532]
-    log = pd.read_csv(results / "cleaning_log.csv", dtype=str, keep_default_na=False)
-    # cd496 is missing for 797 patients: each such lab row is removed and logged.
-    assert (log["rule"] == "lab_value_missing_row_removed").sum() == 797
-    assert set(log.loc[log["rule"] == "extra_column_ignored", "column"]) == {"karnofsky"}
 
 
 def test_no_calendar_date_or_identifier_leaves_cleaning(mini_build):

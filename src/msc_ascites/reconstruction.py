@@ -982,7 +982,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     published, assumptions = load_yaml(args.published), load_assumptions(args.assumptions)
     tables, log = _generate(published, assumptions, args.seed, args.subjects)
-    write_cohort(tables, args.out, args.seed if args.subjects is None else None)
+    write_cohort(tables, args.out, args.seed if args.subjects is None else None, published=args.published)
     if not args.quiet:
         print(f"wrote {args.out}: " + ", ".join(f"{k} {len(v)}" for k, v in tables.items()))
         print("messiness:\n  " + "\n  ".join(log))

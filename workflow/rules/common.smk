@@ -11,10 +11,13 @@ from msc_ascites.errors import ConfigError
 from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
 from msc_ascites.provenance import module_files
 from msc_ascites.settings import resolved, with_cohort_overrides
+from msc_ascites.study import project_path
 
 # The study's own `cohort` defaults, before a raw folder's overrides (other reconstructions
 # bring their own cohort.yaml).
 STUDY_COHORT = config["cohort"]
+# The raw folder as results name it: relative when inside the project, whatever the checkout's path.
+config["raw_dir"] = project_path(config["raw_dir"])
 config.update(with_cohort_overrides(config))
 validate(config, "../schemas/config.schema.yaml")
 try:
