@@ -42,6 +42,29 @@ def test_survival_mini(config):
     # One control death (002, day 486) among 2: S(730) = 0.5; no treatment death.
     assert lookup(result, "control.at_horizon.surv") == 0.5
     assert lookup(result, "treatment.at_horizon.surv") == 1.0
+    # Landmarks default to the horizon: the same estimate, with its day.
+    assert result["results"]["control"]["landmarks"] == [
+        {"day": 730, **{k: v for k, v in lookup(result, "control.at_horizon").items() if k not in ("time", "percent")}}]
+    assert lookup(result, "control.deaths_total") == 1 and lookup(result, "treatment.deaths_total") == 0
+
+
+def test_landmarks_cover_the_whole_follow_up(config):
+    analysis = {**config["analysis"], "landmark_days": [100, 485, 486, 5000]}
+    data = datasets_of(config["raw_dir"], config)
+    result, _ = compute("survival", data, analysis, config["endpoints"]["survival"])
+    control = result["results"]["control"]["landmarks"]
+    # 002 dies on day 486: S = 1 up to day 485, 0.5 from day 486 on, also past the last follow-up.
+    assert [(m["day"], m["surv"], m["n_event"]) for m in control] == [(100, 1.0, 0), (485, 1.0, 0),
+                                                                       (486, 0.5, 1), (5000, 0.5, 1)]
+    assert control[-1]["n_risk"] == 0
+    complications, _ = compute("complications", data, analysis, config["endpoints"]["complications"])
+    for event, found in complications["results"].items():
+        if found.get("available", True):
+            for arm in ("treatment", "control"):
+                marks = found[arm]["landmarks"]
+                assert [m["day"] for m in marks] == [100, 485, 486, 5000]
+                assert found[arm]["events_total"] >= found[arm]["events_within_horizon"]
+                assert all(0 <= m["cif"] <= 1 and m["std_err"] >= 0 for m in marks)
 
 
 def test_adverse_events_escape_nothing(config):

@@ -142,6 +142,11 @@ def death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) ->
     return out
 
 
+def _landmark(at: dict, day: int) -> dict:
+    """One landmark row: the estimate at ``day`` without the repeated time."""
+    return {"day": int(day), **{key: value for key, value in at.items() if key != "time"}}
+
+
 def _km_curves(times: pd.DataFrame, level: float) -> pd.DataFrame:
     """The KM step table of each arm, with log-scale CI, for figures and the CSV."""
     frames = []
@@ -157,19 +162,25 @@ def _km_curves(times: pd.DataFrame, level: float) -> pd.DataFrame:
 
 
 def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bool,
-             level: float) -> tuple[dict, pd.DataFrame]:
+             level: float, landmarks: list[int] | None = None) -> tuple[dict, pd.DataFrame]:
     times = death_times(subjects, transplant, horizon if truncate else None)
     full = death_times(subjects, transplant, None)
     definition = (f"Overall survival from enrollment: Kaplan-Meier by arm, survival at {horizon} days (Greenwood "
                   "variance, log-scale CI as R survival's default), log-rank test"
                   + (f" over follow-up cut at {horizon} days" if truncate else "")
                   + ", Cox hazard ratio treatment vs control (Efron ties), restricted mean survival time to "
-                  f"{horizon} days. Transplant: {'censored' if transplant == 'censor' else 'counted as an event'}.")
+                  f"{horizon} days. Transplant: {'censored' if transplant == 'censor' else 'counted as an event'}. "
+                  "Per arm, `landmarks`: S(day) with standard error, CI, n at risk and deaths up to that day "
+                  "(R's summary(fit, times, extend = TRUE)) at each of analysis.landmark_days; deaths counted "
+                  "within the horizon and over the whole follow-up (`deaths_total`).")
     results = {}
     for arm, rows in _by_arm(full).items():
         table = surv.kaplan_meier(rows["day"], rows["event"])
         at = surv.survival_at(table, horizon, level)
         results[arm] = {"n": int(len(rows)), "deaths_within_horizon": at["n_event"],
+                        "deaths_total": int(rows["event"].sum()),
+                        "landmarks": [_landmark(surv.survival_at(table, day, level), day)
+                                      for day in (landmarks or [horizon])],
                         "at_horizon": {**at, "percent": 100 * at["surv"]},
                         "median": surv.median_survival(table, level), "rmst": surv.rmst(table, horizon)}
     results["logrank"] = surv.logrank(times["day"], times["event"], times["arm"])
@@ -245,7 +256,7 @@ def paracentesis(procedures: pd.DataFrame, subjects: pd.DataFrame, time_to_event
 
 
 def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
-                  level: float) -> tuple[dict, pd.DataFrame]:
+                  level: float, landmarks: list[int] | None = None) -> tuple[dict, pd.DataFrame]:
     results, curves = {}, []
     grid = sorted({0, *range(30, horizon + 1, 30), horizon})
     for event in events:
@@ -253,6 +264,7 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
         if rows.empty:
             results[event] = {"available": False, "reason": f"no {event} endpoint in the datasets"}
             continue
+        whole = _by_arm(rows.copy())
         rows.loc[rows["day"] > horizon, ["status", "day"]] = [0, horizon]
         counts = {arm: (int((g["status"] == 1).sum()), int(len(g))) for arm, g in _by_arm(rows).items()}
         compared = cmp.proportions(*counts["treatment"], *counts["control"], level)
@@ -261,11 +273,20 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
             cif = surv.cumulative_incidence(_by_arm(rows)[arm]["day"], _by_arm(rows)[arm]["status"], 1, grid)
             compared[arm]["cumulative_incidence_at_horizon"] = float(cif["cif"].iloc[-1])
             curves.append(cif.assign(event=event, arm=arm))
+            marks = surv.cumulative_incidence(whole[arm]["day"], whole[arm]["status"], 1, landmarks or [horizon],
+                                              level)
+            compared[arm]["landmarks"] = [_landmark(row, row["time"]) for row in marks.to_dict("records")]
+            compared[arm]["events_within_horizon"] = counts[arm][0]
+            compared[arm]["events_total"] = int((whole[arm]["status"] == 1).sum())
         compared["subjects"] = {arm: sorted(g.loc[g["status"] == 1, "subject_id"]) for arm, g in
                                 _by_arm(rows).items()}
         results[event] = compared
     definition = (f"Patients with a first episode within {horizon} days, by arm, with Fisher's exact test; "
-                  "cumulative incidence with death as a competing risk (Aalen-Johansen).")
+                  "cumulative incidence with death as a competing risk (Aalen-Johansen). Per arm, `landmarks`: "
+                  "the cumulative incidence over the whole follow-up at each of analysis.landmark_days, with "
+                  "standard error (infinitesimal jackknife), log-scale CI and n at risk (R's multi-state survfit); "
+                  "first episodes within the horizon (`events_within_horizon`) and over the whole follow-up "
+                  "(`events_total`).")
     table = pd.concat(curves, ignore_index=True)[["event", "arm", "time", "cif"]] if curves else pd.DataFrame()
     return ({"definition": definition, "parameters": {"events": events, "horizon_days": horizon},
              "results": results}, table)
@@ -318,14 +339,15 @@ def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict
     if name == "meld":
         return meld(data["labs"], week, analysis["meld_score"], level)
     if name == "survival":
-        return survival(subjects, horizon, spec["transplant"], spec["truncate_at_horizon"], level)
+        return survival(subjects, horizon, spec["transplant"], spec["truncate_at_horizon"], level,
+                        analysis.get("landmark_days"))
     if name == "ascites_resolution":
         return ascites_resolution(data["ascites"], subjects, week, spec["baseline_min_grade"],
                                   spec["resolved_max_grade"], level)
     if name == "paracentesis":
         return paracentesis(data["paracentesis"], subjects, data["time_to_event"], horizon, level)
     if name == "complications":
-        return complications(data["time_to_event"], spec["events"], horizon, level)
+        return complications(data["time_to_event"], spec["events"], horizon, level, analysis.get("landmark_days"))
     if name == "adverse_events":
         return adverse_events(data["adverse_events"], subjects, horizon)
     raise ValueError(f"unknown endpoint {name}")

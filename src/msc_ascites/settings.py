@@ -77,7 +77,8 @@ def resolved(config: dict) -> tuple[dict, list[str]]:
             grid[new_key] = grid.pop(old_key)
     if "primary_windows" not in grid:
         grid["primary_windows"] = default_windows(config)
-    return {**config, "sensitivity": grid}, notes
+    analysis = {"landmark_days": [config["analysis"]["horizon_days"]], **config["analysis"]}
+    return {**config, "sensitivity": grid, "analysis": analysis}, notes
 
 
 def check_config(config: dict) -> None:
@@ -92,6 +93,9 @@ def check_config(config: dict) -> None:
                           f"(weeks {', '.join(str(v['week']) for v in scheduled)})")
     if config["analysis"]["horizon_days"] <= 0:
         raise ConfigError(f"analysis.horizon_days: {config['analysis']['horizon_days']} must be positive")
+    for i, day in enumerate(config["analysis"].get("landmark_days", [])):
+        if day <= 0:
+            raise ConfigError(f"analysis.landmark_days[{i}]: {day} must be a positive number of days")
     grid = config["sensitivity"]
     for i, window in enumerate(grid.get("primary_windows", grid.get("week48_windows", []))):
         key = "primary_windows" if "primary_windows" in grid else "week48_windows"
