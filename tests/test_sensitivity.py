@@ -322,16 +322,24 @@ def test_old_window_key_is_read_with_a_deprecation_note():
      "analysis.primary_week: 52 is not the week of a visit in visits.scheduled (weeks 48)"),
     (lambda c: c["sensitivity"].update(covariates=["age_years", "bmi"]),
      "sensitivity.covariates[1]: 'bmi' is not a column"),
-    (lambda c: c["sensitivity"].update(outcomes=["MELD", "HB"]), "sensitivity.outcomes[1]: 'HB' is not a lab test"),
+    (lambda c: c["sensitivity"].update(outcomes=["MELD", "alb"]),
+     "sensitivity.outcomes[1]: 'alb' is not a lab test code; the contract's code is 'ALB'"),
     (lambda c: c["analysis"].update(landmark_days=[365, 0]),
      "analysis.landmark_days[1]: 0 must be a positive number of days"),
     (lambda c: c["sensitivity"].update(primary_windows=[], week48_windows=[]),
      "sensitivity.week48_windows and sensitivity.primary_windows: give only"),
 ], ids=["window_without_target", "visit_window_without_target", "primary_week_not_scheduled",
-        "unknown_covariate", "unknown_outcome", "landmark_not_positive", "old_and_new_key"])
+        "unknown_covariate", "near_miss_outcome", "landmark_not_positive", "old_and_new_key"])
 def test_cross_field_config_errors_name_the_key_and_value(change, message):
     config = _visit_config(48, [295, 378])
     change(config)
     with pytest.raises(ConfigError) as error:
         resolved(config)
     assert str(error.value).startswith(message), str(error.value)
+
+
+def test_a_cohort_may_analyse_lab_tests_of_its_own():
+    """The contract keeps unknown test codes (ACTG 175's CD4): they are outcomes like any other."""
+    config = _visit_config(48, [295, 378])
+    config["sensitivity"].update(outcomes=["CD4"], covariates=["age_years", "baseline_CD4"])
+    resolved(config)
