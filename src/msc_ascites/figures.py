@@ -526,10 +526,10 @@ def sensitivity_estimates(summary: pd.DataFrame, week: int, level: float = 0.95)
     return figure
 
 
-def tipping_point(grid: pd.DataFrame, level: float = 0.95):
+def tipping_point(grid: pd.DataFrame, week: int, level: float = 0.95):
     """p-value over the grid of shifts (treatment on x, control on y), with the alpha contour."""
     if "p" not in grid or grid.empty:
-        return placeholder("tipping_point", "no week-48 MELD value is missing in this cohort, so no shift of "
+        return placeholder("tipping_point", f"no week-{week} MELD value is missing in this cohort, so no shift of "
                                             "imputed values can change the comparison")
     figure = new_figure(HEIGHTS_CM["tipping_point"])
     axis = figure.subplots()
@@ -640,4 +640,5 @@ def write_sensitivity_estimates(inputs: dict, arms: dict, analysis: dict, out_pa
 
 
 def write_tipping_point(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
-    save_svg(tipping_point(_table(inputs["tipping_point"]), analysis["confidence_level"]), out_path)
+    save_svg(tipping_point(_table(inputs["tipping_point"]), analysis["primary_week"], analysis["confidence_level"]),
+             out_path)

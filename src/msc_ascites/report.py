@@ -27,7 +27,7 @@ from .formatting import format_number, format_p, format_p_eq, join_words, lower_
 from .labels import ENDPOINT_WORDS, horizon_words
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
-from .sensitivity import CHOICES, POPULATIONS, grid_endpoints, overview, read_summary
+from .sensitivity import CHOICES, grid_endpoints, population_texts, overview, read_summary
 from .settings import settings_from_config
 from .study import project_path, study_block, study_title
 
@@ -190,7 +190,7 @@ def _sensitivity(inputs: dict, config: dict) -> dict:
     return {"overview": overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
             "balance": read_csv(inputs["covariate_balance"]).to_dict("records"),
             "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
-            "populations": POPULATIONS, "choices": CHOICES}
+            "populations": population_texts(config["analysis"]["primary_week"]), "choices": CHOICES}
 
 
 def provenance_ids(inputs: dict) -> dict[str, str]:

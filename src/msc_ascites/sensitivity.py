@@ -35,14 +35,20 @@ from .outputs import read_csv, write_csv, write_json
 AXES = ("population", "missing", "window_days", "test", "adjustment", "transplant", "horizon_days", "seed")
 ROW = ["family", *AXES, "endpoint", "estimand", "estimate", "lower", "upper", "p", "n_treatment", "n_control",
        "events_treatment", "events_control", "primary", "method", "note"]
+#: The populations in words; ``{week}`` is the primary visit's week.
 POPULATIONS = {"itt": "all enrolled (intention to treat)",
-               "per_protocol": "infused as planned and followed to the week-48 window (or died before it)"}
+               "per_protocol": "infused as planned and followed to the week-{week} window (or died before it)"}
 #: How each choice of the grid reads in the report.
 CHOICES = {"itt": "ITT", "per_protocol": "per protocol", "complete_case": "complete case",
            "locf": "last observation carried forward", "multiple_imputation": "multiple imputation",
            "parametric": "parametric", "nonparametric": "non-parametric", "unadjusted": "unadjusted",
            "multivariable": "multivariable model", "iptw": "IPTW", "censor": "transplant censored",
            "event": "transplant counted as death"}
+
+
+def population_texts(week: int) -> dict[str, str]:
+    """How each population reads in the report, for this cohort's primary visit."""
+    return {name: text.format(week=week) for name, text in POPULATIONS.items()}
 
 
 def select_population(subjects: pd.DataFrame, name: str, week_first_day: int, min_infusions: int) -> pd.DataFrame:
