@@ -256,6 +256,9 @@ def test_no_calendar_date_or_identifier_leaves_cleaning(mini_build):
     pytest.param(["--configfile", "extra.yaml"], {"extra.yaml": "sensitivity:\n  primary_windows: [[315, 330]]\n"},
                  ["config error: sensitivity.primary_windows[0]: window [315, 330] must contain the target day 336"],
                  id="cross_field_rule_at_parse_time"),
+    pytest.param([], {"raw/cohort.yaml": "date_formats: {labs: DD/MM/YYYY}\nstudy: {title: T, published: gone.yaml}\n"},
+                 ["config error: ", "cohort.yaml: study.published 'gone.yaml': no such file"],
+                 id="published_figures_file_missing"),
     pytest.param([], {"raw/cohort.yaml": "- labs: DD/MM/YYYY\n"},
                  ["cohort.yaml: expected a mapping of cohort settings, found a list"], id="cohort_yaml_not_a_mapping"),
 ])

@@ -11,7 +11,7 @@ from msc_ascites.errors import ConfigError
 from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
 from msc_ascites.provenance import module_files
 from msc_ascites.settings import resolved, with_cohort_overrides
-from msc_ascites.study import project_path
+from msc_ascites.study import project_path, published_figures
 
 # The study's own `cohort` defaults, before a raw folder's overrides (other reconstructions
 # bring their own cohort.yaml).
@@ -22,6 +22,8 @@ config.update(with_cohort_overrides(config))
 validate(config, "../schemas/config.schema.yaml")
 try:
     _resolved, _notes = resolved(config)
+    #: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
+    PUBLISHED = published_figures(_resolved) or []
 except ConfigError as _error:  # one line naming the key, before any job runs
     print(f"config error: {_error}", file=sys.stderr)
     sys.exit(1)

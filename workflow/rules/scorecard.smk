@@ -1,11 +1,9 @@
 # Reported versus reproduced: the study's published figures beside the workflow's, and the
 # published figures checked against themselves. Only for a raw folder whose cohort.yaml names
 # a study with published figures (study.published); with the reconstruction of other seeds
-# (sensitivity.smk), which draws cohorts from them, the only rules that read them.
-from msc_ascites.study import published_figures
+# (sensitivity.smk), which draws cohorts from them, the only rules that read them. PUBLISHED
+# (common.smk) is that file, found when the configuration is checked.
 
-#: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
-PUBLISHED = published_figures(config) or []
 #: What the comparison with the published figures adds to the workflow's targets.
 PUBLISHED_TARGETS = ["results/scorecard.csv"] if PUBLISHED else []
 
