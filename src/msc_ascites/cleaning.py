@@ -9,6 +9,8 @@ this step: the cleaned tables carry study days (day 0 = enrollment).
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,10 @@ RULES = {
     "extra_column_ignored": "a column outside the contract was kept out of the analysis",
     "date_format_from_config": "dates were parsed with the format configured for the file",
     "blank_row_removed": "an empty line was removed",
+    "line_endings_normalised": "lines ending in two or more carriage returns before the line feed were read as "
+                               "one line each (line numbers unchanged)",
+    "code_normalised": "an event or lab test code matched a known code only after case folding and removing "
+                       "spaces; the known code is used",
     "table_has_no_rows": "the file has a header and no records: an empty table",
     "whitespace_stripped": "leading or trailing spaces were removed",
     "missing_code": "a missing-value code was read as missing",
@@ -175,9 +181,32 @@ def _parse_dates(table: Table, frame: pd.DataFrame, column: str, format_name: st
     for fmt in contract.DATE_FORMATS[format_name]:
         todo = parsed.isna()
         parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    _fail(table, frame, parsed.isna(), column,
-          f"not a date in the format {format_name} configured for {table.file}")
+    unparsed = parsed.isna()
+    if unparsed.any():  # only the few that failed are tried again, one by one
+        wrong = unparsed.to_numpy().copy()
+        wrong[wrong] = ~_in_format(text[unparsed], format_name).to_numpy(dtype=bool)
+        _fail(table, frame, wrong, column, f"not a date in the format {format_name} configured for {table.file}")
+    today = pd.Timestamp(datetime.date.today())
+    _fail(table, frame, unparsed | (parsed.dt.normalize() > today), column,
+          f"in the format, but out of the range of usable dates ({contract.FIRST_USABLE_DATE} to today, "
+          f"{today:%Y-%m-%d})")
+    _fail(table, frame, parsed < pd.Timestamp(contract.FIRST_USABLE_DATE), column,
+          f"a placeholder date: before {contract.FIRST_USABLE_DATE}, out of the range of usable dates")
     return parsed.dt.normalize()
+
+
+def _in_format(text: pd.Series, format_name: str) -> pd.Series:
+    """Whether each text is a calendar date in the format, whatever its year: 9999-12-31 is
+    (pandas' dates end in 2262, so it parses as missing)."""
+    def valid(value: str) -> bool:
+        for fmt in contract.DATE_FORMATS[format_name]:
+            try:
+                datetime.datetime.strptime(value, fmt)
+                return True
+            except ValueError:
+                pass
+        return False
+    return _apply_to_unique(text, valid).astype(bool)
 
 
 def _format_numbers(numbers: pd.Series) -> pd.Series:
@@ -201,6 +230,46 @@ def _map_codes(table, frame, column, mapping: dict[str, str], log, rule, what) -
     if rule is not None:
         _log_changes(log, table, frame, column, frame[column], loose, rule, where=exact.isna())
     return exact.fillna(loose)
+
+
+def _code_key(code: str) -> str:
+    return re.sub(r"\s+", "", code).casefold()
+
+
+def _near_miss(code: str, known: str) -> bool:
+    """Not the known code, but a slip of it: equal without punctuation (``T-BIL``), or, for codes
+    of five letters or more, one letter added, dropped, changed or swapped (``DEATHS``, ``DAETH``).
+    Short codes are left alone: ``ALP`` is a test of its own, not a slip of ``ALT``."""
+    a, b = re.sub(r"[\W_]+", "", code).casefold(), known.casefold()
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _normalise_codes(table, frame, column, known, log) -> None:
+    """Known codes matched whatever their case and spacing (``death`` is DEATH: logged); a near-miss
+    of a known code is an error, never silently a code of the cohort's own."""
+    by_key = {_code_key(code): code for code in known}
+
+    def resolve(value: str) -> str:
+        return value if value in known else by_key.get(_code_key(value), value)
+    new, changed = _map_unique(frame[column], resolve)
+    _log_changes(log, table, frame, column, frame[column], new, "code_normalised", where=changed)
+    frame[column] = new
+    codes = pd.Series(pd.unique(new))
+    for code in codes[~codes.isin(known)]:
+        match = next((k for k in known if _near_miss(code, k)), None)
+        if match is not None:
+            _fail(table, frame, new == code, column,
+                  f"not a known code, but close to {match!r}: write {match!r}, or a code of the cohort's own "
+                  "that is not a slip of a known one")
 
 
 def _validate(table: Table, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
@@ -249,6 +318,10 @@ def _clean_subjects(table, frame, cohort, log) -> tuple[pd.DataFrame, pd.Series]
     _fail(table, frame, frame["last_contact_day"] < 0, "last_contact_date",
           "last contact is before enrollment")
     _validate(table, frame, _bounds_schema(table, frame))
+    for arm, spec in cohort["arms"].items():
+        if not (frame["arm"] == arm).any():
+            raise RawDataError(table.file, None, "arm", ", ".join(spec["raw_labels"]),
+                               f"no subject in the {arm} arm: a comparison needs subjects in both arms")
     enrollment = pd.Series(enrolled.to_numpy(), index=frame["subject_id"].to_numpy())
     return frame[list(SUBJECT_COLUMNS)], enrollment
 
@@ -275,7 +348,7 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
     if censored.any():
         _log_changes(log, table, frame[censored], "value", value[censored], _format_numbers(numbers[censored]),
                      "censored_value_bound", where=np.ones(int(censored.sum()), dtype=bool))
-    frame["value"] = numbers
+    raw_value, frame["value"] = value, numbers
     # Units: each known test to its canonical unit; other tests keep theirs. Decided once per
     # distinct (test, unit) pair, then spread to the rows.
     raw_unit = frame["unit"]
@@ -288,8 +361,10 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
         canonical, accepted = LAB_UNITS.get(test, (unit, {unit: 1.0}))
         pair_factor[i], pair_unit[i] = accepted.get(unit, np.nan), canonical
         if np.isnan(pair_factor[i]):
+            mu = ("; it is written with the Greek letter mu (U+03BC), not the micro sign µ (U+00B5)"
+                  if "\u03bc" in str(unit) else "")
             _fail(table, frame, pair_codes == i, "unit",
-                  f"unknown unit for {test} (accepted: {', '.join(repr(u) for u in accepted)})")
+                  f"unknown unit for {test} (accepted: {', '.join(repr(u) for u in accepted)}){mu}")
     factors = pd.Series(pair_factor[pair_codes], index=frame.index)
     frame["unit"] = pair_unit[pair_codes]
     converted = (factors != 1.0).to_numpy()
@@ -298,6 +373,8 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
         old = _format_numbers(rows["value"]) + " " + raw_unit[converted]
         # Rounded to 6 decimals so that 3.14 g/dL is 31.4 g/L, not 31.400000000000002.
         frame["value"] = (frame["value"] * factors).round(6)
+        _fail(table, frame.assign(value=raw_value), ~np.isfinite(frame["value"].to_numpy()), "value",
+              "converted to the canonical unit it is not a finite number (overflow): check the value and unit")
         new = _format_numbers(frame.loc[converted, "value"]) + " " + rows["unit"]
         _log_changes(log, table, rows, "value", old, new, "unit_converted",
                      where=np.ones(int(converted.sum()), dtype=bool))
@@ -345,13 +422,30 @@ def _check_visit_labels(table, frame, visits: list[Visit], log) -> None:
                      where=np.ones(len(rows), dtype=bool))
 
 
-def _check_event_days(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame) -> None:
-    """Events are outcomes of follow-up: on or after enrollment, not after last contact."""
+def _death_days(table: Table, frame: pd.DataFrame) -> pd.Series:
+    """Study day of each subject's DEATH: one per subject (the earlier of two deaths would
+    otherwise win silently)."""
+    deaths = frame[frame["event"] == "DEATH"]
+    second = deaths["subject_id"].duplicated() & ~deaths.duplicated(["subject_id", "study_day"])
+    _fail(table, deaths, second.to_numpy(), table.date_columns[0],
+          "a second DEATH of the subject, on another day: a subject dies once")
+    return deaths.groupby("subject_id")["study_day"].min()
+
+
+def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame) -> None:
+    """One rule for every table: no record after the subject's last contact (what follow-up saw
+    ends there); events, outcomes of follow-up, also not before enrollment, and no contact after
+    a DEATH."""
     column = table.date_columns[0]
-    _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
+    if table.name == "events":
+        _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
     last = frame["subject_id"].map(subjects.set_index("subject_id")["last_contact_day"])
+    what = "event" if table.name == "events" else "record"
     _fail(table, frame, frame["study_day"] > last, column,
-          "event after the subject's last_contact_date in subjects.csv")
+          f"{what} after the subject's last_contact_date in subjects.csv")
+    if table.name == "events":
+        _fail(table, frame, (frame["event"] == "DEATH") & (frame["study_day"] < last), column,
+              "DEATH before the subject's last_contact_date in subjects.csv: no contact after death")
 
 
 def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohort:
@@ -370,6 +464,9 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
         frame, facts = read_raw_table(path, table)
         if facts["bom"]:
             log.add_file(table.file, "", "UTF-8 BOM", "", "utf8_bom_removed")
+        if facts["doubled_cr"]:
+            log.add_file(table.file, "", f"\\r\\r\\n ({facts['doubled_cr']} lines)", "\\n",
+                         "line_endings_normalised")
         for column in facts["extra_columns"]:
             log.add_file(table.file, column, "(extra column)", "(ignored)", "extra_column_ignored")
         fmt = cohort["date_formats"].get(name, "YYYY-MM-DD")
@@ -392,16 +489,23 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
         _fail(table, frame, ~frame["subject_id"].isin(known_subjects), "subject_id",
               "subject is not in subjects.csv")
         date_column = table.date_columns[0]
+        if name in ("events", "labs"):
+            _normalise_codes(table, frame, table.columns[1 if name == "events" else 3].name,
+                             contract.EVENT_CODES if name == "events" else tuple(LAB_UNITS), log)
         frame["study_day"] = _study_days(table, frame, date_column, cohort["date_formats"].get(name, "YYYY-MM-DD"),
                                          enrollment)
         if name == "events":
-            _check_event_days(table, frame, subjects)
-            death_day = frame[frame["event"] == "DEATH"].groupby("subject_id")["study_day"].min()
+            death_day = _death_days(table, frame)
             _fail(table, frame, (frame["event"] != "DEATH") & (frame["study_day"] > frame["subject_id"].map(death_day)),
                   date_column, "event dated after the subject's DEATH")
         else:
             _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), date_column,
                   "dated after the subject's DEATH in events.csv")
+        _check_after_last_contact(table, frame, subjects)
+        if name == "infusions":
+            arm = frame["subject_id"].map(subjects.set_index("subject_id")["arm"])
+            _fail(table, frame, arm == "control", "subject_id",
+                  "an infusion of a control-arm subject (subjects.csv): the control arm is not given cells")
         if name == "labs":
             frame = _clean_lab_values(table, frame, missing_codes, log)
         else:

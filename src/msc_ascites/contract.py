@@ -96,6 +96,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     )),
 )}
 
+#: Event codes the analyses read (events.csv); other codes are kept as the cohort's own.
+EVENT_CODES = ("DEATH", "HRS", "HE", "SBP", "TRANSPLANT", "WITHDRAWAL")
+
+#: Usable dates: from 1901-01-01 (1900-01-01 and earlier are spreadsheet and database placeholders)
+#: to the day of the build (a raw export holds no record of the future).
+FIRST_USABLE_DATE = "1901-01-01"
+
 #: Date formats the contract accepts, by the name config uses.
 DATE_FORMATS = {
     "YYYY-MM-DD": ["%Y-%m-%d"],

@@ -62,9 +62,41 @@ def atomic_path(path: Path | str):
         raise
 
 
+#: First characters that make a spreadsheet read a cell as a formula (and tab / CR, which some
+#: programs strip before looking).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a spreadsheet shows it and never runs it: a leading ``'`` before a formula
+    character (OWASP's CSV-injection advice). A number written as text (``-1.5``) stays as it is."""
+    if not text.startswith(FORMULA_STARTS):
+        return text
+    try:
+        float(text)
+        return text
+    except ValueError:
+        return "'" + text
+
+
+def _neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text cells and column names neutralised; numbers untouched. Each
+    distinct value is looked at once (a cleaned labs table has millions of rows, few values)."""
+    out = frame.set_axis([neutralised(c) if isinstance(c, str) else c for c in frame.columns], axis=1)
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype != object and not isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)):
+            continue
+        values = pd.unique(frame.iloc[:, i].to_numpy(dtype=object))
+        risky = {v: neutralised(v) for v in values if isinstance(v, str) and neutralised(v) != v}
+        if risky:
+            out.isetitem(i, frame.iloc[:, i].astype(object).replace(risky))
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
+    """Every CSV of the results goes through here: safe to open in a spreadsheet."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
+        _neutralised_frame(frame).to_csv(tmp, index=False, lineterminator="\n")
 
 
 def plain(value):

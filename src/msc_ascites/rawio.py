@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,19 +43,40 @@ def _decode(data: bytes, file: str) -> tuple[str, bool]:
     return text, bom
 
 
+def _normalised_endings(text: str, file: str) -> tuple[str, int]:
+    """Text with ``\\n`` line endings, and how many lines ended in two or more CRs.
+
+    pandas reads ``\\r\\r\\n`` as a record and an empty row, which shifts every later
+    ``source_row``; any run of CRs before a line feed is one line ending, so line numbers stay
+    exact. A CR anywhere else is an error: bare-CR line endings, or a lone CR inside a line."""
+    if "\r" not in text:
+        return text, 0
+    doubled = len(re.findall(r"\r\r+\n", text))
+    text = re.sub(r"\r+\n", "\n", text)
+    lone = text.find("\r")
+    if lone >= 0:
+        start, end = text.rfind("\n", 0, lone) + 1, text.find("\n", lone)
+        line = text[start:end if end >= 0 else len(text)]
+        if "\n" not in text:
+            raise RawDataError(file, 1, None, line[:60], "lines end in a bare carriage return (\\r): "
+                               "re-export with \\n or \\r\\n line endings")
+        raise RawDataError(file, text.count("\n", 0, lone) + 1, None, line,
+                           f"a lone carriage return (\\r) inside the line (character {lone - start + 1}): "
+                           "remove it, or re-export with \\n or \\r\\n line endings")
+    return text, doubled
+
+
 def _checked_header(text: str, table: Table) -> list[str]:
     """Column names of the header line, after the contract's structural checks."""
     file = table.file
     if not text.strip():
         raise RawDataError(file, 1, None, "", "file is empty: a header row is required")
-    header_line = text.split("\n", 1)[0].rstrip("\r")
-    if "\r" in header_line:
-        raise RawDataError(file, 1, None, header_line[:60],
-                           "lines end in a bare carriage return (\\r): re-export with \\n or \\r\\n line endings")
+    header_line = text.split("\n", 1)[0]
     header = [h.strip() for h in next(csv.reader([header_line]))]
-    if len(header) == 1 and ";" in header_line:
-        raise RawDataError(file, 1, None, header_line,
-                           "header is separated by ';': the contract requires comma-separated values")
+    for separator, name in ((";", "';'"), ("\t", "tabs ('\\t')")):
+        if len(header) == 1 and separator in header_line:
+            raise RawDataError(file, 1, None, header_line,
+                               f"header is separated by {name}: the contract requires comma-separated values")
     seen = set()
     for name in header:
         if name in seen:
@@ -110,6 +132,7 @@ def inspect_raw_file(path: Path, table: Table) -> dict:
     """Facts about one raw export for the inventory, after the structural checks."""
     data = Path(path).read_bytes()
     text, bom = _decode(data, table.file)
+    text, _ = _normalised_endings(text, table.file)
     header = _checked_header(text, table)
     _check_rows(text, len(header), table.file)
     known = {c.name for c in table.columns}
@@ -128,13 +151,17 @@ def read_raw_table(path: Path, table: Table) -> tuple[pd.DataFrame, dict]:
     """
     data = Path(path).read_bytes()
     text, bom = _decode(data, table.file)
+    text, doubled_cr = _normalised_endings(text, table.file)
     header = _checked_header(text, table)
     _check_rows(text, len(header), table.file)
-    del text  # the parser reads the checked bytes: a large export is held once, not twice
+    # The parser reads the checked bytes: a large export is held once, not twice (re-encoded
+    # only when its line endings were normalised).
+    data = text.encode("utf-8") if doubled_cr else data[len(UTF8_BOM):] if bom else data
+    del text
     try:
         # As categories, each distinct string is one object however often it occurs: a
         # 6M-row labs.csv takes a tenth of the memory of one string object per cell.
-        frame = pd.read_csv(io.BytesIO(data[len(UTF8_BOM):] if bom else data), encoding="utf-8",
+        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8",
                             dtype="category", keep_default_na=False, na_filter=False,
                             skip_blank_lines=False, header=0, names=header, engine="c")
     except pd.errors.ParserError as exc:
@@ -145,7 +172,7 @@ def read_raw_table(path: Path, table: Table) -> tuple[pd.DataFrame, dict]:
         if column.name not in frame:  # optional column absent: treat as all missing
             frame[column.name] = ""
     frame.insert(0, "source_row", pd.RangeIndex(2, len(frame) + 2))
-    return frame, {"extra_columns": [h for h in header if h not in known], "bom": bom}
+    return frame, {"extra_columns": [h for h in header if h not in known], "bom": bom, "doubled_cr": doubled_cr}
 
 
 @user_errors_exit

@@ -83,6 +83,7 @@ def resolved(config: dict) -> tuple[dict, list[str]]:
 def check_config(config: dict) -> None:
     """The rules across fields the schema cannot state, checked before any job runs.
     Raises ConfigError naming the key path and its value."""
+    _check_cohort_mappings(config["cohort"])
     scheduled = config["visits"]["scheduled"]
     for i, visit in enumerate(scheduled):
         _check_window(f"visits.scheduled[{i}].window_days", visit["window_days"], 7 * visit["week"])
@@ -108,6 +109,23 @@ def check_config(config: dict) -> None:
                        ("endpoints.liver_function.tests", config["endpoints"]["liver_function"]["tests"])):
         for i, test in enumerate(tests):
             _check_test_code(f"{key}[{i}]", test)
+
+
+def _check_cohort_mappings(cohort: dict) -> None:
+    """A raw arm label or sex code listed under two values makes the mapping no function: cleaning
+    would silently pick one (37 of 39 treated patients became controls). Case is folded, as
+    cleaning folds it."""
+    for key, mapping in (("arms", {arm: spec.get("raw_labels", []) for arm, spec in cohort["arms"].items()}),
+                         ("sex_codes", cohort["sex_codes"])):
+        owner = {}
+        for value, codes in mapping.items():
+            for code in codes:
+                other = owner.setdefault(str(code).casefold(), value)
+                if other != value:
+                    path = f"cohort.{key}.{value}" + (".raw_labels" if key == "arms" else "")
+                    raise ConfigError(f"{path}: {code!r} is also listed under {other!r}; a raw "
+                                      f"{'arm label' if key == 'arms' else 'sex code'} must map to one value "
+                                      "(cohort.yaml of the raw folder, merged over config.yaml)")
 
 
 def _check_test_code(key: str, test: str) -> None:

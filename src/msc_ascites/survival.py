@@ -205,6 +205,25 @@ class _CoxData:
         return resid
 
 
+def _check_estimable(data: _CoxData) -> None:
+    """NotEstimable, and why, when the partial likelihood grows without bound in one covariate
+    (monotone likelihood): at every death time the dying have that covariate's largest (or
+    smallest) value among those at risk, as when one arm has no events. Newton-Raphson would
+    stop at a huge coefficient (a hazard ratio of 1111152.26) instead."""
+    x, dead = data.x, data.dead_rows
+    top = np.maximum.accumulate(x[::-1], axis=0)[::-1][data.start]
+    bottom = np.minimum.accumulate(x[::-1], axis=0)[::-1][data.start]
+    at_death = x[dead]
+    for j in range(x.shape[1]):
+        if np.all(top[:, j] == bottom[:, j]):
+            continue  # constant in every risk set: no information, left to the fit
+        for side, bound in (("largest", top), ("smallest", bottom)):
+            if np.all(at_death[:, j] == bound[data.death_index, j]):
+                raise NotEstimable(f"not estimable, because at every event time the subjects with the event have "
+                                   f"the {side} value of covariate {j + 1} among those at risk (e.g. no events in "
+                                   "one arm): the hazard ratio is infinite (monotone likelihood)")
+
+
 def fit_cox(time, event, x, weights=None, robust: bool = False) -> dict:
     """Cox model with Efron ties by Newton-Raphson from 0, as R's coxph, run to convergence
     (step below 1e-12) rather than stopped at a looser tolerance.
@@ -219,6 +238,7 @@ def fit_cox(time, event, x, weights=None, robust: bool = False) -> dict:
     if not event.any():
         raise NotEstimable("no events: the Cox model cannot be fitted")
     data = _CoxData(time, event, x, w)
+    _check_estimable(data)
     beta = np.zeros(x.shape[1])
     loglik0, gradient0, information0, _ = data.efron(beta)
     loglik, gradient, information = loglik0, gradient0, information0
