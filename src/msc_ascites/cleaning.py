@@ -448,6 +448,38 @@ def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.Da
               "DEATH before the subject's last_contact_date in subjects.csv: no contact after death")
 
 
+def _log_file_facts(table: Table, facts: dict, fmt: str, log: CleaningLog) -> None:
+    """File-level notes of reading a raw file: what was removed, ignored or read by config."""
+    if facts["bom"]:
+        log.add_file(table.file, "", "UTF-8 BOM", "", "utf8_bom_removed")
+    if facts["doubled_cr"]:
+        log.add_file(table.file, "", f"\\r\\r\\n ({facts['doubled_cr']} lines)", "\\n", "line_endings_normalised")
+    for column in facts["extra_columns"]:
+        log.add_file(table.file, column, "(extra column)", "(ignored)", "extra_column_ignored")
+    if fmt != "YYYY-MM-DD":
+        for column in table.date_columns:
+            log.add_file(table.file, column, fmt, "study day", "date_format_from_config")
+
+
+def _check_history(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame, death_day):
+    """A subject's records tell one story: nothing after death or last contact, no cells for the
+    control arm. Returns the death days (events.csv is cleaned first)."""
+    column = table.date_columns[0]
+    if table.name == "events":
+        death_day = _death_days(table, frame)
+        _fail(table, frame, (frame["event"] != "DEATH") & (frame["study_day"] > frame["subject_id"].map(death_day)),
+              column, "event dated after the subject's DEATH")
+    else:
+        _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), column,
+              "dated after the subject's DEATH in events.csv")
+    _check_after_last_contact(table, frame, subjects)
+    if table.name == "infusions":
+        arm = frame["subject_id"].map(subjects.set_index("subject_id")["arm"])
+        _fail(table, frame, arm == "control", "subject_id",
+              "an infusion of a control-arm subject (subjects.csv): the control arm is not given cells")
+    return death_day
+
+
 def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohort:
     """Read and clean every contract table in ``raw_dir``."""
     raw_dir = Path(raw_dir)
@@ -462,17 +494,7 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
             absent.append(name)
             continue
         frame, facts = read_raw_table(path, table)
-        if facts["bom"]:
-            log.add_file(table.file, "", "UTF-8 BOM", "", "utf8_bom_removed")
-        if facts["doubled_cr"]:
-            log.add_file(table.file, "", f"\\r\\r\\n ({facts['doubled_cr']} lines)", "\\n",
-                         "line_endings_normalised")
-        for column in facts["extra_columns"]:
-            log.add_file(table.file, column, "(extra column)", "(ignored)", "extra_column_ignored")
-        fmt = cohort["date_formats"].get(name, "YYYY-MM-DD")
-        if fmt != "YYYY-MM-DD":
-            for column in table.date_columns:
-                log.add_file(table.file, column, fmt, "study day", "date_format_from_config")
+        _log_file_facts(table, facts, cohort["date_formats"].get(name, "YYYY-MM-DD"), log)
         raw[name] = _strip_and_missing(table, frame, missing_codes, log)
         if raw[name].empty:
             if name == "subjects":
@@ -494,18 +516,7 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
                              contract.EVENT_CODES if name == "events" else tuple(LAB_UNITS), log)
         frame["study_day"] = _study_days(table, frame, date_column, cohort["date_formats"].get(name, "YYYY-MM-DD"),
                                          enrollment)
-        if name == "events":
-            death_day = _death_days(table, frame)
-            _fail(table, frame, (frame["event"] != "DEATH") & (frame["study_day"] > frame["subject_id"].map(death_day)),
-                  date_column, "event dated after the subject's DEATH")
-        else:
-            _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), date_column,
-                  "dated after the subject's DEATH in events.csv")
-        _check_after_last_contact(table, frame, subjects)
-        if name == "infusions":
-            arm = frame["subject_id"].map(subjects.set_index("subject_id")["arm"])
-            _fail(table, frame, arm == "control", "subject_id",
-                  "an infusion of a control-arm subject (subjects.csv): the control arm is not given cells")
+        death_day = _check_history(table, frame, subjects, death_day)
         if name == "labs":
             frame = _clean_lab_values(table, frame, missing_codes, log)
         else:
