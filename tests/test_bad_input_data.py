@@ -27,7 +27,6 @@ RANGE = f"in the format, but out of the range of usable dates (1901-01-01 to tod
 PLACEHOLDER = "a placeholder date: before 1901-01-01, out of the range of usable dates"
 LONE_CR = ("a lone carriage return (\\r) inside the line (character {}): remove it, or re-export with \\n or "
            "\\r\\n line endings")
-AFTER_CONTACT = "record after the subject's last_contact_date in subjects.csv"
 CLOSE = "not a known code, but close to {0!r}: write {0!r}, or a code of the cohort's own that is not a slip of a known one"
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -72,12 +71,18 @@ CASES = [
     error("contact_after_death", "events.csv", "002 dead on 2013-05-01, last contact 2013-06-01",
           replace("002,DEATH,2013-06-01", "002,DEATH,2013-05-01"), 3, "event_date", "2013-05-01",
           "DEATH before the subject's last_contact_date in subjects.csv: no contact after death"),
-    error("lab_after_last_contact", "labs.csv", "a lab of 001 after its last contact",
-          append("001,01/02/2014,,ALB,30.0,g/L"), 22, "sample_date", "01/02/2014", AFTER_CONTACT),
-    error("ascites_after_last_contact", "ascites.csv", "an assessment of 003 after its last contact",
-          append("003,2014-04-01,1,300"), 8, "assessment_date", "2014-04-01", AFTER_CONTACT),
-    error("ae_after_last_contact", "adverse_events.csv", "an adverse event of 001 after its last contact",
-          append("001,2014-02-01,fever,1,N,possible"), 4, "onset_date", "2014-02-01", AFTER_CONTACT),
+    warning("lab_after_last_contact", "labs.csv", "a lab of 001 after its last contact",
+            append("001,01/02/2014,,ALB,30.0,g/L"),
+            "record_after_last_contact", 22, "sample_date"),
+    warning("ascites_after_last_contact", "ascites.csv", "an assessment of 003 after its last contact",
+            append("003,2014-04-01,1,300"),
+            "record_after_last_contact", 8, "assessment_date"),
+    warning("ae_after_last_contact", "adverse_events.csv", "an adverse event of 001 after its last contact",
+            append("001,2014-02-01,fever,1,N,possible"),
+            "record_after_last_contact", 4, "onset_date"),
+    error("sbp_after_last_contact", "events.csv", "an SBP of 003 after its last contact",
+          append("003,SBP,2014-04-01"), 7, "event_date", "2014-04-01",
+          "event after the subject's last_contact_date in subjects.csv"),
     error("infusion_control_arm", "infusions.csv", "an infusion of 003 (arm SMT)",
           append("003,2012-03-06,1000000"), 4, "subject_id", "003",
           "an infusion of a control-arm subject (subjects.csv): the control arm is not given cells"),

@@ -38,6 +38,8 @@ RULES = {
     "blank_row_removed": "an empty line was removed",
     "line_endings_normalised": "lines ending in two or more carriage returns before the line feed were read as "
                                "one line each (line numbers unchanged)",
+    "record_after_last_contact": "a record (not an event) dated after the subject's last_contact_date was "
+                                 "kept: the subject was seen after the follow-up of subjects.csv ends",
     "code_normalised": "an event or lab test code matched a known code only after case folding and removing "
                        "spaces; the known code is used",
     "table_has_no_rows": "the file has a header and no records: an empty table",
@@ -432,20 +434,22 @@ def _death_days(table: Table, frame: pd.DataFrame) -> pd.Series:
     return deaths.groupby("subject_id")["study_day"].min()
 
 
-def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame) -> None:
-    """One rule for every table: no record after the subject's last contact (what follow-up saw
-    ends there); events, outcomes of follow-up, also not before enrollment, and no contact after
-    a DEATH."""
+def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame, log) -> None:
+    """One rule for every table, a record after the subject's last contact is never silent: an
+    event (an outcome, which follow-up ends at) is an error, as is one before enrollment or contact
+    after a DEATH; a record of another table is kept and logged (a trial may measure a subject
+    after the follow-up of its endpoint ends: ACTG 175's week-96 CD4 after progression)."""
     column = table.date_columns[0]
-    if table.name == "events":
-        _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
     last = frame["subject_id"].map(subjects.set_index("subject_id")["last_contact_day"])
-    what = "event" if table.name == "events" else "record"
-    _fail(table, frame, frame["study_day"] > last, column,
-          f"{what} after the subject's last_contact_date in subjects.csv")
-    if table.name == "events":
-        _fail(table, frame, (frame["event"] == "DEATH") & (frame["study_day"] < last), column,
-              "DEATH before the subject's last_contact_date in subjects.csv: no contact after death")
+    after = (frame["study_day"] > last).to_numpy()
+    if table.name != "events":
+        _log_changes(log, table, frame, column, frame["study_day"].astype(str).radd("day "),
+                     last.astype(str).radd("last contact day "), "record_after_last_contact", where=after)
+        return
+    _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
+    _fail(table, frame, after, column, "event after the subject's last_contact_date in subjects.csv")
+    _fail(table, frame, (frame["event"] == "DEATH") & (frame["study_day"] < last), column,
+          "DEATH before the subject's last_contact_date in subjects.csv: no contact after death")
 
 
 def _log_file_facts(table: Table, facts: dict, fmt: str, log: CleaningLog) -> None:
@@ -461,7 +465,7 @@ def _log_file_facts(table: Table, facts: dict, fmt: str, log: CleaningLog) -> No
             log.add_file(table.file, column, fmt, "study day", "date_format_from_config")
 
 
-def _check_history(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame, death_day):
+def _check_history(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame, death_day, log):
     """A subject's records tell one story: nothing after death or last contact, no cells for the
     control arm. Returns the death days (events.csv is cleaned first)."""
     column = table.date_columns[0]
@@ -472,7 +476,7 @@ def _check_history(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame, de
     else:
         _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), column,
               "dated after the subject's DEATH in events.csv")
-    _check_after_last_contact(table, frame, subjects)
+    _check_after_last_contact(table, frame, subjects, log)
     if table.name == "infusions":
         arm = frame["subject_id"].map(subjects.set_index("subject_id")["arm"])
         _fail(table, frame, arm == "control", "subject_id",
@@ -516,7 +520,7 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
                              contract.EVENT_CODES if name == "events" else tuple(LAB_UNITS), log)
         frame["study_day"] = _study_days(table, frame, date_column, cohort["date_formats"].get(name, "YYYY-MM-DD"),
                                          enrollment)
-        death_day = _check_history(table, frame, subjects, death_day)
+        death_day = _check_history(table, frame, subjects, death_day, log)
         if name == "labs":
             frame = _clean_lab_values(table, frame, missing_codes, log)
         else:
