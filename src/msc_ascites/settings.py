@@ -83,7 +83,7 @@ def resolved(config: dict) -> tuple[dict, list[str]]:
 def check_config(config: dict) -> None:
     """The rules across fields the schema cannot state, checked before any job runs.
     Raises ConfigError naming the key path and its value."""
-    _check_cohort_mappings(config["cohort"])
+    _check_cohort_mappings(config.get("cohort", {}))
     scheduled = config["visits"]["scheduled"]
     for i, visit in enumerate(scheduled):
         _check_window(f"visits.scheduled[{i}].window_days", visit["window_days"], 7 * visit["week"])
@@ -115,8 +115,8 @@ def _check_cohort_mappings(cohort: dict) -> None:
     """A raw arm label or sex code listed under two values makes the mapping no function: cleaning
     would silently pick one (37 of 39 treated patients became controls). Case is folded, as
     cleaning folds it."""
-    for key, mapping in (("arms", {arm: spec.get("raw_labels", []) for arm, spec in cohort["arms"].items()}),
-                         ("sex_codes", cohort["sex_codes"])):
+    arms = {arm: spec.get("raw_labels", []) for arm, spec in cohort.get("arms", {}).items()}
+    for key, mapping in (("arms", arms), ("sex_codes", cohort.get("sex_codes", {}))):
         owner = {}
         for value, codes in mapping.items():
             for code in codes:
