@@ -2,48 +2,7 @@
 # found as Snakemake finds it (the rule whose output matches, with its wildcards) and
 # written down as plain data (outputs, inputs, code, params), which msc_ascites.audit
 # turns into results/provenance.json, results/manifest.json and an RO-Crate.
-import os
-
-from snakemake.io import apply_wildcards
-from snakemake.iocontainers import Wildcards
-
-from msc_ascites.audit_plan import CRATE, MANIFEST, PROVENANCE, RESULTS, Step, audit_plan
-from msc_ascites.study import study_title
-
-AUDIT_RULES = ("audit_trail", "ro_crate", "all")
-
-
-def _as_list(value):
-    return [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-
-
-def _files(step, wildcards: dict) -> dict:
-    """The rule ``step``'s concrete files and params for these wildcards, as plain data."""
-    w = Wildcards(fromdict=wildcards)
-    concrete = lambda item: _as_list(item(w) if callable(item) else apply_wildcards(item, wildcards))
-    return {"outputs": [f for item in step.output for f in concrete(item)],
-            "inputs": [f for item in step.input for f in concrete(item)],
-            "code": _as_list(getattr(step.input, "code", [])),
-            "script": [os.path.normpath(Path(step.snakefile).parent / step.script)] if step.script else [],
-            "snakefile": str(step.snakefile),
-            "params": {name: value(w) if callable(value) else value for name, value in step.params.items()}}
-
-
-def _step(rule_):
-    """A Snakemake rule as msc_ascites.audit_plan sees it."""
-    return Step(name=rule_.name, match=lambda path: rule_.get_wildcards(path) if rule_.is_producer(path) else None,
-                files=lambda wildcards: _files(rule_, wildcards))
-
-
-AUDIT_PLAN = audit_plan(
-    [_step(r) for r in workflow.rules if r.name not in AUDIT_RULES and r.output],
-    TARGETS,
-    raw_dir=RAW_DIR,
-    snakefiles=[f.get_path_or_uri(secret_free=False) for f in workflow.included],
-    configfiles=workflow.configfiles,
-    workflow_file=Path(workflow.basedir) / "Snakefile",
-    name=study_title(config),
-)
+include: "audit_plan.smk"
 
 
 rule audit_trail:
@@ -55,6 +14,8 @@ rule audit_trail:
     output:
         provenance=f"{RESULTS}/{PROVENANCE}",
         manifest=f"{RESULTS}/{MANIFEST}",
+    log:
+        "logs/audit_trail.log",
     params:
         plan=AUDIT_PLAN,
     script:
@@ -68,5 +29,7 @@ rule ro_crate:
         code=code("audit"),
     output:
         f"{RESULTS}/{CRATE}",
+    log:
+        "logs/ro_crate.log",
     script:
         "../scripts/ro_crate.py"
