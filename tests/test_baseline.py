@@ -43,7 +43,8 @@ def test_arm_sizes_and_the_variable_with_no_value(table):
 def test_mean_sd_welch_and_smd(table):
     # Age: 60 (SD 10) vs 48 (SD sqrt(194 / 2) = 9.85); SMD (48 - 60) / sqrt((100 + 97) / 2) = -1.209.
     age = row(table, "Age, years, mean (SD)")
-    assert (age["MSC arm"], age["SMT arm"], age["SMD"], age["p"]) == ("60.00 (10.00)", "48.00 (9.85)", "-1.209", "0.213")
+    assert (age["MSC arm"], age["SMT arm"], age["SMD"], age["p"]) == (
+        "60.00 (10.00)", "48.00 (9.85)", "-1.209", "0.213")
     assert age["test"] == "Welch’s T-test" and age["Missing"] == 0
 
 
