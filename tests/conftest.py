@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,5 +56,40 @@ def reconstructed_project(tmp_path_factory):
 
 def pytest_configure(config):
     # tests/ holds helper modules (public_cohorts, workflow_runs) imported by the tests.
-    import sys
     sys.path.insert(0, str(Path(__file__).parent))
+
+
+#: Names a test (or a fixture it uses) calls to run Snakemake: tests/workflow_runs.py's helpers
+#: and its SNAKEMAKE executable.
+RUNS_SNAKEMAKE = {"snakemake", "SNAKEMAKE", "snakemake_command", "build"}
+
+
+def _code_names(code, module, seen: set) -> set[str]:
+    """Global and attribute names a function's code uses, with those of its nested functions
+    and of the functions of its own module it calls."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const, module, seen)
+    for name in names - seen:
+        seen.add(name)
+        helper = getattr(module, name, None)
+        if callable(helper) and getattr(helper, "__module__", None) == module.__name__ and hasattr(helper, "__code__"):
+            names |= _code_names(helper.__code__, module, seen)
+    return names
+
+
+def _runs_snakemake(item) -> bool:
+    """Whether the test, or a fixture it uses, runs Snakemake."""
+    functions = [getattr(item, "function", None)]
+    for defs in getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).values():
+        functions += [fixture.func for fixture in defs]
+    return any(RUNS_SNAKEMAKE & _code_names(f.__code__, sys.modules[f.__module__], set())
+               for f in functions if hasattr(f, "__code__"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that runs Snakemake itself or through a fixture `workflow`."""
+    for item in items:
+        if _runs_snakemake(item):
+            item.add_marker(pytest.mark.workflow)

@@ -20,12 +20,31 @@ def run(name, data, config):
     return compute(name, data, config["analysis"], config["endpoints"][name])
 
 
-def test_every_endpoint_computes_on_the_mini_cohort(config):
-    data = datasets_of(config["raw_dir"], config)
-    for name in ("liver_function", "survival", "ascites_resolution", "paracentesis", "complications",
-                 "adverse_events"):
-        result, table = run(name, data, config)
-        assert "definition" in result and isinstance(table, pd.DataFrame), name
+def arm_sizes(node) -> list[int]:
+    """Every ``n`` given for an arm anywhere in a result (``{"treatment": {"n": ...}, ...}``)."""
+    if isinstance(node, list):
+        return [n for item in node for n in arm_sizes(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node[arm]["n"] for arm in ("treatment", "control")
+             if isinstance(node.get(arm), dict) and isinstance(node[arm].get("n"), int)]
+    return found + [n for value in node.values() for n in arm_sizes(value)]
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_every_endpoint_computes_on_the_mini_cohort(config, name):
+    # Every registered endpoint, not a hand list: a definition in words, the configured
+    # parameters as given, per-arm numbers from the 2 + 2 patients, and rows in its table.
+    result, table = run(name, datasets_of(config["raw_dir"], config), config)
+    assert isinstance(result["definition"], str) and len(result["definition"]) > 40
+    spec = config["endpoints"][name]
+    assert {key: result["parameters"][key] for key in spec} == spec
+    sizes = arm_sizes(result["results"])
+    if name != "adverse_events":  # counts patients by arm without per-arm n dicts
+        assert sizes and set(sizes) <= {0, 1, 2} and max(sizes) >= 1, sizes
+    else:
+        assert result["results"]["n"] == {"treatment": 2, "control": 2}
+    assert isinstance(table, pd.DataFrame) and len(table) > 0
 
 
 def test_ascites_resolution_counts(config):

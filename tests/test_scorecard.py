@@ -62,6 +62,22 @@ def test_unreported_p_values_computed(consistency):
     assert consistency.loc["hrs_p_not_reported", "recomputed"] == "Fisher 0.1080"
 
 
+def test_a_significant_unreported_p_keeps_its_explanation(consistency):
+    # HRS as 23% vs 5%: 9/39 vs 2/39, Fisher p = 0.0472 (as ascites above): the detail must
+    # still say which counts and test gave it, with the verdict at the end.
+    import copy
+    published = copy.deepcopy(PUBLISHED)
+    for fig in published["figures"]:
+        if fig["id"] in ("hrs_treatment_pct", "hrs_control_pct"):
+            fig["value"] = 23 if "treatment" in fig["id"] else 5
+    row = paper_consistency(published).set_index("check").loc["hrs_p_not_reported"]
+    assert row["recomputed"] == "Fisher 0.0472"
+    assert row["detail"] == ("9/39 vs 2/39: the abstract gives no p; Fisher's exact test gives 0.0472, "
+                             "significant at 0.05")
+    assert consistency.loc["hrs_p_not_reported", "detail"] == (
+        "1/39 vs 6/39: the abstract gives no p; Fisher's exact test gives 0.1080, not significant at 0.05")
+
+
 def test_scorecard_statuses(consistency):
     results = {"meld": {"available": True, "results": {"primary": {"treatment": {"mean": 14.4087}}}},
                "survival": {"available": True, "results": {"logrank": {"p": 0.0491}}},

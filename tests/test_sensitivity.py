@@ -278,16 +278,31 @@ def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashe
     settings = settings_from_config(config)
     data = {name: pd.read_csv(tmp_path / "datasets" / f"{name}.csv", dtype={"subject_id": str})
             for name in ("subjects", "labs", "ascites")}
+    # The mini cohort (2 patients an arm, no PTA) supports one estimate, unadjusted albumin after
+    # LOCF. Every other cell must say exactly which NotEstimable stopped it: any other error (a
+    # bug caught as a ValueError) would give another note and fail here.
+    few, no_pta = "fewer than 2 patients in an arm", "no PTA values in this cohort"
+    expected = {("locf", "unadjusted", "ascites_disappearance"): "no events in an arm: the risk ratio is not estimable",
+                ("locf", "unadjusted", "primary_ALB"): ""}
+    for endpoint in ("ascites_disappearance", "primary_ALB", "primary_MELD", "primary_TBIL"):
+        expected[("multiple_imputation", "unadjusted", endpoint)] = \
+            "cannot impute baseline_MELD: fewer than 2 observed values"
+    got = {}
     for missing in config["sensitivity"]["missing"]:
         for adjustment in config["sensitivity"]["adjustments"]:
             spec = {"family": "primary", "population": "itt", "missing": missing, "window_days": "295-378",
                     "test": "parametric", "adjustment": adjustment}
             for row in sens.primary_cell(data, spec, settings):
-                assert row["estimate"] is not None or row["note"], row
+                key = (missing, adjustment, row["endpoint"])
+                got[key] = row["note"]
+                default = no_pta if row["endpoint"] == "primary_PTA" else few
+                assert row["note"] == expected.get(key, default), (key, row["note"])
+                assert (row["estimate"] is None) == bool(row["note"]), (key, row)
+    assert len(got) == 3 * 3 * 5
     rows = sens.survival_cell(data["subjects"], {"family": "survival", "population": "itt",
                                                  "adjustment": "iptw", "transplant": "censor",
                                                  "horizon_days": 730}, settings)
-    assert rows[0]["estimate"] is not None or rows[0]["note"]
+    assert [(row["estimate"], row["note"]) for row in rows] == [(None, few)]
 
 
 def _visit_config(week: int, window: list[int]) -> dict:

@@ -22,14 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .audit_plan import CRATE, MANIFEST, PROVENANCE
 from .contract import TABLES
 from .outputs import FIXED_EPOCH, plain, write_json, write_text
 from .products import ENDPOINTS
 from .provenance import SHORT_ID, sha256
 
-PROVENANCE = "provenance.json"
-MANIFEST = "manifest.json"
-CRATE = "ro-crate-metadata.json"
 
 def shown(path: Path | str) -> str:
     """A path as the trail records it: relative to the working directory when inside it."""

@@ -348,367 +348,482 @@ def _lab_values(rng, a: dict, arm: np.ndarray, w48: dict, paper: bool, alpha: di
 
 # --------------------------------------------------------------------------- the cohort
 
-def _generate(published: dict, assumptions: dict, seed: int, n_subjects: int | None):
-    """Tables (all string columns) and a log of where the messiness was put."""
-    a = assumptions
-    rng = np.random.default_rng(seed)
-    figs = _figures(published)
-    paper = n_subjects is None
-    n_paper = np.array([int(published["arms"][arm]["n"]) for arm in ARMS])
-    if paper:
-        n_arm = n_paper
-    else:
-        n_t = int(round(n_subjects * n_paper[0] / n_paper.sum()))
-        n_arm = np.array([n_t, n_subjects - n_t])
-    n = int(n_arm.sum())
-    horizon = int(a["follow_up"]["horizon_days"])
-    dec = a["lab_tests"]["decimals"]
+class _Draws:
+    """What the sections of the generator share: the seeded generator, the assumptions and
+    each subject-level array drawn so far (index = subject, in enrolment order). The sections
+    run in a fixed order, each drawing from the one generator: that order is the cohort."""
 
-    # Enrolment: uniform within each arm's published months; ids in enrolment order.
+    def __init__(self, published: dict, assumptions: dict, seed: int, n_subjects: int | None):
+        self.a = assumptions
+        self.rng = np.random.default_rng(seed)
+        self.figs = _figures(published)
+        self.paper = n_subjects is None
+        self.n_paper = np.array([int(published["arms"][arm]["n"]) for arm in ARMS])
+        if self.paper:
+            self.n_arm = self.n_paper
+        else:
+            n_t = int(round(n_subjects * self.n_paper[0] / self.n_paper.sum()))
+            self.n_arm = np.array([n_t, n_subjects - n_t])
+        self.n = int(self.n_arm.sum())
+        self.horizon = int(assumptions["follow_up"]["horizon_days"])
+        self.dec = assumptions["lab_tests"]["decimals"]
+
+    def arm_count(self, fig_id: str, code: int, complement: bool = False) -> int:
+        """Subjects of arm ``code`` with the published percentage (scale mode: a binomial draw)."""
+        fig = self.figs[fig_id]
+        pct = 100.0 - float(fig["value"]) if complement else float(fig["value"])
+        k = _count_for_pct(int(self.n_paper[code]), pct, int(fig["decimals"]))
+        return k if self.paper else int(self.rng.binomial(self.n_arm[code], k / self.n_paper[code]))
+
+    def pick_by_risk(self, fig_id: str, weights: np.ndarray, complement: bool = False) -> np.ndarray:
+        """Mask of the subjects, per arm as many as the figure says, chosen with these weights."""
+        chosen = np.zeros(self.n, bool)
+        for code, arm_name in enumerate(ARMS):
+            idx = np.flatnonzero(self.arm == code)
+            k = self.arm_count(fig_id.format(arm=arm_name), code, complement)
+            chosen[idx[_weighted_pick(self.rng, weights[idx], k)]] = True
+        return chosen
+
+
+def _draw_enrolment(d: _Draws, published: dict) -> None:
+    """Enrolment: uniform within each arm's published months; ids in enrolment order."""
     enrol_parts = []
     for code, arm_name in enumerate(ARMS):
         e = published["enrollment"][arm_name]
-        enrol_parts.append(rng.integers(_month_days(e["first"], False), _month_days(e["last"], True) + 1,
-                                        n_arm[code]))
+        enrol_parts.append(d.rng.integers(_month_days(e["first"], False), _month_days(e["last"], True) + 1,
+                                          d.n_arm[code]))
     enrol = np.concatenate(enrol_parts)
-    arm = np.repeat(np.arange(2), n_arm)
-    order = np.lexsort((np.arange(n), arm, enrol))
-    enrol, arm = enrol[order], arm[order]
-    width = max(int(a["subject_id"]["min_width"]), len(str(n)))
-    ids = np.array([str(i + 1).zfill(width) for i in range(n)], dtype=object)
-    is_t = arm == 0
+    arm = np.repeat(np.arange(2), d.n_arm)
+    order = np.lexsort((np.arange(d.n), arm, enrol))
+    d.enrol, d.arm = enrol[order], arm[order]
+    width = max(int(d.a["subject_id"]["min_width"]), len(str(d.n)))
+    d.ids = np.array([str(i + 1).zfill(width) for i in range(d.n)], dtype=object)
+    d.is_t = d.arm == 0
 
-    # Demographics.
-    b = a["baseline"]
-    age = np.clip(np.rint(rng.normal(b["age_years"]["mean"], b["age_years"]["sd"], n)),
-                  b["age_years"]["min"], b["age_years"]["max"]).astype(np.int64)
-    male = rng.random(n) < float(_v(b["male_share"]))
+
+def _draw_demographics(d: _Draws) -> None:
+    """Age, sex and weight, from the assumed baseline distributions."""
+    b = d.a["baseline"]
+    d.age = np.clip(np.rint(d.rng.normal(b["age_years"]["mean"], b["age_years"]["sd"], d.n)),
+                    b["age_years"]["min"], b["age_years"]["max"]).astype(np.int64)
+    d.male = d.rng.random(d.n) < float(_v(b["male_share"]))
     w = b["weight_kg"]
-    weight_q = _quantise(np.clip(rng.normal(w["mean"], w["sd"], n), w["min"], w["max"]), w["decimals"])
+    d.weight_q = _quantise(np.clip(d.rng.normal(w["mean"], w["sd"], d.n), w["min"], w["max"]), w["decimals"])
 
-    # Week-48 MELD components, then all labs over the visits.
-    tq, iq, crea = (np.zeros(n, np.int64) for _ in range(3))
+
+def _draw_labs(d: _Draws) -> None:
+    """Week-48 MELD components first (they carry the primary figures), then all labs over the
+    visits; the risk of death and complications rises with week-48 MELD (relative to the arm mean)."""
+    tq, iq, crea = (np.zeros(d.n, np.int64) for _ in range(3))
     for code, arm_name in enumerate(ARMS):
-        sel = arm == code
-        mean = float(figs[f"meld_week48_{arm_name}_mean"]["value"])
-        sd = float(figs[f"meld_week48_{arm_name}_sd"]["value"])
-        tq[sel], iq[sel], crea[sel] = _primary_components(rng, a, int(sel.sum()), mean, sd, paper)
-    w48 = {"TBIL": tq / 10 ** dec["TBIL"], "INR": iq / 10 ** dec["INR"], "CREA": crea.astype(float)}
+        sel = d.arm == code
+        mean = float(d.figs[f"meld_week48_{arm_name}_mean"]["value"])
+        sd = float(d.figs[f"meld_week48_{arm_name}_sd"]["value"])
+        tq[sel], iq[sel], crea[sel] = _primary_components(d.rng, d.a, int(sel.sum()), mean, sd, d.paper)
+    w48 = {"TBIL": tq / 10 ** d.dec["TBIL"], "INR": iq / 10 ** d.dec["INR"], "CREA": crea.astype(float)}
     meld48 = meld(w48["TBIL"], w48["INR"], w48["CREA"])
-    labels, targets, frac, anchor = _visit_plan(a)
-    vdays = _visit_days(rng, a, n)
-    alpha = {key: float(str(figs[f"{key}_week48_within_treatment_p"]["value"]).lstrip("<"))
+    d.labels, _, d.frac, d.anchor = _visit_plan(d.a)
+    d.vdays = _visit_days(d.rng, d.a, d.n)
+    alpha = {key: float(str(d.figs[f"{key}_week48_within_treatment_p"]["value"]).lstrip("<"))
              for key in WITHIN_ARM}
-    q = _lab_values(rng, a, arm, w48, paper, alpha)
+    d.q = _lab_values(d.rng, d.a, d.arm, w48, d.paper, alpha)
+    beta = float(_v(d.a["follow_up"]["risk_per_meld_point"]))
+    arm_mean = np.array([meld48[d.arm == c].mean() for c in range(2)])[d.arm]
+    d.risk = np.exp(beta * (meld48 - arm_mean))
 
-    # Risk of death / complications rises with week-48 MELD (relative to the arm mean).
-    beta = float(_v(a["follow_up"]["risk_per_meld_point"]))
-    arm_mean = np.array([meld48[arm == c].mean() for c in range(2)])[arm]
-    risk = np.exp(beta * (meld48 - arm_mean))
 
-    def count(fig_id: str, code: int, complement: bool = False) -> int:
-        fig = figs[fig_id]
-        pct = 100.0 - float(fig["value"]) if complement else float(fig["value"])
-        k = _count_for_pct(int(n_paper[code]), pct, int(fig["decimals"]))
-        return k if paper else int(rng.binomial(n_arm[code], k / n_paper[code]))
-
-    # Deaths: chosen by risk, days drawn so the log-rank P rounds to the (corrected) target.
-    fu = a["follow_up"]
-    dead = np.zeros(n, bool)
-    for code, arm_name in enumerate(ARMS):
-        idx = np.flatnonzero(arm == code)
-        k = count(f"survival_2y_{arm_name}_pct", code, complement=True)
-        dead[idx[_weighted_pick(rng, risk[idx], k)]] = True
-    d_lo, d_hi = fu["death_days"]
-    target = a["target_overrides"]["survival_2y_p"]
+def _death_days(d: _Draws, dead: np.ndarray) -> np.ndarray:
+    """Days of the deaths, redrawn until the log-rank P rounds to the (corrected) target."""
+    target = d.a["target_overrides"]["survival_2y_p"]
     half = 0.5 * 10 ** -int(target["decimals"])
     p_lo, p_hi = float(target["value"]) - half, float(target["value"]) + half
-    death_day = np.full(n, -1, np.int64)
-    for _ in range(int(_v(a["target_overrides"]["max_draws"]))):
-        days = rng.integers(d_lo, d_hi + 1, int(dead.sum()))
-        if not paper:
-            break
-        time = np.full(n, horizon)
+    d_lo, d_hi = d.a["follow_up"]["death_days"]
+    for _ in range(int(_v(d.a["target_overrides"]["max_draws"]))):
+        days = d.rng.integers(d_lo, d_hi + 1, int(dead.sum()))
+        if not d.paper:
+            return days
+        time = np.full(d.n, d.horizon)
         time[dead] = days
-        if p_lo <= _logrank_p(time, dead, arm) < p_hi:
-            break
-    else:
-        raise RuntimeError("no death days give the target log-rank P")
-    death_day[dead] = days
-    extra_lo, extra_hi = fu["survivor_extra_days"]
-    last_day = np.where(dead, death_day, horizon + rng.integers(extra_lo, extra_hi + 1, n))
-    limit = np.minimum(last_day, horizon)
+        if p_lo <= _logrank_p(time, dead, d.arm) < p_hi:
+            return days
+    raise RuntimeError("no death days give the target log-rank P")
 
-    # Complications within the horizon, a few recurrences, one late HE beyond it.
-    comp = a["complications"]
-    ev_sid, ev_day, ev_code = [np.flatnonzero(dead)], [death_day[dead]], [np.full(dead.sum(), DEATH, object)]
+
+def _draw_deaths(d: _Draws) -> None:
+    """Deaths chosen by risk, their days, and each subject's last day of follow-up."""
+    d.dead = d.pick_by_risk("survival_2y_{arm}_pct", d.risk, complement=True)
+    d.death_day = np.full(d.n, -1, np.int64)
+    d.death_day[d.dead] = _death_days(d, d.dead)
+    extra_lo, extra_hi = d.a["follow_up"]["survivor_extra_days"]
+    d.last_day = np.where(d.dead, d.death_day, d.horizon + d.rng.integers(extra_lo, extra_hi + 1, d.n))
+    d.limit = np.minimum(d.last_day, d.horizon)
+
+
+def _draw_complications(d: _Draws) -> None:
+    """Complications within the horizon (a few recurrences), one late HE beyond it; with the
+    deaths they make the events table, sorted by subject, day and code."""
+    comp = d.a["complications"]
+    ev_sid, ev_day = [np.flatnonzero(d.dead)], [d.death_day[d.dead]]
+    ev_code = [np.full(d.dead.sum(), DEATH, object)]
     share2 = float(_v(comp["second_episode_share"]))
     had = {}
     for key, code_name in comp["codes"].items():
         chosen = []
         for code, arm_name in enumerate(ARMS):
-            idx = np.flatnonzero(arm == code)
-            chosen.append(idx[_weighted_pick(rng, risk[idx], count(f"{key}_{arm_name}_pct", code))])
+            idx = np.flatnonzero(d.arm == code)
+            k = d.arm_count(f"{key}_{arm_name}_pct", code)
+            chosen.append(idx[_weighted_pick(d.rng, d.risk[idx], k)])
         who = np.concatenate(chosen)
         had[code_name] = who
-        first = 1 + (rng.random(len(who)) * limit[who]).astype(np.int64)
-        again = (rng.random(len(who)) < share2) & (first < limit[who])
-        second = first + 1 + (rng.random(len(who)) * (limit[who] - first)).astype(np.int64)
+        first = 1 + (d.rng.random(len(who)) * d.limit[who]).astype(np.int64)
+        again = (d.rng.random(len(who)) < share2) & (first < d.limit[who])
+        second = first + 1 + (d.rng.random(len(who)) * (d.limit[who] - first)).astype(np.int64)
         ev_sid += [who, who[again]]
         ev_day += [first, second[again]]
         ev_code += [np.full(len(who) + int(again.sum()), code_name, object)]
     late = comp["late_he"]
-    eligible = (arm == ARMS.index(late["arm"])) & ~dead & (last_day > horizon)
+    eligible = (d.arm == ARMS.index(late["arm"])) & ~d.dead & (d.last_day > d.horizon)
     eligible[had[comp["codes"]["he"]]] = False
-    late_who = np.sort(rng.choice(np.flatnonzero(eligible), min(int(late["count"]), int(eligible.sum())),
-                                  replace=False))
+    late_who = np.sort(d.rng.choice(np.flatnonzero(eligible), min(int(late["count"]), int(eligible.sum())),
+                                    replace=False))
     ev_sid.append(late_who)
-    ev_day.append(horizon + 1 + (rng.random(len(late_who)) * (last_day[late_who] - horizon)).astype(np.int64))
+    ev_day.append(d.horizon + 1 + (d.rng.random(len(late_who)) * (d.last_day[late_who] - d.horizon))
+                  .astype(np.int64))
     ev_code.append(np.full(len(late_who), comp["codes"]["he"], object))
     ev_sid, ev_day, ev_code = np.concatenate(ev_sid), np.concatenate(ev_day), np.concatenate(ev_code)
     code_rank = {c: i for i, c in enumerate([DEATH, *comp["codes"].values()])}
     o = np.lexsort((np.array([code_rank[c] for c in ev_code]), ev_day, ev_sid))
-    ev_sid, ev_day, ev_code = ev_sid[o], ev_day[o], ev_code[o]
+    d.ev_sid, d.ev_day, d.ev_code = ev_sid[o], ev_day[o], ev_code[o]
 
-    # Ascites grades at baseline, weeks 12/24/48 (on the lab days); disappearance by arm.
-    asc = a["ascites"]
-    a_cols = [labels.index(lbl) for lbl in a["visits"]["ascites_visits"]]
-    a_anchor = a_cols.index(anchor)
-    grade = np.zeros((n, len(a_cols)), np.int64)
-    grade[:, 0] = _choice(rng, asc["baseline_grade_probs"], n).astype(np.int64)
-    gone = np.zeros(n, bool)
+
+def _draw_ascites(d: _Draws) -> None:
+    """Ascites grades at baseline and weeks 12/24/48 (on the lab days), disappearance by arm
+    (likelier at lower risk, never for the dead), and volumes by grade."""
+    asc = d.a["ascites"]
+    d.a_cols = [d.labels.index(lbl) for lbl in d.a["visits"]["ascites_visits"]]
+    d.a_anchor = d.a_cols.index(d.anchor)
+    grade = np.zeros((d.n, len(d.a_cols)), np.int64)
+    grade[:, 0] = _choice(d.rng, asc["baseline_grade_probs"], d.n).astype(np.int64)
+    d.gone = np.zeros(d.n, bool)
     for code, arm_name in enumerate(ARMS):
-        idx = np.flatnonzero(arm == code)
-        k = count(f"ascites_disappearance_{arm_name}_pct", code)
-        gone[idx[_weighted_pick(rng, np.where(dead[idx], 0.0, 1.0 / risk[idx]), k)]] = True
-        grade[idx, a_anchor] = _choice(rng, asc["primary_grade_probs"][arm_name], len(idx)).astype(np.int64)
-    grade[gone, a_anchor] = 0
-    for j, col in enumerate(a_cols):
-        if j in (0, a_anchor):
+        idx = np.flatnonzero(d.arm == code)
+        k = d.arm_count(f"ascites_disappearance_{arm_name}_pct", code)
+        d.gone[idx[_weighted_pick(d.rng, np.where(d.dead[idx], 0.0, 1.0 / d.risk[idx]), k)]] = True
+        grade[idx, d.a_anchor] = _choice(d.rng, asc["primary_grade_probs"][arm_name], len(idx)).astype(np.int64)
+    grade[d.gone, d.a_anchor] = 0
+    for j, col in enumerate(d.a_cols):
+        if j in (0, d.a_anchor):
             continue
-        f = frac[col]
-        g = np.rint(grade[:, 0] + f * (grade[:, a_anchor] - grade[:, 0])
-                    + rng.normal(0.0, float(asc["intermediate_noise_sd"]), n))
-        grade[:, j] = np.clip(g, np.where(gone, 0, 1), 3)
+        g = np.rint(grade[:, 0] + d.frac[col] * (grade[:, d.a_anchor] - grade[:, 0])
+                    + d.rng.normal(0.0, float(asc["intermediate_noise_sd"]), d.n))
+        grade[:, j] = np.clip(g, np.where(d.gone, 0, 1), 3)
     vol = np.zeros(grade.shape)
     for g, (v_lo, v_hi) in asc["volume_ml_by_grade"].items():
-        draw = np.exp(rng.uniform(np.log(v_lo), np.log(v_hi), grade.shape))
+        draw = np.exp(d.rng.uniform(np.log(v_lo), np.log(v_hi), grade.shape))
         vol = np.where(grade == int(g), draw, vol)
-    vol_q = (np.rint(vol / asc["volume_round_ml"]) * asc["volume_round_ml"]).astype(np.int64)
+    d.grade = grade
+    d.vol_q = (np.rint(vol / asc["volume_round_ml"]) * asc["volume_round_ml"]).astype(np.int64)
 
-    # Paracentesis: Poisson by arm over follow-up; none after disappearance is seen.
-    par = a["paracentesis"]
-    stop_col = labels.index(par["stop_at_disappearance"])
-    end = np.where(gone, vdays[:, stop_col], last_day)
-    rate = np.array([par["rate_per_patient_year"][arm_name] for arm_name in ARMS])[arm]
+
+def _draw_paracentesis(d: _Draws) -> None:
+    """Paracenteses: Poisson by arm over follow-up, none after disappearance is seen; days are
+    sorted uniform draws on a shortened span spread by rank, so gaps are >= min_gap_days."""
+    par = d.a["paracentesis"]
+    stop_col = d.labels.index(par["stop_at_disappearance"])
+    end = np.where(d.gone, d.vdays[:, stop_col], d.last_day)
+    rate = np.array([par["rate_per_patient_year"][arm_name] for arm_name in ARMS])[d.arm]
     gap = int(par["min_gap_days"])
-    n_par = np.minimum(rng.poisson(rate * end / 365.25), (end - 1) // gap + 1)
-    p_sid = np.repeat(np.arange(n), n_par)
-    # Sorted uniform days on a shortened span, then spread by rank: gaps >= min_gap_days.
+    n_par = np.minimum(d.rng.poisson(rate * end / 365.25), (end - 1) // gap + 1)
+    p_sid = np.repeat(np.arange(d.n), n_par)
     span = end - 1 - (n_par - 1) * gap
-    base_day = (rng.random(len(p_sid)) * (span[p_sid] + 1)).astype(np.int64)
+    base_day = (d.rng.random(len(p_sid)) * (span[p_sid] + 1)).astype(np.int64)
     o = np.lexsort((base_day, p_sid))
-    p_sid, base_day = p_sid[o], base_day[o]
-    rank = np.arange(len(p_sid)) - np.repeat(np.cumsum(n_par) - n_par, n_par)
-    p_day = 1 + base_day + rank * gap
+    d.p_sid, base_day = p_sid[o], base_day[o]
+    rank = np.arange(len(d.p_sid)) - np.repeat(np.cumsum(n_par) - n_par, n_par)
+    d.p_day = 1 + base_day + rank * gap
     pv = par["volume_l"]
-    p_vol = _quantise(np.clip(rng.normal(pv["mean"], pv["sd"], len(p_sid)), pv["min"], pv["max"]),
-                      pv["decimals"])
+    d.p_vol = _quantise(np.clip(d.rng.normal(pv["mean"], pv["sd"], len(d.p_sid)), pv["min"], pv["max"]),
+                        pv["decimals"])
 
-    # Infusions: one per treatment patient, dose about the published cells/kg.
-    inf = a["infusions"]
-    t_idx = np.flatnonzero(is_t)
-    inf_day = rng.integers(inf["day_offset"][0], inf["day_offset"][1] + 1, len(t_idx))
+
+def _draw_infusions(d: _Draws, published: dict) -> None:
+    """One infusion per treatment patient, its dose about the published cells/kg."""
+    inf = d.a["infusions"]
+    d.t_idx = np.flatnonzero(d.is_t)
+    d.inf_day = d.rng.integers(inf["day_offset"][0], inf["day_offset"][1] + 1, len(d.t_idx))
     dose = float(published["infusion"]["cells_per_kg"])
-    cells = np.clip(np.exp(rng.normal(0.0, float(inf["cells_per_kg_cv"]), len(t_idx))),
+    cells = np.clip(np.exp(d.rng.normal(0.0, float(inf["cells_per_kg_cv"]), len(d.t_idx))),
                     *inf["cells_per_kg_range"]) * dose
-    cells = (np.rint(cells / inf["cells_round"]) * inf["cells_round"]).astype(np.int64)
+    d.cells = (np.rint(cells / inf["cells_round"]) * inf["cells_round"]).astype(np.int64)
 
-    # Adverse events: infusion-related in the treatment arm, a few background events in both.
-    ae = a["adverse_events"]
-    ir = ae["infusion_related"]
-    day_of_inf = np.full(n, -1, np.int64)
-    day_of_inf[t_idx] = inf_day
-    ae_sid, ae_day, ae_term, ae_rel = [], [], [], []
+
+def _draw_adverse_events(d: _Draws) -> None:
+    """Infusion-related events in the treatment arm and a few background events in both,
+    sorted by subject, day and term."""
+    ae = d.a["adverse_events"]
+    ir, bg = ae["infusion_related"], ae["background"]
+    day_of_inf = np.full(d.n, -1, np.int64)
+    day_of_inf[d.t_idx] = d.inf_day
+    sid, day, term, rel = [], [], [], []
     for item in ir["terms"]:
-        who = np.flatnonzero((rng.random(n) < float(item["share"])) & (arm == ARMS.index(ir["arm"])))
-        ae_sid.append(who)
-        ae_day.append(day_of_inf[who] + rng.integers(ir["onset_days_after_infusion"][0],
-                                                     ir["onset_days_after_infusion"][1] + 1, len(who)))
-        ae_term.append(np.full(len(who), item["term"], object))
-        ae_rel.append(_choice(rng, ir["related"], len(who)))
-    bg = ae["background"]
+        who = np.flatnonzero((d.rng.random(d.n) < float(item["share"])) & (d.arm == ARMS.index(ir["arm"])))
+        sid.append(who)
+        day.append(day_of_inf[who] + d.rng.integers(ir["onset_days_after_infusion"][0],
+                                                    ir["onset_days_after_infusion"][1] + 1, len(who)))
+        term.append(np.full(len(who), item["term"], object))
+        rel.append(_choice(d.rng, ir["related"], len(who)))
     for item in bg["terms"]:
-        who = np.flatnonzero(rng.random(n) < float(item["share"]))
-        ae_sid.append(who)
-        ae_day.append(1 + (rng.random(len(who)) * limit[who]).astype(np.int64))
-        ae_term.append(np.full(len(who), item["term"], object))
-        ae_rel.append(_choice(rng, bg["related"], len(who)))
-    ae_sid, ae_day = np.concatenate(ae_sid), np.concatenate(ae_day)
-    ae_term, ae_rel = np.concatenate(ae_term), np.concatenate(ae_rel)
+        who = np.flatnonzero(d.rng.random(d.n) < float(item["share"]))
+        sid.append(who)
+        day.append(1 + (d.rng.random(len(who)) * d.limit[who]).astype(np.int64))
+        term.append(np.full(len(who), item["term"], object))
+        rel.append(_choice(d.rng, bg["related"], len(who)))
+    sid, day, term, rel = (np.concatenate(x) for x in (sid, day, term, rel))
     term_rank = {t: i for i, t in enumerate(dict.fromkeys(
         [it["term"] for it in ir["terms"]] + [it["term"] for it in bg["terms"]]))}
-    o = np.lexsort((np.array([term_rank[t] for t in ae_term], dtype=np.int64), ae_day, ae_sid))
-    ae_sid, ae_day, ae_term, ae_rel = ae_sid[o], ae_day[o], ae_term[o], ae_rel[o]
-    ae_grade = _choice(rng, ae["grade_probs"], len(ae_sid))
+    o = np.lexsort((np.array([term_rank[t] for t in term], dtype=np.int64), day, sid))
+    d.ae_sid, d.ae_day, d.ae_term, d.ae_rel = sid[o], day[o], term[o], rel[o]
+    d.ae_grade = _choice(d.rng, ae["grade_probs"], len(d.ae_sid))
 
-    # Child-Pugh from baseline values, ascites grade and encephalopathy.
-    cp = a["child_pugh"]
-    tb0, al0, in0 = (q[t][:, 0] / 10 ** dec[t] for t in ("TBIL", "ALB", "INR"))
-    he_pts = np.where(rng.random(n) < float(_v(b["he_points_share"])), 2, 1)
-    asc_pts = np.array([cp["ascites_points_by_grade"][int(g)] for g in range(4)])[grade[:, 0]]
-    child_pugh = (1 + (tb0 >= cp["bilirubin_umol_l"][0]) + (tb0 > cp["bilirubin_umol_l"][1])
-                  + 1 + (al0 <= cp["albumin_g_l"][1]) + (al0 < cp["albumin_g_l"][0])
-                  + 1 + (in0 >= cp["inr"][0]) + (in0 > cp["inr"][1]) + asc_pts + he_pts)
 
-    # ------------------------------------------------------------------ tables as strings
-    mess = a["messiness"]
-    fmt_labs = mess["labs_date_format"]["value"]
-    log: list[str] = []
-    n_paper_total = int(n_paper.sum())
+def _draw_child_pugh(d: _Draws) -> None:
+    """Child-Pugh score from the baseline labs, the ascites grade and encephalopathy."""
+    cp = d.a["child_pugh"]
+    tb0, al0, in0 = (d.q[t][:, 0] / 10 ** d.dec[t] for t in ("TBIL", "ALB", "INR"))
+    he_pts = np.where(d.rng.random(d.n) < float(_v(d.a["baseline"]["he_points_share"])), 2, 1)
+    asc_pts = np.array([cp["ascites_points_by_grade"][int(g)] for g in range(4)])[d.grade[:, 0]]
+    d.child_pugh = (1 + (tb0 >= cp["bilirubin_umol_l"][0]) + (tb0 > cp["bilirubin_umol_l"][1])
+                    + 1 + (al0 <= cp["albumin_g_l"][1]) + (al0 < cp["albumin_g_l"][0])
+                    + 1 + (in0 >= cp["inr"][0]) + (in0 > cp["inr"][1]) + asc_pts + he_pts)
 
-    def pick(pool: np.ndarray, k: int) -> np.ndarray:
-        return np.sort(rng.choice(pool, size=min(k, len(pool)), replace=False))
 
+# ------------------------------------------------------------------ tables as strings
+
+class _Mess:
+    """Puts the assumed messiness into the tables and logs where, drawing from the same generator."""
+
+    def __init__(self, d: _Draws):
+        self.d, self.rng = d, d.rng
+        self.spec = d.a["messiness"]
+        self.n_paper_total = int(d.n_paper.sum())
+        self.log: list[str] = []
+
+    def scaled(self, count: int) -> int:
+        """A count of the paper's cohort, scaled to this one."""
+        return _scaled(count, self.d.n, self.n_paper_total, self.d.paper)
+
+    def pick(self, pool: np.ndarray, k: int) -> np.ndarray:
+        """k distinct members of the pool (all if fewer), sorted."""
+        return np.sort(self.rng.choice(pool, size=min(k, len(pool)), replace=False))
+
+    @staticmethod
     def show(values, limit_n: int = 12) -> str:
+        """The first few values for the log, with how many there are in all."""
         values = list(values)
         more = f", ... ({len(values)} in all)" if len(values) > limit_n else ""
         return ", ".join(str(v) for v in values[:limit_n]) + more
 
-    arm_raw = np.where(is_t, a["arm_labels"]["treatment"], a["arm_labels"]["control"]).astype(object)
-    sex = np.where(male, "M", "F").astype(object)
-    weight = _fmt_num(weight_q, w["decimals"])
-    # Messiness in subjects.csv.
+
+def _subjects_table(d: _Draws, m: _Mess) -> pd.DataFrame:
+    """subjects.csv, with arm-label variants, long-form sexes, a weight missing code, an extra column."""
+    mess, ids = m.spec, d.ids
+    arm_raw = np.where(d.is_t, d.a["arm_labels"]["treatment"], d.a["arm_labels"]["control"]).astype(object)
+    sex = np.where(d.male, "M", "F").astype(object)
+    weight = _fmt_num(d.weight_q, d.a["baseline"]["weight_kg"]["decimals"])
     variants = mess["arm_label_variants"]
-    k_each = _scaled(variants["count_each"], n, n_paper_total, paper)
+    k_each = m.scaled(variants["count_each"])
     for code, arm_name in enumerate(ARMS):
         labels_v = variants[arm_name]
-        who = pick(np.flatnonzero(arm == code), k_each * len(labels_v))
-        who = rng.permutation(who)
+        who = m.rng.permutation(m.pick(np.flatnonzero(d.arm == code), k_each * len(labels_v)))
         for j, lbl in enumerate(labels_v):
             sel = np.sort(who[j * k_each:(j + 1) * k_each])
             arm_raw[sel] = lbl
-            log.append(f"subjects.csv arm '{lbl}': subjects {show(ids[sel])}")
+            m.log.append(f"subjects.csv arm '{lbl}': subjects {m.show(ids[sel])}")
     sx = mess["sex_long_form"]
-    sel = pick(np.arange(n), _scaled(sx["count"], n, n_paper_total, paper))
+    sel = m.pick(np.arange(d.n), m.scaled(sx["count"]))
     sex[sel] = np.array([sx["codes"][s] for s in sex[sel]], dtype=object)
-    log.append(f"subjects.csv sex male/female: subjects {show(ids[sel])}")
+    m.log.append(f"subjects.csv sex male/female: subjects {m.show(ids[sel])}")
     wm = mess["weight_missing_code"]
-    sel = pick(np.arange(n), _scaled(wm["count"], n, n_paper_total, paper))
+    sel = m.pick(np.arange(d.n), m.scaled(wm["count"]))
     weight[sel] = wm["code"]
-    log.append(f"subjects.csv weight_kg '{wm['code']}': subjects {show(ids[sel])}")
-    crf = a["crf_version"]
-    crf_version = np.where(enrol < _to_days(crf["changed_on"]), crf["values"][0], crf["values"][1])
+    m.log.append(f"subjects.csv weight_kg '{wm['code']}': subjects {m.show(ids[sel])}")
+    crf = d.a["crf_version"]
+    crf_version = np.where(d.enrol < _to_days(crf["changed_on"]), crf["values"][0], crf["values"][1])
     subjects = pd.DataFrame({
-        "subject_id": ids, "arm": arm_raw, "enrollment_date": _fmt_dates(enrol, ISO), "sex": sex,
-        "age_years": _fmt_num(age, 0), "last_contact_date": _fmt_dates(enrol + last_day, ISO),
-        "etiology": np.full(n, _v(b["etiology"]), object),
-        "child_pugh_score": _fmt_num(child_pugh, 0), "weight_kg": weight,
+        "subject_id": ids, "arm": arm_raw, "enrollment_date": _fmt_dates(d.enrol, ISO), "sex": sex,
+        "age_years": _fmt_num(d.age, 0), "last_contact_date": _fmt_dates(d.enrol + d.last_day, ISO),
+        "etiology": np.full(d.n, _v(d.a["baseline"]["etiology"]), object),
+        "child_pugh_score": _fmt_num(d.child_pugh, 0), "weight_kg": weight,
         mess["extra_column"]["name"]: crf_version.astype(object),
     })
-    log.append(f"subjects.csv extra column '{mess['extra_column']['name']}'")
+    m.log.append(f"subjects.csv extra column '{mess['extra_column']['name']}'")
+    return subjects
 
-    # labs.csv: one row per subject x visit x test, in that order.
-    tests = list(a["lab_tests"]["order"])
-    nv, nt = len(labels), len(tests)
-    unit_of = {t: a["lab_tests"]["written_unit"].get(t, units.canonical_unit(t)) for t in tests}
-    gdl = mess["albumin_g_dl"]
-    gdl_subj = pick(np.arange(n), int(round(float(gdl["subject_share"]) * n)))
-    is_gdl = np.zeros(n, bool)
-    is_gdl[gdl_subj] = True
-    gdl_dec = dec["ALB"] + int(round(np.log10(units.unit_factor("ALB", gdl["unit"]))))
-    values = np.empty((n, nv, nt), dtype=object)
-    unit_arr = np.empty((n, nv, nt), dtype=object)
-    for j, t in enumerate(tests):
-        values[:, :, j] = _fmt_num(q[t], dec[t])
-        unit_arr[:, :, j] = unit_of[t]
-    j_alb = tests.index("ALB")
-    values[is_gdl, :, j_alb] = _fmt_num(q["ALB"][is_gdl], gdl_dec)
-    unit_arr[is_gdl, :, j_alb] = gdl["unit"]
-    log.append(f"labs.csv ALB in {gdl['unit']}: all ALB rows of subjects {show(ids[gdl_subj])}")
-    row_sid = np.repeat(np.arange(n), nv * nt)
-    row_visit = np.tile(np.repeat(np.arange(nv), nt), n)
-    row_test = np.tile(np.arange(nt), n * nv)
-    labs = pd.DataFrame({
-        "subject_id": ids[row_sid],
-        "sample_date": _fmt_dates(np.repeat((enrol[:, None] + vdays).ravel(), nt), fmt_labs),
-        "visit": np.asarray(labels, dtype=object)[row_visit],
-        "test": np.asarray(tests, dtype=object)[row_test],
-        "value": values.ravel(), "unit": unit_arr.ravel(),
-    })
-    interior_rows = (row_visit != 0) & (row_visit != anchor)
-    used = np.zeros(len(labs), bool)
 
-    def lab_rows(test_names, mask, k):
-        pool = np.flatnonzero(mask & np.isin(row_test, [tests.index(t) for t in test_names]) & ~used)
-        sel = pick(pool, k)
-        used[sel] = True
+class _LabRows:
+    """Which subject, visit and test each row of labs.csv is, and which rows messiness has used."""
+
+    def __init__(self, d: _Draws, tests: list[str]):
+        nv, nt = len(d.labels), len(tests)
+        self.d, self.tests = d, tests
+        self.sid = np.repeat(np.arange(d.n), nv * nt)
+        self.visit = np.tile(np.repeat(np.arange(nv), nt), d.n)
+        self.test = np.tile(np.arange(nt), d.n * nv)
+        self.used = np.zeros(len(self.sid), bool)
+
+    def take(self, m: _Mess, test_names, mask, k: int) -> np.ndarray:
+        """k unused rows of these tests within the mask; marked used, so no row is messed twice."""
+        pool = np.flatnonzero(mask & np.isin(self.test, [self.tests.index(t) for t in test_names]) & ~self.used)
+        sel = m.pick(pool, k)
+        self.used[sel] = True
         return sel
 
-    def where(sel) -> str:
-        return show(f"{ids[row_sid[r]]} {labels[row_visit[r]]} {tests[row_test[r]]}" for r in sel)
+    def where(self, m: _Mess, sel) -> str:
+        """The rows for the log: subject, visit, test."""
+        d = self.d
+        return m.show(f"{d.ids[self.sid[r]]} {d.labels[self.visit[r]]} {self.tests[self.test[r]]}" for r in sel)
 
+
+def _labs_frame(d: _Draws, m: _Mess, rows: _LabRows) -> pd.DataFrame:
+    """labs.csv before row-level messiness: one row per subject x visit x test, in that order,
+    with some subjects' albumin written in g/dL."""
+    tests, unit_of = rows.tests, {t: d.a["lab_tests"]["written_unit"].get(t, units.canonical_unit(t))
+                                  for t in rows.tests}
+    gdl = m.spec["albumin_g_dl"]
+    gdl_subj = m.pick(np.arange(d.n), int(round(float(gdl["subject_share"]) * d.n)))
+    is_gdl = np.zeros(d.n, bool)
+    is_gdl[gdl_subj] = True
+    gdl_dec = d.dec["ALB"] + int(round(np.log10(units.unit_factor("ALB", gdl["unit"]))))
+    values = np.empty((d.n, len(d.labels), len(tests)), dtype=object)
+    unit_arr = np.empty(values.shape, dtype=object)
+    for j, t in enumerate(tests):
+        values[:, :, j] = _fmt_num(d.q[t], d.dec[t])
+        unit_arr[:, :, j] = unit_of[t]
+    j_alb = tests.index("ALB")
+    values[is_gdl, :, j_alb] = _fmt_num(d.q["ALB"][is_gdl], gdl_dec)
+    unit_arr[is_gdl, :, j_alb] = gdl["unit"]
+    m.log.append(f"labs.csv ALB in {gdl['unit']}: all ALB rows of subjects {m.show(d.ids[gdl_subj])}")
+    return pd.DataFrame({
+        "subject_id": d.ids[rows.sid],
+        "sample_date": _fmt_dates(np.repeat((d.enrol[:, None] + d.vdays).ravel(), len(tests)),
+                                  m.spec["labs_date_format"]["value"]),
+        "visit": np.asarray(d.labels, dtype=object)[rows.visit],
+        "test": np.asarray(tests, dtype=object)[rows.test],
+        "value": values.ravel(), "unit": unit_arr.ravel(),
+    })
+
+
+def _mess_lab_cells(d: _Draws, m: _Mess, labs: pd.DataFrame, rows: _LabRows) -> None:
+    """Censored ALT/AST, missing codes, a mislabelled primary visit and stray spaces, each on
+    rows no other kind of messiness touched."""
+    mess, anchor = m.spec, d.anchor
+    interior = (rows.visit != 0) & (rows.visit != anchor)
     col = {c: labs.columns.get_loc(c) for c in labs.columns}
     cz = mess["censored_alt_ast"]
-    sel = lab_rows(["ALT", "AST"], interior_rows, _scaled(cz["count"], n, n_paper_total, paper))
+    sel = rows.take(m, ["ALT", "AST"], interior, m.scaled(cz["count"]))
     labs.iloc[sel, col["value"]] = cz["value"]
-    log.append(f"labs.csv value '{cz['value']}': {where(sel)}")
+    m.log.append(f"labs.csv value '{cz['value']}': {rows.where(m, sel)}")
     mc = mess["lab_missing_codes"]
-    sel = lab_rows(["ALB", "TBIL", "PLT"], interior_rows, _scaled(mc["count"], n, n_paper_total, paper))
-    codes = np.resize(np.asarray(mc["codes"], dtype=object), len(sel))
-    labs.iloc[sel, col["value"]] = codes
-    log.append(f"labs.csv value missing codes {mc['codes']}: {where(sel)}")
+    sel = rows.take(m, ["ALB", "TBIL", "PLT"], interior, m.scaled(mc["count"]))
+    labs.iloc[sel, col["value"]] = np.resize(np.asarray(mc["codes"], dtype=object), len(sel))
+    m.log.append(f"labs.csv value missing codes {mc['codes']}: {rows.where(m, sel)}")
     ml = mess["mislabelled_visit"]
-    sel = lab_rows(["TBIL", "INR", "CREA"], row_visit == anchor, _scaled(ml["count"], n, n_paper_total, paper))
+    sel = rows.take(m, ["TBIL", "INR", "CREA"], rows.visit == anchor, m.scaled(ml["count"]))
     labs.iloc[sel, col["visit"]] = ml["label"]
-    log.append(f"labs.csv visit '{ml['label']}' on a {labels[anchor]}-dated row: {where(sel)}")
+    m.log.append(f"labs.csv visit '{ml['label']}' on a {d.labels[anchor]}-dated row: {rows.where(m, sel)}")
     ws = mess["stray_whitespace"]
-    sel = lab_rows(tests, np.ones(len(labs), bool), _scaled(ws["labs_test"], n, n_paper_total, paper))
+    sel = rows.take(m, rows.tests, np.ones(len(labs), bool), m.scaled(ws["labs_test"]))
     test_raw = labs["test"].to_numpy()[sel]
     labs.iloc[sel, col["test"]] = np.where(np.arange(len(sel)) % 2 == 0,
                                            test_raw + " ", " " + test_raw.astype(object))
-    log.append(f"labs.csv test with stray spaces: {where(sel)}")
-    dup = mess["duplicate_lab_rows"]
-    sel = rng.permutation(pick(np.arange(len(labs)), _scaled(dup["count"], n, n_paper_total, paper)))
+    m.log.append(f"labs.csv test with stray spaces: {rows.where(m, sel)}")
+
+
+def _labs_table(d: _Draws, m: _Mess) -> pd.DataFrame:
+    """labs.csv with its messiness, then exact duplicate rows (half adjacent to their original,
+    half at the end of the subject's block)."""
+    rows = _LabRows(d, list(d.a["lab_tests"]["order"]))
+    labs = _labs_frame(d, m, rows)
+    _mess_lab_cells(d, m, labs, rows)
+    sel = m.rng.permutation(m.pick(np.arange(len(labs)), m.scaled(m.spec["duplicate_lab_rows"]["count"])))
     half = len(sel) // 2
-    block_end = np.searchsorted(row_sid, row_sid[sel], side="right")
+    block_end = np.searchsorted(rows.sid, rows.sid[sel], side="right")
     positions = np.concatenate([sel[:half] + 1, block_end[half:]])
-    order = np.insert(np.arange(len(labs)), positions, sel)
-    labs = labs.iloc[order].reset_index(drop=True)
-    log.append(f"labs.csv exact duplicate rows (first {half} adjacent, rest at the subject's block end): "
-               f"{where(np.sort(sel))}")
+    labs = labs.iloc[np.insert(np.arange(len(labs)), positions, sel)].reset_index(drop=True)
+    m.log.append(f"labs.csv exact duplicate rows (first {half} adjacent, rest at the subject's block end): "
+                 f"{rows.where(m, np.sort(sel))}")
+    return labs
 
-    events = pd.DataFrame({"subject_id": ids[ev_sid], "event": ev_code,
-                           "event_date": _fmt_dates(enrol[ev_sid] + ev_day, ISO)})
-    sel = pick(np.arange(len(events)), _scaled(ws["events_subject_id"], n, n_paper_total, paper))
-    events.iloc[sel, 0] = np.where(np.arange(len(sel)) % 2 == 0, " " + events["subject_id"].to_numpy()[sel],
-                                   events["subject_id"].to_numpy()[sel] + " ")
-    log.append(f"events.csv subject_id with stray spaces: rows {show(sel + 2)} (file line numbers)")
 
-    a_sid = np.repeat(np.arange(n), len(a_cols))
-    a_day = (enrol[:, None] + vdays[:, a_cols]).ravel()
-    a_vol = _fmt_num(vol_q.ravel(), 0)
-    am = mess["ascites_volume_missing_code"]
-    a_visit = np.tile(np.arange(len(a_cols)), n)
-    pool = np.flatnonzero((a_visit != 0) & (a_visit != a_anchor) & (grade.ravel() >= 1))
-    sel = pick(pool, _scaled(am["count"], n, n_paper_total, paper))
+def _events_table(d: _Draws, m: _Mess) -> pd.DataFrame:
+    """events.csv, some subject ids with stray spaces."""
+    events = pd.DataFrame({"subject_id": d.ids[d.ev_sid], "event": d.ev_code,
+                           "event_date": _fmt_dates(d.enrol[d.ev_sid] + d.ev_day, ISO)})
+    sel = m.pick(np.arange(len(events)), m.scaled(m.spec["stray_whitespace"]["events_subject_id"]))
+    raw = events["subject_id"].to_numpy()[sel]
+    events.iloc[sel, 0] = np.where(np.arange(len(sel)) % 2 == 0, " " + raw, raw + " ")
+    m.log.append(f"events.csv subject_id with stray spaces: rows {m.show(sel + 2)} (file line numbers)")
+    return events
+
+
+def _ascites_table(d: _Draws, m: _Mess) -> pd.DataFrame:
+    """ascites.csv, a volume missing code at some interior visits with ascites."""
+    a_sid = np.repeat(np.arange(d.n), len(d.a_cols))
+    a_day = (d.enrol[:, None] + d.vdays[:, d.a_cols]).ravel()
+    a_vol = _fmt_num(d.vol_q.ravel(), 0)
+    am = m.spec["ascites_volume_missing_code"]
+    a_visit = np.tile(np.arange(len(d.a_cols)), d.n)
+    pool = np.flatnonzero((a_visit != 0) & (a_visit != d.a_anchor) & (d.grade.ravel() >= 1))
+    sel = m.pick(pool, m.scaled(am["count"]))
     a_vol[sel] = am["code"]
-    log.append(f"ascites.csv volume_ml '{am['code']}': "
-               + show(f"{ids[a_sid[r]]} {labels[a_cols[a_visit[r]]]}" for r in sel))
-    ascites = pd.DataFrame({"subject_id": ids[a_sid], "assessment_date": _fmt_dates(a_day, ISO),
-                            "grade": _fmt_num(grade.ravel(), 0), "volume_ml": a_vol})
-    paracentesis = pd.DataFrame({"subject_id": ids[p_sid], "procedure_date": _fmt_dates(enrol[p_sid] + p_day, ISO),
-                                 "volume_l": _fmt_num(p_vol, pv["decimals"])})
-    adverse = pd.DataFrame({"subject_id": ids[ae_sid], "onset_date": _fmt_dates(enrol[ae_sid] + ae_day, ISO),
-                            "term": ae_term, "grade": ae_grade.astype(str).astype(object),
-                            "serious": np.full(len(ae_sid), ae["serious"], object), "related": ae_rel})
-    infusions = pd.DataFrame({"subject_id": ids[t_idx], "infusion_date": _fmt_dates(enrol[t_idx] + inf_day, ISO),
-                              "cells_per_kg": _fmt_num(cells, 0)})
-    tables = {"subjects": subjects, "labs": labs, "events": events, "ascites": ascites,
-              "paracentesis": paracentesis, "adverse_events": adverse, "infusions": infusions}
+    m.log.append(f"ascites.csv volume_ml '{am['code']}': "
+                 + m.show(f"{d.ids[a_sid[r]]} {d.labels[d.a_cols[a_visit[r]]]}" for r in sel))
+    return pd.DataFrame({"subject_id": d.ids[a_sid], "assessment_date": _fmt_dates(a_day, ISO),
+                         "grade": _fmt_num(d.grade.ravel(), 0), "volume_ml": a_vol})
+
+
+def _paracentesis_table(d: _Draws) -> pd.DataFrame:
+    """paracentesis.csv, as drawn."""
+    return pd.DataFrame({"subject_id": d.ids[d.p_sid], "procedure_date": _fmt_dates(d.enrol[d.p_sid] + d.p_day, ISO),
+                         "volume_l": _fmt_num(d.p_vol, d.a["paracentesis"]["volume_l"]["decimals"])})
+
+
+def _adverse_events_table(d: _Draws) -> pd.DataFrame:
+    """adverse_events.csv, as drawn."""
+    return pd.DataFrame({"subject_id": d.ids[d.ae_sid], "onset_date": _fmt_dates(d.enrol[d.ae_sid] + d.ae_day, ISO),
+                         "term": d.ae_term, "grade": d.ae_grade.astype(str).astype(object),
+                         "serious": np.full(len(d.ae_sid), d.a["adverse_events"]["serious"], object),
+                         "related": d.ae_rel})
+
+
+def _infusions_table(d: _Draws) -> pd.DataFrame:
+    """infusions.csv, as drawn."""
+    return pd.DataFrame({"subject_id": d.ids[d.t_idx], "infusion_date": _fmt_dates(d.enrol[d.t_idx] + d.inf_day, ISO),
+                         "cells_per_kg": _fmt_num(d.cells, 0)})
+
+
+def _generate(published: dict, assumptions: dict, seed: int, n_subjects: int | None):
+    """Tables (all string columns) and a log of where the messiness was put.
+
+    The sections draw from one generator in this order; reordering them changes the cohort."""
+    d = _Draws(published, assumptions, seed, n_subjects)
+    _draw_enrolment(d, published)
+    _draw_demographics(d)
+    _draw_labs(d)
+    _draw_deaths(d)
+    _draw_complications(d)
+    _draw_ascites(d)
+    _draw_paracentesis(d)
+    _draw_infusions(d, published)
+    _draw_adverse_events(d)
+    _draw_child_pugh(d)
+    m = _Mess(d)
+    tables = {"subjects": _subjects_table(d, m), "labs": _labs_table(d, m), "events": _events_table(d, m),
+              "ascites": _ascites_table(d, m), "paracentesis": _paracentesis_table(d),
+              "adverse_events": _adverse_events_table(d), "infusions": _infusions_table(d)}
     for name, frame in tables.items():
-        frame.attrs["date_format"] = fmt_labs if name == "labs" else ISO
-    return tables, log
+        frame.attrs["date_format"] = m.spec["labs_date_format"]["value"] if name == "labs" else ISO
+    return tables, m.log
 
 
 def generate(published: dict, assumptions: dict, seed: int, n_subjects: int | None = None) -> dict[str, pd.DataFrame]:
@@ -810,40 +925,41 @@ def _days(frame: pd.DataFrame, column: str) -> np.ndarray:
     return (parsed.to_numpy().astype("datetime64[D]").astype(np.int64))
 
 
-def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None = None) -> dict:
-    """The abstract's figures computed from the messy raw tables.
-
-    A deliberately minimal, independent normalisation (strip cells, map arm labels
-    case-insensitively, drop exact duplicate lab rows, missing codes to NaN, g/dL x10,
-    visits by date) - not the project's cleaning code, so each checks the other.
-    """
-    from lifelines import KaplanMeierFitter
-    from lifelines.statistics import logrank_test
-
-    a = assumptions if assumptions is not None else load_assumptions()
-    mess = a["messiness"]
+def _arm_map(a: dict) -> dict:
+    """Every arm label the exports use (lower-cased) -> arm name."""
     arm_map = {}
     for arm_name in ARMS:
-        for lbl in [a["arm_labels"][arm_name], *mess["arm_label_variants"][arm_name]]:
+        for lbl in [a["arm_labels"][arm_name], *a["messiness"]["arm_label_variants"][arm_name]]:
             arm_map[lbl.strip().lower()] = arm_name
-    missing = {"", *mess["lab_missing_codes"]["codes"], mess["weight_missing_code"]["code"],
-               mess["ascites_volume_missing_code"]["code"]}
-    horizon = int(a["follow_up"]["horizon_days"])
+    return arm_map
 
-    subj = _strip(tables["subjects"])
-    subj.attrs = tables["subjects"].attrs
-    arm = subj["arm"].str.lower().map(arm_map)
+
+def _stripped(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """A table with its cells stripped, keeping its date format."""
+    frame = _strip(tables[name])
+    frame.attrs = tables[name].attrs
+    return frame
+
+
+def _subjects_arm(tables: dict, a: dict):
+    """Arm, enrolment day and last day of follow-up by subject id."""
+    subj = _stripped(tables, "subjects")
+    arm = subj["arm"].str.lower().map(_arm_map(a))
     if arm.isna().any():
         raise ValueError(f"unmapped arm labels: {sorted(subj.loc[arm.isna(), 'arm'].unique())}")
     arm = pd.Series(arm.to_numpy(), index=subj["subject_id"])
     enrol = pd.Series(_days(subj, "enrollment_date"), index=subj["subject_id"])
     last = pd.Series(_days(subj, "last_contact_date"), index=subj["subject_id"]) - enrol
-    out: dict = {"n_treatment": int((arm == "treatment").sum()), "n_control": int((arm == "control").sum())}
+    return arm, enrol, last
 
-    labs = tables["labs"].drop_duplicates()
-    labs_attrs = tables["labs"].attrs
-    labs = _strip(labs)
-    labs.attrs = labs_attrs
+
+def _lab_long(tables: dict, a: dict, enrol: pd.Series) -> pd.DataFrame:
+    """Lab values in canonical units with their study day: duplicates dropped, missing codes out."""
+    mess = a["messiness"]
+    missing = {"", *mess["lab_missing_codes"]["codes"], mess["weight_missing_code"]["code"],
+               mess["ascites_volume_missing_code"]["code"]}
+    labs = _strip(tables["labs"].drop_duplicates())
+    labs.attrs = tables["labs"].attrs
     value = labs["value"].where(~labs["value"].isin(missing))
     value = pd.to_numeric(value.str.lstrip("<>"), errors="raise")
     factor = [units.unit_factor(t, u) if t in units.LAB_UNITS else 1.0
@@ -853,16 +969,28 @@ def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None 
     lab = pd.DataFrame({"sid": labs["subject_id"].to_numpy(), "test": labs["test"].to_numpy(),
                         "value": value.to_numpy() * np.asarray(factor, float)})
     lab["day"] = _days(labs, "sample_date") - enrol.reindex(lab["sid"]).to_numpy()
-    lab = lab.dropna(subset=["value"])
+    return lab.dropna(subset=["value"])
+
+
+def _primary_window(a: dict) -> tuple[int, int, int]:
+    """Target day and window of the primary (week-48) visit."""
     vis = a["visits"]
     w48 = next(s for s in vis["scheduled"] if s["label"] == vis["anchor"])
-    tgt, (w_lo, w_hi) = 7 * int(w48["week"]), w48["window"]
-    base = lab[lab["day"] <= 0].sort_values(["sid", "test", "day"]).groupby(["sid", "test"]).tail(1)
-    wk = lab[(lab["day"] >= w_lo) & (lab["day"] <= w_hi)].copy()
+    return 7 * int(w48["week"]), w48["window"][0], w48["window"][1]
+
+
+def _baseline_and_primary(frame: pd.DataFrame, keys: list[str], a: dict):
+    """Last value on or before day 0 and the value nearest the primary visit's target day, by keys."""
+    tgt, w_lo, w_hi = _primary_window(a)
+    base = frame[frame["day"] <= 0].sort_values([*keys, "day"]).groupby(keys).tail(1)
+    wk = frame[(frame["day"] >= w_lo) & (frame["day"] <= w_hi)].copy()
     wk["dist"] = (wk["day"] - tgt).abs()
-    wk = wk.sort_values(["sid", "test", "dist", "day"]).groupby(["sid", "test"]).head(1)
-    bl = base.pivot(index="sid", columns="test", values="value")
-    wk = wk.pivot(index="sid", columns="test", values="value")
+    wk = wk.sort_values([*keys, "dist", "day"]).groupby(keys).head(1)
+    return base, wk
+
+
+def _lab_figures(out: dict, arm: pd.Series, bl: pd.DataFrame, wk: pd.DataFrame) -> None:
+    """Week-48 MELD by arm (and baseline), its t-test, and the within-arm changes."""
     for t in ("TBIL", "INR", "CREA", "ALB", "PTA"):
         out[f"w48_missing_{t}"] = int(wk[t].reindex(arm.index).isna().sum())
     m48 = pd.Series(meld(wk["TBIL"], wk["INR"], wk["CREA"]), index=wk.index).reindex(arm.index)
@@ -873,19 +1001,22 @@ def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None 
         out[f"meld_week48_{g}_sd"] = float(groups[g].std(ddof=1))
         out[f"meld_baseline_{g}_mean"] = float(m0[arm == g].mean())
     out["meld_week48_p"] = float(stats.ttest_ind(groups["treatment"], groups["control"]).pvalue)
-    t_ids = arm.index[arm == "treatment"]
+    t_ids, ctl = arm.index[arm == "treatment"], arm.index[arm == "control"]
     for name, (t, _) in WITHIN_ARM.items():
         before, after = bl[t].reindex(t_ids), wk[t].reindex(t_ids)
         keep = before.notna() & after.notna()
         out[f"{name}_week48_within_treatment_change"] = float((after - before)[keep].mean())
         out[f"{name}_week48_within_treatment_p"] = float(stats.ttest_rel(after[keep], before[keep]).pvalue)
         out[f"{name}_week48_within_treatment_wilcoxon_p"] = float(stats.wilcoxon(after[keep], before[keep]).pvalue)
-        ctl = arm.index[arm == "control"]
         out[f"{name}_week48_within_control_change"] = float((wk[t].reindex(ctl) - bl[t].reindex(ctl)).mean())
 
-    ev = _strip(tables["events"])
-    ev.attrs = tables["events"].attrs
-    ev["day"] = _days(ev, "event_date") - enrol.reindex(ev["subject_id"]).to_numpy()
+
+def _event_figures(out: dict, ev: pd.DataFrame, arm: pd.Series, last: pd.Series, a: dict) -> None:
+    """2-year survival by arm (Kaplan-Meier, log-rank) and complications within the horizon."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import logrank_test
+
+    horizon = int(a["follow_up"]["horizon_days"])
     death = ev[ev["event"] == DEATH].groupby("subject_id")["day"].min().reindex(arm.index)
     time = np.minimum(death.fillna(last).to_numpy(), horizon)
     event = (death.notna() & (death <= horizon)).to_numpy()
@@ -905,15 +1036,15 @@ def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None 
         out[f"{key}_any_time_treatment_n"] = int(
             arm.reindex(ev[ev["event"] == code]["subject_id"].unique()).eq("treatment").sum())
 
-    asc = _strip(tables["ascites"])
-    asc.attrs = tables["ascites"].attrs
+
+def _ascites_figures(out: dict, tables: dict, arm: pd.Series, enrol: pd.Series, a: dict) -> None:
+    """Disappearance of ascites at week 48 by arm (grade >= 1 at baseline, 0 then) and Fisher's p."""
+    asc = _stripped(tables, "ascites")
     asc_day = _days(asc, "assessment_date") - enrol.reindex(asc["subject_id"]).to_numpy()
     asc = pd.DataFrame({"sid": asc["subject_id"].to_numpy(), "day": asc_day,
                         "grade": pd.to_numeric(asc["grade"]).to_numpy()})
-    a_bl = asc[asc["day"] <= 0].sort_values(["sid", "day"]).groupby("sid").tail(1).set_index("sid")["grade"]
-    a_wk = asc[(asc["day"] >= w_lo) & (asc["day"] <= w_hi)].copy()
-    a_wk["dist"] = (a_wk["day"] - tgt).abs()
-    a_wk = a_wk.sort_values(["sid", "dist", "day"]).groupby("sid").head(1).set_index("sid")["grade"]
+    a_bl, a_wk = _baseline_and_primary(asc, ["sid"], a)
+    a_bl, a_wk = a_bl.set_index("sid")["grade"], a_wk.set_index("sid")["grade"]
     gone = ((a_bl.reindex(arm.index) >= 1) & (a_wk.reindex(arm.index) == 0))
     counts = {g: int(gone[arm == g].sum()) for g in ARMS}
     for g in ARMS:
@@ -921,6 +1052,25 @@ def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None 
         out[f"ascites_disappearance_{g}_pct"] = 100.0 * counts[g] / out[f"n_{g}"]
     table = [[counts[g], out[f"n_{g}"] - counts[g]] for g in ARMS]
     out["ascites_disappearance_p"] = float(stats.fisher_exact(table).pvalue)
+
+
+def reproduce_figures(tables: dict[str, pd.DataFrame], assumptions: dict | None = None) -> dict:
+    """The abstract's figures computed from the messy raw tables.
+
+    A deliberately minimal, independent normalisation (strip cells, map arm labels
+    case-insensitively, drop exact duplicate lab rows, missing codes to NaN, g/dL x10,
+    visits by date) - not the project's cleaning code, so each checks the other.
+    """
+    a = assumptions if assumptions is not None else load_assumptions()
+    arm, enrol, last = _subjects_arm(tables, a)
+    out: dict = {"n_treatment": int((arm == "treatment").sum()), "n_control": int((arm == "control").sum())}
+    base, wk = _baseline_and_primary(_lab_long(tables, a, enrol), ["sid", "test"], a)
+    _lab_figures(out, arm, base.pivot(index="sid", columns="test", values="value"),
+                 wk.pivot(index="sid", columns="test", values="value"))
+    ev = _stripped(tables, "events")
+    ev["day"] = _days(ev, "event_date") - enrol.reindex(ev["subject_id"]).to_numpy()
+    _event_figures(out, ev, arm, last, a)
+    _ascites_figures(out, tables, arm, enrol, a)
     ae = _strip(tables["adverse_events"])
     serious_arm = arm.reindex(ae.loc[ae["serious"].str.upper() == "Y", "subject_id"]).to_numpy()
     for g in ARMS:

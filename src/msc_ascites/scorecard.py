@@ -52,88 +52,121 @@ def _fmt(x: float) -> str:
     return f"{x:.4f}"
 
 
-def paper_consistency(published: dict) -> pd.DataFrame:
-    """Checks of the abstract against itself; one row per check."""
-    figs = _figures(published)
-    n = {arm: int(published["arms"][arm]["n"]) for arm in ("treatment", "control")}
-    rows = []
+def _row(check_id, figures, reported, recomputed, consistent, detail) -> dict:
+    """One row of paper_consistency.csv."""
+    return {"check": check_id, "figures": ";".join(figures), "reported": reported,
+            "recomputed": recomputed, "consistent": consistent, "detail": detail}
 
-    def check(check_id, figures, reported, recomputed, consistent, detail):
-        rows.append({"check": check_id, "figures": ";".join(figures), "reported": reported,
-                     "recomputed": recomputed, "consistent": consistent, "detail": detail})
 
-    counts = {}
+def _grim_checks(figs: dict, n: dict) -> tuple[list[dict], dict[str, list[int]]]:
+    """GRIM for every printed percentage: the counts out of the arm's n that print as it."""
+    rows, counts = [], {}
     for fid, fig in figs.items():
         if not fid.endswith("_pct"):
             continue
         arm = "treatment" if "_treatment_" in fid else "control"
         ks = possible_counts(float(fig["value"]), n[arm], int(fig["decimals"]))
         counts[fid] = ks
-        check(f"grim_{fid}", [fid], f"{fig['value']}%", ", ".join(f"{k}/{n[arm]}" for k in ks) or "none",
-              "yes" if ks else "no",
-              f"counts out of {n[arm]} that print as {fig['value']}%" if ks else
-              f"no count out of {n[arm]} prints as {fig['value']}%")
+        rows.append(_row(f"grim_{fid}", [fid], f"{fig['value']}%", ", ".join(f"{k}/{n[arm]}" for k in ks) or "none",
+                         "yes" if ks else "no",
+                         f"counts out of {n[arm]} that print as {fig['value']}%" if ks else
+                         f"no count out of {n[arm]} prints as {fig['value']}%"))
+    return rows, counts
 
+
+def _unique_count(counts: dict[str, list[int]], fid: str) -> int | None:
+    """The one count a percentage allows, or None when GRIM leaves none or several."""
+    ks = counts.get(fid, [])
+    return ks[0] if len(ks) == 1 else None
+
+
+def _meld_p_check(figs: dict, n: dict) -> list[dict]:
+    """Whether the printed MELD p comes from the printed means and SDs (Student or Welch t)."""
     meld = [figs[f"meld_week48_{a}_{s}"]["value"] for a in ("treatment", "control") for s in ("mean", "sd")]
     t = cmp.t_test_from_summary(meld[0], meld[1], n["treatment"], meld[2], meld[3], n["control"])
     reported_p = figs["meld_week48_p"]
-    check("meld_p_from_summary", ["meld_week48_p"], str(reported_p["value"]),
-          f"Student {_fmt(t['student_t']['p'])}; Welch {_fmt(t['welch_t']['p'])}",
-          "yes" if matches(reported_p["value"], t["student_t"]["p"], reported_p["decimals"]) else "no",
-          f"two-sample t-test from {meld[0]}±{meld[1]} vs {meld[2]}±{meld[3]}, n {n['treatment']} vs "
-          f"{n['control']} (t = {t['student_t']['t']:.3f})")
+    return [_row("meld_p_from_summary", ["meld_week48_p"], str(reported_p["value"]),
+                 f"Student {_fmt(t['student_t']['p'])}; Welch {_fmt(t['welch_t']['p'])}",
+                 "yes" if matches(reported_p["value"], t["student_t"]["p"], reported_p["decimals"]) else "no",
+                 f"two-sample t-test from {meld[0]}±{meld[1]} vs {meld[2]}±{meld[3]}, n {n['treatment']} vs "
+                 f"{n['control']} (t = {t['student_t']['t']:.3f})")]
 
-    def unique_count(fid):
-        ks = counts.get(fid, [])
-        return ks[0] if len(ks) == 1 else None
 
-    a_t, a_c = unique_count("ascites_disappearance_treatment_pct"), unique_count("ascites_disappearance_control_pct")
-    if a_t is not None and a_c is not None:
-        props = cmp.proportions(a_t, n["treatment"], a_c, n["control"])
-        reported = figs["ascites_disappearance_p"]
-        tests = {"Fisher's exact": props["fisher_exact"]["p"], "chi-square": props["chi_square"]["p"],
-                 "chi-square with Yates' correction": props["chi_square_yates"]["p"]}
-        fitting = [name for name, p in tests.items() if matches(reported["value"], p, reported["decimals"])]
-        check("ascites_p_which_test", ["ascites_disappearance_p"], str(reported["value"]),
-              "; ".join(f"{name} {_fmt(p)}" for name, p in tests.items()), "yes" if fitting else "no",
-              f"{a_t}/{n['treatment']} vs {a_c}/{n['control']}: "
-              + (f"reproduced by {', '.join(fitting)} only" if fitting else "no standard test gives it"))
+def _ascites_p_check(figs: dict, n: dict, counts: dict) -> list[dict]:
+    """Which test of two proportions gives the printed ascites-disappearance p."""
+    a_t = _unique_count(counts, "ascites_disappearance_treatment_pct")
+    a_c = _unique_count(counts, "ascites_disappearance_control_pct")
+    if a_t is None or a_c is None:
+        return []
+    props = cmp.proportions(a_t, n["treatment"], a_c, n["control"])
+    reported = figs["ascites_disappearance_p"]
+    tests = {"Fisher's exact": props["fisher_exact"]["p"], "chi-square": props["chi_square"]["p"],
+             "chi-square with Yates' correction": props["chi_square_yates"]["p"]}
+    fitting = [name for name, p in tests.items() if matches(reported["value"], p, reported["decimals"])]
+    return [_row("ascites_p_which_test", ["ascites_disappearance_p"], str(reported["value"]),
+                 "; ".join(f"{name} {_fmt(p)}" for name, p in tests.items()), "yes" if fitting else "no",
+                 f"{a_t}/{n['treatment']} vs {a_c}/{n['control']}: "
+                 + (f"reproduced by {', '.join(fitting)} only" if fitting else "no standard test gives it"))]
 
-    s_t, s_c = unique_count("survival_2y_treatment_pct"), unique_count("survival_2y_control_pct")
-    if s_t is not None and s_c is not None:
-        deaths = {"treatment": n["treatment"] - s_t, "control": n["control"] - s_c}
-        reported = figs["survival_2y_p"]
-        arrangements = {}
-        for order in ("treatment deaths first", "control deaths first"):
-            # Deaths on distinct days, one arm's first; everyone else followed to the horizon.
-            first, second = ("treatment", "control") if order.startswith("treatment") else ("control", "treatment")
-            time, event, group, day = [], [], [], 1
-            for arm in (first, second):
-                for _ in range(deaths[arm]):
-                    time.append(day); event.append(1); group.append(arm); day += 1
-            for arm in ("treatment", "control"):
-                alive = n[arm] - deaths[arm]
-                time += [1000] * alive; event += [0] * alive; group += [arm] * alive
-            arrangements[order] = logrank(np.array(time), np.array(event), np.array(group))["p"]
-        low, high = min(arrangements.values()), max(arrangements.values())
-        typo = str(reported["value"]).replace("0.", "0.0", 1)
-        consistent = low <= float(reported["value"]) <= high or matches(reported["value"], low, reported["decimals"])
-        check("survival_p_from_percentages", ["survival_2y_p"], str(reported["value"]),
-              f"log-rank {_fmt(low)} to {_fmt(high)}", "yes" if consistent else "no",
-              f"{deaths['treatment']} vs {deaths['control']} deaths among {n['treatment']} vs {n['control']}: "
-              f"the log-rank p lies between {_fmt(low)} and {_fmt(high)} whatever the order of deaths; "
-              f"{reported['value']} is impossible, {typo} fits (probably a typo)")
 
+def _logrank_extremes(n: dict, deaths: dict) -> tuple[float, float]:
+    """Lowest and highest log-rank p over the two extreme orders of the deaths (all on distinct
+    days, one arm's first; everyone else followed past the last death)."""
+    arrangements = []
+    for first, second in (("treatment", "control"), ("control", "treatment")):
+        time, event, group, day = [], [], [], 1
+        for arm in (first, second):
+            for _ in range(deaths[arm]):
+                time.append(day); event.append(1); group.append(arm); day += 1
+        for arm in ("treatment", "control"):
+            alive = n[arm] - deaths[arm]
+            time += [1000] * alive; event += [0] * alive; group += [arm] * alive
+        arrangements.append(logrank(np.array(time), np.array(event), np.array(group))["p"])
+    return min(arrangements), max(arrangements)
+
+
+def _survival_p_check(figs: dict, n: dict, counts: dict) -> list[dict]:
+    """Whether the printed log-rank p is possible given the deaths the survival percentages imply."""
+    s_t, s_c = _unique_count(counts, "survival_2y_treatment_pct"), _unique_count(counts, "survival_2y_control_pct")
+    if s_t is None or s_c is None:
+        return []
+    deaths = {"treatment": n["treatment"] - s_t, "control": n["control"] - s_c}
+    reported = figs["survival_2y_p"]
+    low, high = _logrank_extremes(n, deaths)
+    typo = str(reported["value"]).replace("0.", "0.0", 1)
+    consistent = low <= float(reported["value"]) <= high or matches(reported["value"], low, reported["decimals"])
+    return [_row("survival_p_from_percentages", ["survival_2y_p"], str(reported["value"]),
+                 f"log-rank {_fmt(low)} to {_fmt(high)}", "yes" if consistent else "no",
+                 f"{deaths['treatment']} vs {deaths['control']} deaths among {n['treatment']} vs {n['control']}: "
+                 f"the log-rank p lies between {_fmt(low)} and {_fmt(high)} whatever the order of deaths; "
+                 f"{reported['value']} is impossible, {typo} fits (probably a typo)")]
+
+
+def _unreported_p_checks(n: dict, counts: dict) -> list[dict]:
+    """Fisher's p for the complications whose p the abstract does not print."""
+    rows = []
     for event in ("hrs", "he", "sbp"):
-        k_t, k_c = unique_count(f"{event}_treatment_pct"), unique_count(f"{event}_control_pct")
+        k_t, k_c = _unique_count(counts, f"{event}_treatment_pct"), _unique_count(counts, f"{event}_control_pct")
         if k_t is None or k_c is None:
             continue
-        props = cmp.proportions(k_t, n["treatment"], k_c, n["control"])
-        check(f"{event}_p_not_reported", [f"{event}_treatment_pct", f"{event}_control_pct"], "not reported",
-              f"Fisher {_fmt(props['fisher_exact']['p'])}", "n.a.",
-              f"{k_t}/{n['treatment']} vs {k_c}/{n['control']}: the abstract gives no p; Fisher's exact test "
-              f"gives {_fmt(props['fisher_exact']['p'])}, not significant at 0.05"
-              if props["fisher_exact"]["p"] >= 0.05 else "significant at 0.05")
+        p = cmp.proportions(k_t, n["treatment"], k_c, n["control"])["fisher_exact"]["p"]
+        verdict = "not significant at 0.05" if p >= 0.05 else "significant at 0.05"
+        rows.append(_row(f"{event}_p_not_reported", [f"{event}_treatment_pct", f"{event}_control_pct"],
+                         "not reported", f"Fisher {_fmt(p)}", "n.a.",
+                         f"{k_t}/{n['treatment']} vs {k_c}/{n['control']}: the abstract gives no p; Fisher's exact "
+                         f"test gives {_fmt(p)}, {verdict}"))
+    return rows
+
+
+def paper_consistency(published: dict) -> pd.DataFrame:
+    """Checks of the abstract against itself; one row per check."""
+    figs = _figures(published)
+    n = {arm: int(published["arms"][arm]["n"]) for arm in ("treatment", "control")}
+    rows, counts = _grim_checks(figs, n)
+    rows += _meld_p_check(figs, n)
+    rows += _ascites_p_check(figs, n, counts)
+    rows += _survival_p_check(figs, n, counts)
+    rows += _unreported_p_checks(n, counts)
     return pd.DataFrame(rows)
 
 

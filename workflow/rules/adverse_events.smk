@@ -8,6 +8,8 @@ rule adverse_events:
     output:
         json="results/endpoints/adverse_events.json",
         csv="results/endpoints/adverse_events.csv",
+    log:
+        "logs/adverse_events.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["adverse_events"],

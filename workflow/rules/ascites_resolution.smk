@@ -8,6 +8,8 @@ rule ascites_resolution:
     output:
         json="results/endpoints/ascites_resolution.json",
         csv="results/endpoints/ascites_resolution.csv",
+    log:
+        "logs/ascites_resolution.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["ascites_resolution"],

@@ -8,6 +8,8 @@ rule table_one:
     output:
         table=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         notes="results/tables/table1_notes.json",
+    log:
+        "logs/table_one.log",
     params:
         arms=config["cohort"]["arms"],
         spec=config["table1"],
@@ -22,6 +24,8 @@ rule patient_flow:
         code=code("baseline"),
     output:
         "results/patient_flow.json",
+    log:
+        "logs/patient_flow.log",
     params:
         arms=config["cohort"]["arms"],
         primary_week=config["analysis"]["primary_week"],

@@ -11,6 +11,8 @@ rule clean:
         tables=expand("results/clean/{table}.csv", table=list(TABLES)),
         log=report("results/cleaning_log.csv", caption="../report/cleaning_log.rst", category="Tables"),
         summary="results/clean/summary.json",
+    log:
+        "logs/clean.log",
     params:
         raw_dir=str(RAW_DIR),
         cohort=config["cohort"],

@@ -8,6 +8,8 @@ rule complications:
     output:
         json="results/endpoints/complications.json",
         csv="results/endpoints/complications.csv",
+    log:
+        "logs/complications.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["complications"],

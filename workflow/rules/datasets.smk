@@ -9,6 +9,8 @@ rule datasets:
     output:
         expand("results/datasets/{dataset}.csv", dataset=DATASETS),
         availability="results/datasets/availability.json",
+    log:
+        "logs/datasets.log",
     params:
         visits=config["visits"],
         meld_score=config["analysis"]["meld_score"],

@@ -15,6 +15,8 @@ rule liver_trajectories_figure:
         code=code("figures"),
     output:
         figure_output("liver_trajectories"),
+    log:
+        "logs/liver_trajectories_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -28,6 +30,8 @@ rule meld_baseline_primary_figure:
         code=code("figures"),
     output:
         figure_output("meld_baseline_primary"),
+    log:
+        "logs/meld_baseline_primary_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -42,6 +46,8 @@ rule km_survival_figure:
         code=code("figures"),
     output:
         figure_output("km_survival"),
+    log:
+        "logs/km_survival_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -55,6 +61,8 @@ rule ascites_resolution_figure:
         code=code("figures"),
     output:
         figure_output("ascites_resolution"),
+    log:
+        "logs/ascites_resolution_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -69,6 +77,8 @@ rule complications_incidence_figure:
         code=code("figures"),
     output:
         figure_output("complications_incidence"),
+    log:
+        "logs/complications_incidence_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -84,6 +94,8 @@ rule forest_effects_figure:
         code=code("figures"),
     output:
         figure_output("forest_effects"),
+    log:
+        "logs/forest_effects_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -97,6 +109,8 @@ rule sensitivity_estimates_figure:
         code=code("figures"),
     output:
         figure_output("sensitivity_estimates"),
+    log:
+        "logs/sensitivity_estimates_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],
@@ -110,6 +124,8 @@ rule tipping_point_figure:
         code=code("figures"),
     output:
         figure_output("tipping_point"),
+    log:
+        "logs/tipping_point_figure.log",
     params:
         arms=config["cohort"]["arms"],
         analysis=config["analysis"],

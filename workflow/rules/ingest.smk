@@ -9,6 +9,8 @@ rule ingest:
         code=code("rawio"),
     output:
         "results/ingest/raw_inventory.json",
+    log:
+        "logs/ingest.log",
     params:
         raw_dir=str(RAW_DIR),
     script:

@@ -9,6 +9,8 @@ rule liver_function:
     output:
         json="results/endpoints/liver_function.json",
         csv="results/endpoints/liver_function.csv",
+    log:
+        "logs/liver_function.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["liver_function"],

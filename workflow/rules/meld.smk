@@ -8,6 +8,8 @@ rule meld:
     output:
         json="results/endpoints/meld.json",
         csv="results/endpoints/meld.csv",
+    log:
+        "logs/meld.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["meld"],

@@ -8,6 +8,8 @@ rule paracentesis:
     output:
         json="results/endpoints/paracentesis.json",
         csv="results/endpoints/paracentesis.csv",
+    log:
+        "logs/paracentesis.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["paracentesis"],

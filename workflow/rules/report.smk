@@ -26,6 +26,8 @@ rule report:
     output:
         html="results/report.html",
         pdf=report("results/report.pdf", caption="../report/report_pdf.rst", category="Paper"),
+    log:
+        "logs/report.log",
     params:
         config=config,
         git=git_state(workflow.basedir),

@@ -15,6 +15,8 @@ if PUBLISHED:
             code=code("scorecard"),
         output:
             "results/paper_consistency.csv",
+        log:
+            "logs/paper_consistency.log",
         script:
             "../scripts/paper_consistency.py"
 
@@ -26,5 +28,7 @@ if PUBLISHED:
             code=code("scorecard"),
         output:
             report("results/scorecard.csv", caption="../report/scorecard.rst", category="Tables"),
+        log:
+            "logs/scorecard.log",
         script:
             "../scripts/scorecard.py"

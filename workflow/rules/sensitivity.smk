@@ -37,6 +37,8 @@ rule sensitivity_datasets:
     output:
         expand("results/sensitivity/datasets/window{{window}}/{dataset}.csv", dataset=DATASETS),
         availability="results/sensitivity/datasets/window{window}/availability.json",
+    log:
+        "logs/sensitivity_datasets/window{window}.log",
     params:
         visits=lambda wc: visits_with_window(config["visits"], SETTINGS["week"], [int(d) for d in wc.window.split("-")]),
         meld_score=config["analysis"]["meld_score"],
@@ -53,6 +55,8 @@ rule sensitivity_primary:
         code=code("sensitivity"),
     output:
         "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
+    log:
+        "logs/sensitivity_primary/{population}/{missing}/{window}/{test}/{adjustment}.log",
     params:
         settings=SETTINGS,
     group:
@@ -61,11 +65,12 @@ rule sensitivity_primary:
         mem_mb=1000,
         runtime=10,
     run:
+        from msc_ascites.joblog import call_logged
         from msc_ascites.sensitivity import write_primary_cell
 
         spec = {"population": wildcards.population, "missing": wildcards.missing, "window_days": wildcards.window,
                 "test": wildcards.test, "adjustment": wildcards.adjustment}
-        write_primary_cell(Path(input.datasets).parent, spec, params.settings, output[0])
+        call_logged(log, write_primary_cell, Path(input.datasets).parent, spec, params.settings, output[0])
 
 
 rule sensitivity_survival:
@@ -75,6 +80,8 @@ rule sensitivity_survival:
         code=code("sensitivity"),
     output:
         "results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
+    log:
+        "logs/sensitivity_survival/{population}/{adjustment}/{transplant}/{horizon}.log",
     params:
         settings=SETTINGS,
     group:
@@ -83,11 +90,12 @@ rule sensitivity_survival:
         mem_mb=1000,
         runtime=10,
     run:
+        from msc_ascites.joblog import call_logged
         from msc_ascites.sensitivity import write_survival_cell
 
         spec = {"population": wildcards.population, "adjustment": wildcards.adjustment,
                 "transplant": wildcards.transplant, "horizon_days": int(wildcards.horizon)}
-        write_survival_cell(input.subjects, spec, params.settings, output[0])
+        call_logged(log, write_survival_cell, input.subjects, spec, params.settings, output[0])
 
 
 rule sensitivity_reconstruction:
@@ -99,6 +107,8 @@ rule sensitivity_reconstruction:
         code=code("seeds"),
     output:
         "results/sensitivity/cells/reconstruction/seed{seed}.json",
+    log:
+        "logs/sensitivity_reconstruction/seed{seed}.log",
     params:
         study_cohort=STUDY_COHORT,
         visits=config["visits"],
@@ -121,6 +131,8 @@ rule covariate_balance:
         code=code("sensitivity"),
     output:
         "results/sensitivity/covariate_balance.csv",
+    log:
+        "logs/covariate_balance.log",
     params:
         settings=SETTINGS,
     script:
@@ -137,6 +149,8 @@ rule robustness:
     output:
         json="results/sensitivity/robustness.json",
         tipping_point="results/sensitivity/tipping_point.csv",
+    log:
+        "logs/robustness.log",
     params:
         settings=SETTINGS,
         shifts=SENSITIVITY["tipping_point_shifts"],
@@ -163,6 +177,8 @@ rule sensitivity_summary:
         code=code("sensitivity"),
     output:
         report("results/sensitivity/summary.csv", caption="../report/sensitivity_summary.rst", category="Tables"),
+    log:
+        "logs/sensitivity_summary.log",
     params:
         primary=PRIMARY,
     script:

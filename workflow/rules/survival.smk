@@ -8,6 +8,8 @@ rule survival:
     output:
         json="results/endpoints/survival.json",
         csv="results/endpoints/survival.csv",
+    log:
+        "logs/survival.log",
     params:
         analysis=config["analysis"],
         spec=config["endpoints"]["survival"],

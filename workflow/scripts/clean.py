@@ -1,4 +1,7 @@
 """Rule clean: raw exports to cleaned tables and the cleaning log."""
+from msc_ascites.joblog import log_to
+
+log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
 from pathlib import Path
 
 from msc_ascites.cleaning import write_clean_cohort

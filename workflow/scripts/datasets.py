@@ -1,4 +1,7 @@
 """Rule datasets: cleaned tables to analysis datasets."""
+from msc_ascites.joblog import log_to
+
+log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
 from pathlib import Path
 
 from msc_ascites.datasets import write_datasets

@@ -1,4 +1,7 @@
 """Rules of the endpoints (one per endpoint): the endpoint named after the rule."""
+from msc_ascites.joblog import log_to
+
+log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
 from pathlib import Path
 
 from msc_ascites.endpoints import write_endpoint

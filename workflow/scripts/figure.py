@@ -1,4 +1,7 @@
 """Rules <figure>_figure: the step write_<figure> of msc_ascites.figures reads, draws and saves."""
+from msc_ascites.joblog import log_to
+
+log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
 from msc_ascites import figures
 
 step = getattr(figures, "write_" + snakemake.rule.removesuffix("_figure"))

@@ -1,4 +1,7 @@
 """Rule robustness: fragility indexes, E-values, tipping point."""
+from msc_ascites.joblog import log_to
+
+log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
 from pathlib import Path
 
 import numpy as np

@@ -1,4 +1,7 @@
 """Rule sensitivity_reconstruction: the primary analysis on the cohort of another generator seed."""
+from msc_ascites.joblog import log_to
+
+log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
 from msc_ascites.seeds import write_seed_cell
 
 p = snakemake.params
