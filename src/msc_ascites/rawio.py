@@ -17,6 +17,7 @@ import pandas as pd
 from .contract import TABLES, Table
 from .errors import RawDataError, user_errors_exit
 from .outputs import write_json
+from .safe_files import present, read_bytes
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -108,7 +109,7 @@ def _check_rows(text: str, width: int, file: str) -> None:
 
 def inspect_raw_file(path: Path, table: Table) -> dict:
     """Facts about one raw export for the inventory, after the structural checks."""
-    data = Path(path).read_bytes()
+    data = read_bytes(path, folder=Path(path).parent)
     text, bom = _decode(data, table.file)
     header = _checked_header(text, table)
     _check_rows(text, len(header), table.file)
@@ -126,7 +127,7 @@ def read_raw_table(path: Path, table: Table) -> tuple[pd.DataFrame, dict]:
     the facts say which extra columns were left out and whether a byte-order
     mark was removed.
     """
-    data = Path(path).read_bytes()
+    data = read_bytes(path, folder=Path(path).parent)
     text, bom = _decode(data, table.file)
     header = _checked_header(text, table)
     _check_rows(text, len(header), table.file)
@@ -154,7 +155,7 @@ def write_inventory(raw_dir: Path | str, inventory_path: Path | str) -> None:
     files = {}
     for table in TABLES.values():
         path = Path(raw_dir) / table.file
-        if path.exists():
+        if present(path):  # a dangling symlink is an error to read, not an absent table
             files[table.file] = {"present": True, **inspect_raw_file(path, table)}
         elif table.required:
             raise RawDataError(table.file, None, None, str(path), "required table is missing")
