@@ -95,6 +95,9 @@ CASES = [
     FileCase("cohort_yaml_billion_laughs", "cohort.yaml", "nested aliases, 9**7 values (used to run for minutes)",
              write(COHORT, LAUGHS), f"{ERR}, line 6: YAML aliases expand to more than 100000 values; "
              "write the settings out without nested aliases (&/*)"),
+    FileCase("cohort_yaml_duplicate_key", "cohort.yaml", "`labs` given twice under `date_formats` (the last used to win)",
+             write(COHORT, LABS + "  labs: YYYY-MM-DD\n"),
+             f"{ERR}, line 3: key 'labs' is given twice; keep one"),
     FileCase("cohort_yaml_recursive_alias", "cohort.yaml", "an alias inside its own anchor",
              write(COHORT, LABS + "x: &x [*x]\n"), f"{ERR}, line 3: a YAML alias refers to itself; write the value out"),
     FileCase("cohort_yaml_too_large", "cohort.yaml", "2 MB of comments", write(COHORT, LABS + "#" * 2**21 + "\n"),

@@ -81,6 +81,17 @@ class _BoundedLoader(yaml.SafeLoader):
         _expanded_size(node, {}, self.name)
         return node
 
+    def construct_mapping(self, node, deep=False):
+        """A key given twice would silently keep the last value: name it."""
+        seen = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in seen:
+                    raise FileError(f"{self.name}, line {key.start_mark.line + 1}: key {key.value!r} is given twice; "
+                                    f"keep one")
+                seen.add(key.value)
+        return super().construct_mapping(node, deep=deep)
+
 
 def _expanded_size(node: yaml.Node, sizes: dict, name: str) -> int:
     """Nodes under ``node`` with every alias expanded, each shared node counted once per use."""
