@@ -194,7 +194,8 @@ def test_debug_shows_the_traceback(tmp_path):
     """MSC_DEBUG=1: the traceback behind the one line, for whoever must find the cause."""
     case = next(c for c in CASES if c.id == "cohort_yaml_syntax")
     run, _ = run_case(FileCase(**{**case.__dict__, "env": {"MSC_DEBUG": "1"}}), tmp_path)
-    assert run.returncode == 1 and "FileError" in run.stderr and "safe_files.py" in run.stderr, run.stderr[-3000:]
+    output = run.stdout + run.stderr  # Snakemake prints the exception to stdout
+    assert run.returncode == 1 and "FileError" in output and "safe_files.py" in output, output[-3000:]
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
