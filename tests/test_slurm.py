@@ -6,9 +6,11 @@ sets up a one-node one on this machine. Without it the tests skip and say why.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,21 +46,55 @@ pytestmark = pytest.mark.skipif(UNREACHABLE is not None, reason=UNREACHABLE or "
 
 
 def build_grid(workdir: Path, *args: str) -> str:
-    """Build the `sensitivity` target of the reconstructed cohort with GRID; Snakemake's log."""
-    run = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-                          "--configfile", str(GRID), "--config", f"raw_dir={ROOT / 'resources' / 'raw'}",
-                          *args, "sensitivity"],
-                         capture_output=True, text=True, timeout=3600)
-    assert run.returncode == 0, run.stderr[-4000:]
+    """Build the `sensitivity` target of the reconstructed cohort with GRID; Snakemake's log.
+    A build that fails or hangs (30 min) names each SLURM job it submitted, its state and log."""
+    command = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(GRID),
+               "--config", f"raw_dir={ROOT / 'resources' / 'raw'}", *args, "sensitivity"]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired as hung:
+        log = hung.stderr.decode() if isinstance(hung.stderr, bytes) else hung.stderr or ""
+        pytest.fail(f"no end after 30 min; SLURM jobs: {slurm_jobs(log)}\n{log[-3000:]}")
+    assert run.returncode == 0, f"SLURM jobs: {slurm_jobs(run.stderr)}\n{run.stderr[-4000:]}"
     return run.stderr
+
+
+def slurm_jobs(log: str) -> list[str]:
+    """Each SLURM job the log says was submitted: id, rule (sbatch comment), state and log file."""
+    jobs = []
+    for jobid, path in re.findall(r"submitted with SLURM jobid (\d+) \(log: ([^)]*)\)", log):
+        shown = subprocess.run(["scontrol", "--oneliner", "show", "job", jobid], capture_output=True, text=True,
+                               timeout=60).stdout
+        fields = dict(re.findall(r"(JobState|Comment|ExitCode)=(\S+)", shown))
+        jobs.append(f"{jobid} {fields.get('Comment', '?')} {fields.get('JobState', 'gone')} "
+                    f"exit {fields.get('ExitCode', '?')} log {path}")
+    return jobs
+
+
+#: Busy processes beside the SLURM build (`yes >/dev/null`): SLURM runs once judged failed under load.
+CPU_HOGS = int(os.environ.get("SLURM_TEST_CPU_HOGS", "3"))
+
+
+@contextmanager
+def cpu_hogs(count: int):
+    """``count`` processes that keep a core busy for as long as the block runs."""
+    hogs = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
-    """The grid built locally and through SLURM, each from the raw files in its own folder."""
+    """The grid built locally and through SLURM (beside CPU_HOGS busy processes), each from the raw
+    files in its own folder."""
     local, slurm = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("slurm")
     build_grid(local, "--cores", "2")
-    log = build_grid(slurm, "--profile", str(ROOT / "profiles" / "slurm"))
+    with cpu_hogs(CPU_HOGS):
+        log = build_grid(slurm, "--profile", str(ROOT / "profiles" / "slurm"))
     return local, slurm, log
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import wraps
 
 
-class RawDataError(ValueError):
+class UserError(ValueError):
+    """Bad input the user can fix: shown as its one-line message, without a traceback."""
+
+
+class RawDataError(UserError):
     """Bad raw input. ``row`` is the line number in the file (the header is line 1)."""
 
     def __init__(self, file: str, row: int | None, column: str | None, value: object, problem: str):
@@ -20,17 +25,28 @@ class RawDataError(ValueError):
         super().__init__(f"{', '.join(where)}, value {shown}: {problem}")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration value that the schema cannot express as invalid."""
 
 
+class FileError(UserError):
+    """A file that cannot be read as given (a directory, a pipe, too large, unreadable, bad YAML)."""
+
+
+def debugging() -> bool:
+    """MSC_DEBUG=1 asks for the traceback behind a one-line error."""
+    return os.environ.get("MSC_DEBUG", "") not in ("", "0")
+
+
 def user_errors_exit(func):
-    """Bad input ends the job with its one-line message, not a traceback."""
+    """Bad input ends the job with its one-line message, not a traceback (unless MSC_DEBUG=1)."""
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (RawDataError, ConfigError) as exc:
+        except UserError as exc:
+            if debugging():
+                raise
             print(f"error: {exc}", file=sys.stderr)
             raise SystemExit(1) from None
     return wrapper

@@ -18,6 +18,7 @@ import pandas as pd
 from .contract import TABLES, Table
 from .errors import RawDataError, user_errors_exit
 from .outputs import write_json
+from .safe_files import present, read_bytes
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -130,7 +131,7 @@ def _check_rows(text: str, width: int, file: str) -> None:
 
 def inspect_raw_file(path: Path, table: Table) -> dict:
     """Facts about one raw export for the inventory, after the structural checks."""
-    data = Path(path).read_bytes()
+    data = read_bytes(path, folder=Path(path).parent)
     text, bom = _decode(data, table.file)
     text, _ = _normalised_endings(text, table.file)
     header = _checked_header(text, table)
@@ -149,7 +150,7 @@ def read_raw_table(path: Path, table: Table) -> tuple[pd.DataFrame, dict]:
     the facts say which extra columns were left out and whether a byte-order
     mark was removed.
     """
-    data = Path(path).read_bytes()
+    data = read_bytes(path, folder=Path(path).parent)
     text, bom = _decode(data, table.file)
     text, doubled_cr = _normalised_endings(text, table.file)
     header = _checked_header(text, table)
@@ -181,7 +182,7 @@ def write_inventory(raw_dir: Path | str, inventory_path: Path | str) -> None:
     files = {}
     for table in TABLES.values():
         path = Path(raw_dir) / table.file
-        if path.exists():
+        if present(path):  # a dangling symlink is an error to read, not an absent table
             files[table.file] = {"present": True, **inspect_raw_file(path, table)}
         elif table.required:
             raise RawDataError(table.file, None, None, str(path), "required table is missing")

@@ -14,10 +14,9 @@ import math
 import sys
 from pathlib import Path
 
-import yaml
-
 from .contract import TABLES
 from .errors import ConfigError
+from .safe_files import load_yaml, present
 from .units import LAB_NAMES
 
 #: Lab tests a comparison may name: the contract's tests and the MELD score derived from them.
@@ -29,7 +28,7 @@ DERIVED_SUBJECT_COLUMNS = ("last_contact_day", "death", "death_day", "transplant
 
 def load_config(path: Path | str, **overrides) -> dict:
     """config.yaml (with top-level ``overrides``) and the raw folder's cohort.yaml."""
-    config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    config = load_yaml(path)
     config.update(overrides)
     config, notes = resolved(with_cohort_overrides(config))
     for note in notes:
@@ -39,13 +38,43 @@ def load_config(path: Path | str, **overrides) -> dict:
 
 def with_cohort_overrides(config: dict) -> dict:
     override = Path(config["raw_dir"]) / "cohort.yaml"
-    if override.exists():
-        cohort = yaml.safe_load(override.read_text(encoding="utf-8")) or {}
+    if present(override):
+        cohort = load_yaml(override, folder=config["raw_dir"]) or {}
         if not isinstance(cohort, dict):
             raise ConfigError(f"{override}: expected a mapping of cohort settings, "
                               f"found a {type(cohort).__name__}")
         config = {**config, "cohort": merge(config["cohort"], cohort)}
     return config
+
+
+def check_schema(config: dict, schema: Path | str, sources: list[tuple[str, object]]) -> None:
+    """The config against the JSON schema; the first error as one line naming the source that set the
+    key and the key path, not the whole schema and instance. ``sources``: (name, data) in the order
+    they were merged. Raises ConfigError."""
+    import jsonschema  # only when the Snakefile parses: settings is imported by analysis steps too
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(load_yaml(schema)).iter_errors(config))
+    if error is None:
+        return
+    keys = list(error.absolute_path)
+    path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".") or "(top level)"
+    problem = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    if error.validator == "additionalProperties":  # the source of the unexpected key, not of its parent
+        keys.append(min(set(error.instance) - set(error.schema.get("properties", {}))))
+    depth = [(_depth(data, keys), i) for i, (_, data) in enumerate(sources)]
+    raise ConfigError(f"{sources[max(depth)[1]][0]}: {path}: {problem}")
+
+
+def _depth(data, keys: list) -> int:
+    """How many leading keys of the path ``keys`` ``data`` holds: the deepest holder set the value."""
+    for depth, key in enumerate(keys):
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
+            data = data[key]
+        else:
+            return depth
+    return len(keys)
 
 
 def merge(base: dict, override: dict) -> dict:

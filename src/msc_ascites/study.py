@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from .errors import ConfigError
+from .safe_files import load_yaml, present
 
 
 def study_block(config: dict) -> dict:
@@ -26,9 +27,10 @@ def published_figures(config: dict) -> Path | None:
     if not name:
         return None
     path = Path(os.path.normpath(Path(config["raw_dir"]) / name))
-    if not path.is_file():
+    if not present(path):
         raise ConfigError(f"{Path(config['raw_dir']) / 'cohort.yaml'}: study.published {name!r}: "
                           f"no such file ({path})")
+    load_yaml(path, folder=config["raw_dir"])  # a directory, pipe, bad or oversized YAML: one line now
     return path
 
 

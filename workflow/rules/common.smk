@@ -4,27 +4,39 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 from msc_ascites.contract import TABLES
-from msc_ascites.errors import ConfigError
+from msc_ascites.errors import UserError, debugging
 from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
 from msc_ascites.provenance import module_files
-from msc_ascites.settings import resolved, with_cohort_overrides
+from msc_ascites.safe_files import load_yaml, present
+from msc_ascites.settings import check_schema, resolved, with_cohort_overrides
 from msc_ascites.study import project_path, published_figures
 
 # The study's own `cohort` defaults, before a raw folder's overrides (other reconstructions
 # bring their own cohort.yaml).
 STUDY_COHORT = config["cohort"]
-# The raw folder as results name it: relative when inside the project, whatever the checkout's path.
-config["raw_dir"] = project_path(config["raw_dir"])
-config.update(with_cohort_overrides(config))
-validate(config, "../schemas/config.schema.yaml")
-try:
+
+
+def _from_command_line(path):
+    """--configfile files are merged after the Snakefile's configfile (and --config after both)."""
+    return str(Path(path).absolute()) in {str(Path(f).absolute()) for f in workflow.overwrite_configfiles}
+
+
+try:  # a bad file or value: one line naming the file and key, before any job runs (MSC_DEBUG=1: traceback)
+    # The raw folder as results name it: relative when inside the project, whatever the checkout's path.
+    config["raw_dir"] = project_path(config["raw_dir"])
+    config.update(with_cohort_overrides(config))
+    _cohort_file = Path(config["raw_dir"]) / "cohort.yaml"
+    check_schema(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+                 [(str(f), load_yaml(f)) for f in sorted(workflow.configfiles, key=_from_command_line)]
+                 + [("--config", workflow.config_settings.config)]
+                 + ([(str(_cohort_file), {"cohort": load_yaml(_cohort_file)})] if present(_cohort_file) else []))
     _resolved, _notes = resolved(config)
     #: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
     PUBLISHED = published_figures(_resolved) or []
-except ConfigError as _error:  # one line naming the key, before any job runs
+except UserError as _error:
+    if debugging():
+        raise
     print(f"config error: {_error}", file=sys.stderr)
     sys.exit(1)
 config.update(_resolved)
