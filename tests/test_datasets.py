@@ -3,15 +3,19 @@
 import pytest
 
 from msc_ascites.cleaning import clean_cohort
-from msc_ascites.datasets import build_datasets
+from msc_ascites.datasets import EventRoles, build_datasets
 from msc_ascites.visits import visits_from_config
+
+
+def roles(config):
+    return EventRoles.from_config(config["analysis"], config["endpoints"]["complications"]["events"])
 
 
 @pytest.fixture
 def datasets(config):
     visits = visits_from_config(config["visits"])
     cleaned = clean_cohort(config["raw_dir"], config["cohort"], visits)
-    return build_datasets(cleaned.tables, cleaned.absent, visits)
+    return build_datasets(cleaned.tables, cleaned.absent, visits, roles(config))
 
 
 def test_week48_value_is_closest_to_day_336(datasets):
@@ -56,7 +60,7 @@ def test_no_paracentesis_endpoint_without_its_table(mini_copy, config):
     (mini_copy / "paracentesis.csv").unlink()
     visits = visits_from_config(config["visits"])
     cleaned = clean_cohort(mini_copy, config["cohort"], visits)
-    built = build_datasets(cleaned.tables, cleaned.absent, visits)
+    built = build_datasets(cleaned.tables, cleaned.absent, visits, roles(config))
     assert "PARACENTESIS" not in set(built["time_to_event"]["endpoint"])
 
 

@@ -6,14 +6,14 @@ import pytest
 from msc_ascites.cleaning import clean_cohort
 from msc_ascites.endpoints import NotAvailable, compute, lookup
 from msc_ascites.products import ENDPOINTS
-from msc_ascites.datasets import build_datasets
+from msc_ascites.datasets import EventRoles, build_datasets
 from msc_ascites.visits import visits_from_config
 
 
 def datasets_of(raw_dir, config):
     visits = visits_from_config(config["visits"])
     cleaned = clean_cohort(raw_dir, config["cohort"], visits)
-    return build_datasets(cleaned.tables, cleaned.absent, visits)
+    return build_datasets(cleaned.tables, cleaned.absent, visits, roles(config))
 
 
 def run(name, data, config):
@@ -105,7 +105,7 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
     write_clean_cohort(sparse_cohort, config["cohort"], config["visits"], tmp_path / "clean",
                        tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
     write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
-                   tmp_path / "datasets")
+                   tmp_path / "datasets", roles(config))
     outcomes = {}
     for name in ENDPOINTS:
         write_endpoint(name, tmp_path / "datasets", config["analysis"], config["endpoints"][name],
@@ -120,3 +120,7 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
         "adverse_events": "adverse_events.csv is not in the raw data folder"}
     assert outcomes["survival"]["available"] and outcomes["complications"]["available"]
     assert pd.read_csv(tmp_path / "meld.csv")["available"].tolist() == [False]
+
+
+def roles(config):
+    return EventRoles.from_config(config["analysis"], config["endpoints"]["complications"]["events"])
