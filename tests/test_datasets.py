@@ -69,3 +69,24 @@ def test_ascites_at_visits(datasets):
     assert asc.loc[("001", "BL"), "grade"] == 3 and asc.loc[("001", "W48"), "grade"] == 0
     # 003's day-333 assessment (2013-02-01) is in the W48 window.
     assert asc.loc[("003", "W48"), ["study_day", "grade"]].tolist() == [333, 1]
+
+
+def test_event_roles_come_from_config_only(config):
+    """Only the configured codes get ADTTE rows; no competing event, no competing columns."""
+    visits = visits_from_config(config["visits"])
+    cleaned = clean_cohort(config["raw_dir"], config["cohort"], visits)
+    built = build_datasets(cleaned.tables, cleaned.absent, visits, EventRoles("DEATH", (), ("SBP",)))
+    assert set(built["time_to_event"]["endpoint"]) == {"DEATH", "SBP", "PARACENTESIS"}
+    assert "transplant_day" not in built["subjects"] and built["subjects"]["competing_day"].isna().all()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("competing_events", ["transplant"], r"analysis.competing_events\[0\]: 'transplant' is not an event code; "
+                                          r"the contract's code is 'TRANSPLANT'"),
+    ("competing_events", ["DEATH"], r"analysis.competing_events\[0\]: 'DEATH' is analysis.death_event"),
+    ("death_event", "Death", r"analysis.death_event: 'Death' is not an event code")])
+def test_event_role_errors_name_the_key(config, key, value, message):
+    from msc_ascites.errors import ConfigError
+    from msc_ascites.settings import check_config
+    with pytest.raises(ConfigError, match=message):
+        check_config({**config, "analysis": {**config["analysis"], key: value}})

@@ -124,3 +124,29 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
 
 def roles(config):
     return EventRoles.from_config(config["analysis"], config["endpoints"]["complications"]["events"])
+
+
+def test_outcome_not_collected_makes_its_endpoint_not_available(config, tmp_path):
+    """cohort.yaml's not_collected: survival says so, with the reason, rather than 100 % survival."""
+    import json
+
+    from msc_ascites.cleaning import write_clean_cohort
+    from msc_ascites.datasets import write_datasets
+    from msc_ascites.endpoints import write_endpoint
+    write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], tmp_path / "clean",
+                       tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
+    write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
+                   tmp_path / "datasets", roles(config), {"death": "deaths not recorded in this data set"})
+    write_endpoint("survival", tmp_path / "datasets", config["analysis"], config["endpoints"]["survival"],
+                   tmp_path / "survival.json", tmp_path / "survival.csv")
+    result = json.loads((tmp_path / "survival.json").read_text())
+    assert result == {"endpoint": "survival", "available": False,
+                      "reason": "not collected: deaths not recorded in this data set"}
+
+
+def test_cumulative_incidence_table_runs_to_the_last_follow_up(config):
+    data = datasets_of(config["raw_dir"], config)
+    _, table = run("complications", data, config)
+    horizon = config["analysis"]["horizon_days"]
+    assert table["time"].max() == data["time_to_event"]["day"].max() > horizon
+    assert horizon in set(table["time"])
