@@ -3,15 +3,19 @@
 import pytest
 
 from msc_ascites.cleaning import clean_cohort
-from msc_ascites.datasets import build_datasets
+from msc_ascites.datasets import EventRoles, build_datasets
 from msc_ascites.visits import visits_from_config
+
+
+def roles(config):
+    return EventRoles.from_config(config["analysis"], config["endpoints"]["complications"]["events"])
 
 
 @pytest.fixture
 def datasets(config):
     visits = visits_from_config(config["visits"])
     cleaned = clean_cohort(config["raw_dir"], config["cohort"], visits)
-    return build_datasets(cleaned.tables, cleaned.absent, visits)
+    return build_datasets(cleaned.tables, cleaned.absent, visits, roles(config))
 
 
 def test_week48_value_is_closest_to_day_336(datasets):
@@ -56,7 +60,7 @@ def test_no_paracentesis_endpoint_without_its_table(mini_copy, config):
     (mini_copy / "paracentesis.csv").unlink()
     visits = visits_from_config(config["visits"])
     cleaned = clean_cohort(mini_copy, config["cohort"], visits)
-    built = build_datasets(cleaned.tables, cleaned.absent, visits)
+    built = build_datasets(cleaned.tables, cleaned.absent, visits, roles(config))
     assert "PARACENTESIS" not in set(built["time_to_event"]["endpoint"])
 
 
@@ -65,3 +69,24 @@ def test_ascites_at_visits(datasets):
     assert asc.loc[("001", "BL"), "grade"] == 3 and asc.loc[("001", "W48"), "grade"] == 0
     # 003's day-333 assessment (2013-02-01) is in the W48 window.
     assert asc.loc[("003", "W48"), ["study_day", "grade"]].tolist() == [333, 1]
+
+
+def test_event_roles_come_from_config_only(config):
+    """Only the configured codes get ADTTE rows; no competing event, no competing columns."""
+    visits = visits_from_config(config["visits"])
+    cleaned = clean_cohort(config["raw_dir"], config["cohort"], visits)
+    built = build_datasets(cleaned.tables, cleaned.absent, visits, EventRoles("DEATH", (), ("SBP",)))
+    assert set(built["time_to_event"]["endpoint"]) == {"DEATH", "SBP", "PARACENTESIS"}
+    assert "transplant_day" not in built["subjects"] and built["subjects"]["competing_day"].isna().all()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("competing_events", ["transplant"], r"analysis.competing_events\[0\]: 'transplant' is not an event code; "
+                                          r"the contract's code is 'TRANSPLANT'"),
+    ("competing_events", ["DEATH"], r"analysis.competing_events\[0\]: 'DEATH' is analysis.death_event"),
+    ("death_event", "Death", r"analysis.death_event: 'Death' is not an event code")])
+def test_event_role_errors_name_the_key(config, key, value, message):
+    from msc_ascites.errors import ConfigError
+    from msc_ascites.settings import check_config
+    with pytest.raises(ConfigError, match=message):
+        check_config({**config, "analysis": {**config["analysis"], key: value}})

@@ -6,14 +6,14 @@ import pytest
 from msc_ascites.cleaning import clean_cohort
 from msc_ascites.endpoints import NotAvailable, compute, lookup
 from msc_ascites.products import ENDPOINTS
-from msc_ascites.datasets import build_datasets
+from msc_ascites.datasets import EventRoles, build_datasets
 from msc_ascites.visits import visits_from_config
 
 
 def datasets_of(raw_dir, config):
     visits = visits_from_config(config["visits"])
     cleaned = clean_cohort(raw_dir, config["cohort"], visits)
-    return build_datasets(cleaned.tables, cleaned.absent, visits)
+    return build_datasets(cleaned.tables, cleaned.absent, visits, roles(config))
 
 
 def run(name, data, config):
@@ -124,7 +124,7 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
     write_clean_cohort(sparse_cohort, config["cohort"], config["visits"], tmp_path / "clean",
                        tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
     write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
-                   tmp_path / "datasets")
+                   tmp_path / "datasets", roles(config))
     outcomes = {}
     for name in ENDPOINTS:
         write_endpoint(name, tmp_path / "datasets", config["analysis"], config["endpoints"][name],
@@ -139,3 +139,33 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
         "adverse_events": "adverse_events.csv is not in the raw data folder"}
     assert outcomes["survival"]["available"] and outcomes["complications"]["available"]
     assert pd.read_csv(tmp_path / "meld.csv")["available"].tolist() == [False]
+
+
+def roles(config):
+    return EventRoles.from_config(config["analysis"], config["endpoints"]["complications"]["events"])
+
+
+def test_outcome_not_collected_makes_its_endpoint_not_available(config, tmp_path):
+    """cohort.yaml's not_collected: survival says so, with the reason, rather than 100 % survival."""
+    import json
+
+    from msc_ascites.cleaning import write_clean_cohort
+    from msc_ascites.datasets import write_datasets
+    from msc_ascites.endpoints import write_endpoint
+    write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], tmp_path / "clean",
+                       tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
+    write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
+                   tmp_path / "datasets", roles(config), {"death": "deaths not recorded in this data set"})
+    write_endpoint("survival", tmp_path / "datasets", config["analysis"], config["endpoints"]["survival"],
+                   tmp_path / "survival.json", tmp_path / "survival.csv")
+    result = json.loads((tmp_path / "survival.json").read_text())
+    assert result == {"endpoint": "survival", "available": False,
+                      "reason": "not collected: deaths not recorded in this data set"}
+
+
+def test_cumulative_incidence_table_runs_to_the_last_follow_up(config):
+    data = datasets_of(config["raw_dir"], config)
+    _, table = run("complications", data, config)
+    horizon = config["analysis"]["horizon_days"]
+    assert table["time"].max() == data["time_to_event"]["day"].max() > horizon
+    assert horizon in set(table["time"])

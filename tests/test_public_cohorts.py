@@ -29,9 +29,11 @@ TRIALS = [pytest.param("pbcseq", marks=NEEDS_R_DATA), pytest.param("colon", mark
 AVAILABLE = {
     "pbcseq": {"liver_function", "survival", "complications"},
     "colon": {"survival", "complications"},
-    "cgd": {"survival", "complications"},
-    "actg175": {"liver_function", "survival", "complications"},
+    "cgd": {"complications"},
+    "actg175": {"liver_function", "complications"},
 }
+#: Outcomes each trial's cohort.yaml declares not collected (tests/data/public/<trial>/cohort.yaml).
+NOT_COLLECTED = {"cgd": {"death"}, "actg175": {"death"}}
 ENDPOINTS = ("liver_function", "meld", "survival", "ascites_resolution", "paracentesis", "complications",
              "adverse_events")
 #: Words of Hua 2020 (title, citation, arms, complications, published brackets) no other cohort's outputs hold.
@@ -134,9 +136,15 @@ def test_report_names_the_configured_primary_visit(trial):
         assert all("primary" in by_test and f"week{week}" not in by_test for by_test in liver.values())
 
 
+def _needs_deaths(name: str) -> None:
+    if "death" in NOT_COLLECTED.get(name, ()):
+        pytest.skip(f"{name} does not record deaths")
+
+
 def test_arms_and_deaths_agree_with_the_raw_files(trial):
-    """n per arm and deaths within the horizon, counted here from the raw CSV files."""
+    """n per arm and deaths within the horizon and over the whole follow-up, counted here from the raw CSV files."""
     name, raw, results = trial
+    _needs_deaths(name)
     arms = _arms(raw)
     survival = _endpoint(results, "survival")
     events = _raw(raw, "events")
@@ -146,12 +154,14 @@ def test_arms_and_deaths_agree_with_the_raw_files(trial):
     for arm in ("treatment", "control"):
         assert survival["n"][arm] == (arms == arm).sum()
         assert survival["results"][arm]["deaths_within_horizon"] == (within["subject_id"].map(arms) == arm).sum()
+        assert survival["results"][arm]["deaths_total"] == (deaths["subject_id"].map(arms) == arm).sum()
 
 
 def test_survival_at_horizon_agrees_with_lifelines(trial):
     """Kaplan-Meier at the horizon against lifelines' estimator on the raw files (transplant censored)."""
     from lifelines import KaplanMeierFitter
     name, raw, results = trial
+    _needs_deaths(name)
     survival = _endpoint(results, "survival")
     horizon = survival["parameters"]["horizon_days"]
     subjects = _raw(raw, "subjects")
@@ -264,3 +274,48 @@ def test_actg175_flow_and_cleaning_log(built):
     # cd496 is missing for 797 patients: each such lab row is removed and logged.
     assert (log["rule"] == "lab_value_missing_row_removed").sum() == 797
     assert set(log.loc[log["rule"] == "extra_column_ignored", "column"]) == {"karnofsky"}
+
+
+def test_outcome_not_collected_is_named_once_with_its_reason(trial):
+    """Deaths not recorded: survival is not available, left out of the sentences (no "100% vs 100%")
+    and its reason is printed once, in the methods."""
+    import yaml
+    name, raw, results = trial
+    if name not in NOT_COLLECTED:
+        pytest.skip(f"{name} collects every outcome it has")
+    reason = yaml.safe_load((raw / "cohort.yaml").read_text())["not_collected"]["death"]
+    survival = _endpoint(results, "survival")
+    assert not survival["available"] and survival["reason"] == f"not collected: {reason}"
+    text = _pdf_text(results)
+    assert text.count(reason) == 1, text.count(reason)
+    assert not re.search(r"survival: 100", text, re.IGNORECASE)
+
+
+def test_report_shows_landmarks_and_whole_follow_up(trial):
+    """Landmark rows (survival, cumulative incidence) and events over the whole follow-up are printed;
+    the curve tables run to the last follow-up day, past the horizon."""
+    name, _, results = trial
+    text = _pdf_text(results)
+    assert "First episodes over the whole follow-up" in text
+    horizon = _endpoint(results, "complications")["parameters"]["horizon_days"]
+    last = pd.read_csv(results / "datasets" / "time_to_event.csv")["day"].max()
+    curves = pd.read_csv(results / "endpoints" / "complications.csv")
+    assert curves["time"].max() == last and horizon in set(curves["time"])
+    if "survival" in AVAILABLE[name]:
+        assert "Kaplan-Meier survival at each landmark" in text and "Deaths over the whole follow-up" in text
+        km = pd.read_csv(results / "endpoints" / "survival.csv")
+        assert km["time"].max() > horizon
+
+
+def test_lab_endpoint_is_named_from_its_tests(trial):
+    """"Liver function" only for liver tests (pbcseq); ACTG's CD4/CD8 are "laboratory values"."""
+    name, _, results = trial
+    text = _pdf_text(results)
+    if name == "actg175":
+        assert "liver function" not in text.lower() and "Laboratory values and MELD" in text
+    if name == "pbcseq":
+        assert "Liver function and MELD" in text
+    flow = json.loads((results / "patient_flow.json").read_text())
+    assert all("with_primary_meld" in arm and not any(k.startswith("with_week") for k in arm) for arm in flow["arms"])
+    for endpoint in ENDPOINTS:
+        assert "`" not in _endpoint(results, endpoint).get("definition", ""), endpoint

@@ -110,3 +110,20 @@ def test_paths_are_written_relative_to_the_project_when_inside_it(tmp_path, monk
     assert project_path(tmp_path / "resources" / "raw") == "resources/raw"
     assert project_path("resources/raw") == "resources/raw"
     assert project_path(tmp_path.parent / "elsewhere") == (tmp_path.parent / "elsewhere").as_posix()  # as given
+
+
+def test_no_deaths_is_said_only_when_deaths_are_collected_and_none_occurred():
+    from msc_ascites.report import no_deaths
+    none = {arm: {"deaths_total": 0} for arm in ("treatment", "control")}
+    assert no_deaths({"available": True, "results": none})
+    assert not no_deaths({"available": True, "results": {**none, "control": {"deaths_total": 1}}})
+    assert not no_deaths({"available": False, "reason": "not collected: deaths are not recorded"})
+
+
+def test_lab_endpoint_is_named_from_its_tests():
+    from msc_ascites.labels import endpoint_words, lab_words
+    assert lab_words(["ALB", "PTA", "PT", "TBIL", "INR", "CREA"]) == "liver function"
+    assert lab_words(["CD4", "CD8"]) == "laboratory values"
+    assert lab_words(["CREA", "NA"]) == "laboratory values"
+    assert endpoint_words({"liver_function": {"available": True, "results": {"CD4": {}}}})["liver_function"] == \
+        "laboratory values"

@@ -75,7 +75,7 @@ def patient_flow(adsl: pd.DataFrame, labs: pd.DataFrame, primary_week: int, hori
             "label": arms[arm]["label"],
             "enrolled": int(len(rows)),
             "infused": infused,
-            f"with_week{primary_week}_meld": int(rows["subject_id"].isin(with_week).sum()),
+            "with_primary_meld": int(rows["subject_id"].isin(with_week).sum()),
             "died_within_horizon": int(died.sum()),
             "followed_to_horizon_alive": int(followed.sum()),
             "lost_before_horizon": int((~died & ~followed).sum()),

@@ -1,11 +1,14 @@
 """Analysis datasets, one tidy table per kind (in the spirit of CDISC ADaM).
 
 - ``subjects``: one row per subject (ADSL): arm, demographics, follow-up,
-  death/transplant, infusion and the baseline value of every lab test and MELD.
+  death, the competing events, infusion and the baseline value of every lab test and MELD.
 - ``labs``: one row per subject, test and analysis visit (ADLB), with change
   from baseline; MELD is derived per visit from the visit's TBIL, INR and CREA.
-- ``time_to_event``: one row per subject and event code (ADTTE): day and status
-  (0 censored at last contact, 1 event, 2 death first, a competing risk).
+- ``time_to_event``: one row per subject and configured event code (ADTTE): day and
+  status (0 censored at last contact, 1 event, 2 death first, a competing risk).
+
+Which event code is death, which compete with it and which are complications is
+the configuration's (``EventRoles``), never a literal here.
 - ``ascites``, ``paracentesis``, ``adverse_events``: the optional tables, by arm.
 
 Every row keeps ``source_rows``/``source_row``: the lines of the raw file it
@@ -15,6 +18,7 @@ came from, so a number can be traced back to the export.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +28,32 @@ from .contract import TABLES
 from .errors import user_errors_exit
 from .outputs import read_csv, write_csv, write_json
 from .products import DATASETS
+from .settings import ANALYSIS_DEFAULTS
 from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
 
 TIME_TO_EVENT_COLUMNS = ["subject_id", "arm", "endpoint", "day", "status", "source_file", "source_row"]
 MELD_COMPONENTS = ("TBIL", "INR", "CREA")
+
+
+@dataclass(frozen=True)
+class EventRoles:
+    """The event codes by role, from config (``analysis.death_event``, ``analysis.competing_events``,
+    ``endpoints.complications.events``): they decide which ADSL columns and ADTTE rows exist."""
+
+    death: str
+    competing: tuple[str, ...]
+    complications: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, analysis: dict, complications: list[str]) -> "EventRoles":
+        return cls(analysis["death_event"], tuple(analysis["competing_events"]), tuple(complications))
+
+    @property
+    def codes(self) -> list[str]:
+        """Every code that gets an ADTTE row, sorted, each once."""
+        return sorted({self.death, *self.competing, *self.complications})
 
 
 def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit],
@@ -78,14 +102,18 @@ def _meld_by_visit(chosen: pd.DataFrame, score: str) -> pd.DataFrame:
 
 
 def subject_level(subjects: pd.DataFrame, events: pd.DataFrame, infusions: pd.DataFrame | None,
-                  lab_visits: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
-    """ADSL: one row per subject."""
+                  lab_visits: pd.DataFrame, visits: list[Visit], roles: EventRoles) -> pd.DataFrame:
+    """ADSL: one row per subject. ``death``/``death_day`` is the configured death event, whatever
+    its code; each competing event has its own columns (``transplant_day`` for TRANSPLANT) and
+    ``competing_day`` is the first of them, the day survival's follow-up ends without a death."""
     adsl = subjects.drop(columns=["source_row"]).copy()
-    for event in ("DEATH", "TRANSPLANT", "WITHDRAWAL"):
+    columns = {"death": roles.death, **{code.lower(): code for code in roles.competing}, "withdrawal": "WITHDRAWAL"}
+    for name, event in columns.items():
         first = events[events["event"] == event].groupby("subject_id")["study_day"].min()
-        name = event.lower()
         adsl[f"{name}_day"] = adsl["subject_id"].map(first)
         adsl[name] = adsl[f"{name}_day"].notna().astype(int)
+    adsl["competing_day"] = adsl[[f"{code.lower()}_day" for code in roles.competing]].min(axis=1) \
+        if roles.competing else np.nan
     if infusions is not None:
         per_subject = infusions.groupby("subject_id").agg(
             n_infusions=("study_day", "size"), infusion_day=("study_day", "min"),
@@ -101,19 +129,16 @@ def subject_level(subjects: pd.DataFrame, events: pd.DataFrame, infusions: pd.Da
 
 
 def time_to_event(subjects: pd.DataFrame, events: pd.DataFrame,
-                  paracentesis: pd.DataFrame | None) -> pd.DataFrame:
-    """ADTTE: first occurrence of each endpoint, censored at last contact.
+                  paracentesis: pd.DataFrame | None, roles: EventRoles) -> pd.DataFrame:
+    """ADTTE: first occurrence of each configured event code, censored at last contact.
 
-    For the complications and first paracentesis, a death before the event is
-    a competing risk (status 2 at the day of death).
+    For every endpoint but death itself, a death before the event is a competing
+    risk (status 2 at the day of death). A code with no occurrence still gets its rows.
     """
     base = subjects.set_index("subject_id")
-    death = events[events["event"] == "DEATH"].sort_values("study_day").drop_duplicates("subject_id")
+    death = events[events["event"] == roles.death].sort_values("study_day").drop_duplicates("subject_id")
     death = death.set_index("subject_id")
-    # Every event code of the export (the complications config.yaml names among them), death
-    # and transplant even when none occurred.
-    codes = sorted({"DEATH", "TRANSPLANT", *events["event"].unique()})
-    sources = {event: events[events["event"] == event] for event in codes}
+    sources = {event: events[events["event"] == event] for event in roles.codes}
     if paracentesis is not None:
         sources["PARACENTESIS"] = paracentesis
     frames = []
@@ -125,7 +150,7 @@ def time_to_event(subjects: pd.DataFrame, events: pd.DataFrame,
         event_day = out["subject_id"].map(first["study_day"])
         death_day = out["subject_id"].map(death["study_day"])
         last = out["subject_id"].map(base["last_contact_day"])
-        competing = (endpoint not in ("DEATH",)) & death_day.notna() & (event_day.isna() | (death_day < event_day))
+        competing = (endpoint != roles.death) & death_day.notna() & (event_day.isna() | (death_day < event_day))
         out["day"] = np.where(event_day.notna() & ~competing, event_day, np.where(competing, death_day, last))
         out["status"] = np.where(event_day.notna() & ~competing, 1, np.where(competing, 2, 0))
         # Where the day comes from: the event's row, the death's, or the subject's last contact.
@@ -159,7 +184,7 @@ def ascites_visits(ascites: pd.DataFrame, subjects: pd.DataFrame, visits: list[V
 
 
 def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: list[Visit],
-                   meld_score: str = "MELD") -> dict:
+                   roles: EventRoles, meld_score: str = "MELD") -> dict:
     """All analysis datasets; an absent optional table (empty when cleaned) gives an empty one.
 
     Time to first paracentesis is left out when the table is absent, not set
@@ -170,9 +195,9 @@ def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: li
     infusions = None if "infusions" in absent else clean["infusions"]
     paracentesis = None if "paracentesis" in absent else clean["paracentesis"]
     out = {
-        "subjects": subject_level(subjects, clean["events"], infusions, labs, visits),
+        "subjects": subject_level(subjects, clean["events"], infusions, labs, visits, roles),
         "labs": labs,
-        "time_to_event": time_to_event(subjects, clean["events"], paracentesis),
+        "time_to_event": time_to_event(subjects, clean["events"], paracentesis, roles),
     }
     out["ascites"] = ascites_visits(clean["ascites"], subjects, visits)
     for name in ("paracentesis", "adverse_events", "infusions"):
@@ -182,13 +207,19 @@ def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: li
 
 @user_errors_exit
 def write_datasets(clean_dir: Path | str, clean_summary: Path | str, visits_cfg: dict, meld_score: str,
-                   out_dir: Path | str) -> None:
-    """Step `datasets`: every analysis dataset, and which optional ones the cohort lacks."""
+                   out_dir: Path | str, roles: EventRoles | None = None,
+                   not_collected: dict[str, str] | None = None) -> None:
+    """Step `datasets`: every analysis dataset, and which optional tables and outcomes the cohort
+    lacks (``not_collected``: outcome -> reason, from its cohort.yaml). Without ``roles``, the
+    default death and competing events and no complication (what the reconstruction seeds need)."""
     absent = json.loads(Path(clean_summary).read_text(encoding="utf-8"))["absent_optional_tables"]
     tables = {name: read_csv(Path(clean_dir) / f"{name}.csv") for name in TABLES}
-    built = build_datasets(tables, absent, visits_from_config(visits_cfg), meld_score)
+    roles = roles or EventRoles.from_config(ANALYSIS_DEFAULTS, [])
+    built = build_datasets(tables, absent, visits_from_config(visits_cfg), roles, meld_score)
     for name in DATASETS:
         write_csv(built[name], Path(out_dir) / f"{name}.csv")
-    write_json({name: ({"available": False, "reason": f"{name}.csv is not in the raw data folder"}
-                       if name in absent else {"available": True}) for name in DATASETS},
-               Path(out_dir) / "availability.json")
+    availability = {name: ({"available": False, "reason": f"{name}.csv is not in the raw data folder"}
+                           if name in absent else {"available": True}) for name in DATASETS}
+    for outcome, reason in sorted((not_collected or {}).items()):
+        availability[outcome] = {"available": False, "reason": f"not collected: {reason}"}
+    write_json(availability, Path(out_dir) / "availability.json")

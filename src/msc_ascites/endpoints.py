@@ -87,7 +87,7 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
                          PRIMARY: _compare_at_week(labs, test, week, level)}
         rows += _visit_rows(labs, test)
     if not results:
-        raise NotAvailable("none of the liver-function tests is in this cohort: " + ", ".join(tests))
+        raise NotAvailable("none of the configured lab tests is in this cohort: " + ", ".join(tests))
     return ({"definition": definition, "parameters": {"tests": tests, "week": week},
              "results": results, "not_available": missing}, pd.DataFrame(rows))
 
@@ -123,13 +123,14 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
 
 
 def death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) -> pd.DataFrame:
-    """Days to death (or death or transplant), censored at last contact, transplant or horizon."""
+    """Days to death (or death or a competing event), censored at last contact, the first competing
+    event (ADSL's ``competing_day``: the configured ``analysis.competing_events``) or the horizon."""
     death = subjects["death_day"]
     end = subjects["last_contact_day"].astype(float)
     event = death.notna()
     day = death.where(event, end)
-    if "transplant_day" in subjects:
-        graft = subjects["transplant_day"]
+    if "competing_day" in subjects:
+        graft = subjects["competing_day"]
         first = graft.notna() & (~event | (graft < death))
         day = day.where(~first, graft)
         event = (event & ~first) | (first & (transplant == "event"))
@@ -161,18 +162,27 @@ def _km_curves(times: pd.DataFrame, level: float) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _competing_words(competing: list[str], transplant: str) -> str:
+    """The sentence on what the competing events do to survival's follow-up."""
+    if not competing:
+        return "No competing event ends follow-up."
+    return (f"A first {' or '.join(competing)} event is {'censored' if transplant == 'censor' else 'counted as an event'}"
+            ".")
+
+
 def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bool,
-             level: float, landmarks: list[int] | None = None) -> tuple[dict, pd.DataFrame]:
+             level: float, landmarks: list[int] | None = None,
+             competing: list[str] | None = None) -> tuple[dict, pd.DataFrame]:
     times = death_times(subjects, transplant, horizon if truncate else None)
     full = death_times(subjects, transplant, None)
+    marks = ", ".join(str(day) for day in (landmarks or [horizon]))
     definition = (f"Overall survival from enrollment: Kaplan-Meier by arm, survival at {horizon} days (Greenwood "
                   "variance, log-scale CI as R survival's default), log-rank test"
                   + (f" over follow-up cut at {horizon} days" if truncate else "")
                   + ", Cox hazard ratio treatment vs control (Efron ties), restricted mean survival time to "
-                  f"{horizon} days. Transplant: {'censored' if transplant == 'censor' else 'counted as an event'}. "
-                  "Per arm, `landmarks`: S(day) with standard error, CI, n at risk and deaths up to that day "
-                  "(R's summary(fit, times, extend = TRUE)) at each of analysis.landmark_days; deaths counted "
-                  "within the horizon and over the whole follow-up (`deaths_total`).")
+                  f"{horizon} days. {_competing_words(competing, transplant)} Survival with its standard error "
+                  f"and CI, n at risk and deaths so far at day {marks} (as R's summary(fit, times, extend = TRUE)); "
+                  "deaths counted within the horizon and over the whole follow-up.")
     results = {}
     for arm, rows in _by_arm(full).items():
         table = surv.kaplan_meier(rows["day"], rows["event"])
@@ -194,6 +204,7 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
     inputs = {"deaths": {arm: sorted(rows.loc[rows["event"] == 1, "subject_id"]) for arm, rows in
                          _by_arm(times).items()}}
     return ({"definition": definition, "parameters": {"horizon_days": horizon, "transplant": transplant,
+                                                      "competing_events": list(competing or []),
                                                       "truncate_at_horizon": truncate},
              "results": results, "inputs": inputs}, _km_curves(full, level))
 
@@ -255,10 +266,16 @@ def paracentesis(procedures: pd.DataFrame, subjects: pd.DataFrame, time_to_event
             per.reset_index(drop=True))
 
 
+def curve_grid(horizon: int, last: int) -> list[int]:
+    """Days of the cumulative-incidence table: every 30 days, the horizon and the last follow-up day."""
+    return sorted({0, *range(30, max(horizon, last) + 1, 30), horizon, last})
+
+
 def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
                   level: float, landmarks: list[int] | None = None) -> tuple[dict, pd.DataFrame]:
     results, curves = {}, []
-    grid = sorted({0, *range(30, horizon + 1, 30), horizon})
+    last = int(time_to_event["day"].max()) if len(time_to_event) else horizon
+    grid = curve_grid(horizon, last)
     for event in events:
         rows = time_to_event[time_to_event["endpoint"] == event].copy()
         if rows.empty:
@@ -270,8 +287,9 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
         compared = cmp.proportions(*counts["treatment"], *counts["control"], level)
         for arm in ARMS:
             compared[arm]["percent"] = 100 * compared[arm]["proportion"]
-            cif = surv.cumulative_incidence(_by_arm(rows)[arm]["day"], _by_arm(rows)[arm]["status"], 1, grid)
-            compared[arm]["cumulative_incidence_at_horizon"] = float(cif["cif"].iloc[-1])
+            # Over the whole follow-up: up to the horizon the same as cut at it (the same risk sets).
+            cif = surv.cumulative_incidence(whole[arm]["day"], whole[arm]["status"], 1, grid)
+            compared[arm]["cumulative_incidence_at_horizon"] = float(cif.loc[cif["time"] == horizon, "cif"].iloc[0])
             curves.append(cif.assign(event=event, arm=arm))
             marks = surv.cumulative_incidence(whole[arm]["day"], whole[arm]["status"], 1, landmarks or [horizon],
                                               level)
@@ -281,12 +299,11 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
         compared["subjects"] = {arm: sorted(g.loc[g["status"] == 1, "subject_id"]) for arm, g in
                                 _by_arm(rows).items()}
         results[event] = compared
+    marks = ", ".join(str(day) for day in (landmarks or [horizon]))
     definition = (f"Patients with a first episode within {horizon} days, by arm, with Fisher's exact test; "
-                  "cumulative incidence with death as a competing risk (Aalen-Johansen). Per arm, `landmarks`: "
-                  "the cumulative incidence over the whole follow-up at each of analysis.landmark_days, with "
-                  "standard error (infinitesimal jackknife), log-scale CI and n at risk (R's multi-state survfit); "
-                  "first episodes within the horizon (`events_within_horizon`) and over the whole follow-up "
-                  "(`events_total`).")
+                  "cumulative incidence with death as a competing risk (Aalen-Johansen), with its standard error "
+                  f"(infinitesimal jackknife), log-scale CI and n at risk at day {marks} (as R's multi-state "
+                  "survfit); first episodes counted within the horizon and over the whole follow-up.")
     table = pd.concat(curves, ignore_index=True)[["event", "arm", "time", "cif"]] if curves else pd.DataFrame()
     return ({"definition": definition, "parameters": {"events": events, "horizon_days": horizon},
              "results": results}, table)
@@ -328,6 +345,9 @@ def lookup(result: dict, path: str):
 
 #: The optional raw table each endpoint cannot do without.
 NEEDS_TABLE = {"ascites_resolution": "ascites", "paracentesis": "paracentesis", "adverse_events": "adverse_events"}
+#: Outcomes a cohort.yaml may declare not collected (``not_collected: {death: reason}``), and the
+#: endpoints each leaves without data: survival without deaths is not 100 % survival.
+NOT_COLLECTED = {"death": ("survival",), "labs": ("liver_function", "meld"), "complications": ("complications",)}
 
 
 def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict) -> tuple[dict, pd.DataFrame]:
@@ -340,7 +360,7 @@ def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict
         return meld(data["labs"], week, analysis["meld_score"], level)
     if name == "survival":
         return survival(subjects, horizon, spec["transplant"], spec["truncate_at_horizon"], level,
-                        analysis.get("landmark_days"))
+                        analysis.get("landmark_days"), analysis.get("competing_events"))
     if name == "ascites_resolution":
         return ascites_resolution(data["ascites"], subjects, week, spec["baseline_min_grade"],
                                   spec["resolved_max_grade"], level)
@@ -361,9 +381,10 @@ def write_endpoint(name: str, datasets_dir: Path | str, analysis: dict, spec: di
     availability = json.loads((datasets_dir / "availability.json").read_text(encoding="utf-8"))
     data = {p.stem: read_csv(p) for p in sorted(datasets_dir.glob("*.csv"))}
     try:
-        needed = NEEDS_TABLE.get(name)
-        if needed and not availability[needed]["available"]:
-            raise NotAvailable(availability[needed]["reason"])
+        needed = [NEEDS_TABLE.get(name), *[outcome for outcome, names in NOT_COLLECTED.items() if name in names]]
+        for what in needed:
+            if what in availability and not availability[what]["available"]:
+                raise NotAvailable(availability[what]["reason"])
         result, table = compute(name, data, analysis, spec)
         counts = data["subjects"]["arm"].value_counts()
         result = {"endpoint": name, "available": True, "n": {arm: int(counts.get(arm, 0)) for arm in ARMS},

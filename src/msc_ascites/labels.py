@@ -25,10 +25,27 @@ def variable_label(name: str) -> str:
     return name
 
 
-#: The endpoints as the regenerated abstract names them.
+#: The endpoints as the regenerated abstract names them (the lab endpoint by ``lab_words``).
 ENDPOINT_WORDS = {"liver_function": "liver function", "meld": "MELD", "survival": "survival",
                   "ascites_resolution": "ascites", "paracentesis": "the need for paracentesis",
                   "complications": "complications", "adverse_events": "adverse events"}
+#: The contract's liver tests: synthesis (albumin, prothrombin), excretion (bilirubin), injury (enzymes).
+LIVER_TESTS = ("ALB", "TBIL", "PT", "PTA", "INR", "ALT", "AST")
+
+
+def lab_words(tests) -> str:
+    """What the lab endpoint is about, from its tests: "liver function" when they are the contract's
+    tests and include a liver test, else "laboratory values" (ACTG 175's CD4 and CD8 counts)."""
+    tests = list(tests)
+    liver = all(t in LAB_UNITS for t in tests) and any(t in LIVER_TESTS for t in tests)
+    return "liver function" if liver else "laboratory values"
+
+
+def endpoint_words(endpoints: dict) -> dict[str, str]:
+    """Each endpoint's name in sentences; the lab endpoint named from the tests it has."""
+    lf = endpoints.get("liver_function", {})
+    tests = lf.get("results") or lf.get("parameters", {}).get("tests") or []
+    return {**ENDPOINT_WORDS, "liver_function": lab_words(tests)}
 
 
 def horizon_words(days: int) -> str:

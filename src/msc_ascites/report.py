@@ -24,7 +24,7 @@ from .cleaning import RULES
 from .endpoints import lookup
 from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
-from .labels import ENDPOINT_WORDS, horizon_words
+from .labels import endpoint_words, horizon_words
 from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from .provenance import SHORT_ID, short_id
 from .sensitivity import CHOICES, grid_endpoints, population_texts, overview, read_summary
@@ -153,17 +153,26 @@ def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> l
 def abstract_context(endpoints: dict, numbers: AbstractNumbers, config: dict, visit: str) -> dict:
     """What the regenerated abstract says, from what the cohort has: the endpoints compared, those
     not available (their reasons are in the methods), the lab changes, the complications."""
-    compared = [ENDPOINT_WORDS[name] for name, result in endpoints.items()
+    words = endpoint_words(endpoints)
+    compared = [words[name] for name, result in endpoints.items()
                 if result["available"] and name != "adverse_events"]
     complications = endpoints["complications"].get("results", {}) if endpoints["complications"]["available"] else {}
     order = [*config["endpoints"]["complications"].get("events", []), *sorted(complications)]
     events = [e for e in dict.fromkeys(order) if e in complications and numbers.has(f"complications:{e}.treatment.percent",
                                                        f"complications:{e}.control.percent")]
     return {"compared": compared,
-            "not_available": [ENDPOINT_WORDS[name] for name, result in endpoints.items() if not result["available"]],
+            "not_available": [words[name] for name, result in endpoints.items() if not result["available"]],
+            "endpoint_words": words,
+            "no_deaths": no_deaths(endpoints["survival"]),
             "lab_changes": lab_changes(numbers, endpoints["liver_function"], visit),
             "horizon_name": horizon_words(config["analysis"]["horizon_days"]),
             "complication_events": [(e, lower_first(EVENT_NAMES.get(e, e))) for e in events]}
+
+
+def no_deaths(survival: dict) -> bool:
+    """Deaths are collected and none occurred: the text says so rather than "100% vs 100%"."""
+    results = survival.get("results", {}) if survival["available"] else {}
+    return bool(results) and all(results[arm]["deaths_total"] == 0 for arm in ("treatment", "control"))
 
 
 def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> dict[str, str]:

@@ -23,7 +23,11 @@ from .units import LAB_NAMES
 LAB_TESTS = (*LAB_NAMES, "MELD")
 #: Columns results/datasets/subjects.csv derives beside the raw subjects' (datasets.subject_level).
 DERIVED_SUBJECT_COLUMNS = ("last_contact_day", "death", "death_day", "transplant", "transplant_day", "withdrawal",
-                           "withdrawal_day", "n_infusions", "infusion_day", "cells_per_kg")
+                           "withdrawal_day", "competing_day", "n_infusions", "infusion_day", "cells_per_kg")
+#: The event codes of the raw data contract (docs/data_dictionary.md, events.csv); a cohort may have its own.
+EVENT_CODES = ("DEATH", "HRS", "HE", "SBP", "TRANSPLANT", "WITHDRAWAL")
+#: Defaults of the analysis keys a config may leave out.
+ANALYSIS_DEFAULTS = {"death_event": "DEATH", "competing_events": ["TRANSPLANT"]}
 
 
 def load_config(path: Path | str, **overrides) -> dict:
@@ -105,7 +109,7 @@ def resolved(config: dict) -> tuple[dict, list[str]]:
             grid[new_key] = grid.pop(old_key)
     if "primary_windows" not in grid:
         grid["primary_windows"] = default_windows(config)
-    analysis = {"landmark_days": [config["analysis"]["horizon_days"]], **config["analysis"]}
+    analysis = {"landmark_days": [config["analysis"]["horizon_days"]], **ANALYSIS_DEFAULTS, **config["analysis"]}
     return {**config, "sensitivity": grid, "analysis": analysis}, notes
 
 
@@ -138,6 +142,26 @@ def check_config(config: dict) -> None:
                        ("endpoints.liver_function.tests", config["endpoints"]["liver_function"]["tests"])):
         for i, test in enumerate(tests):
             _check_test_code(f"{key}[{i}]", test)
+    _check_event_roles(config)
+
+
+def _check_event_roles(config: dict) -> None:
+    """Event codes by role: each a contract code or the cohort's own (not a near-miss of a contract
+    code), death neither competing with itself nor a complication."""
+    analysis = {**ANALYSIS_DEFAULTS, **config["analysis"]}
+    death = analysis["death_event"]
+    keyed = [("analysis.death_event", death),
+             *[(f"analysis.competing_events[{i}]", c) for i, c in enumerate(analysis["competing_events"])],
+             *[(f"endpoints.complications.events[{i}]", c)
+               for i, c in enumerate(config["endpoints"]["complications"]["events"])]]
+    known = {code.replace(" ", "").upper(): code for code in EVENT_CODES}
+    for key, code in keyed:
+        near = known.get(code.replace(" ", "").upper())
+        if near is not None and near != code:
+            raise ConfigError(f"{key}: {code!r} is not an event code; the contract's code is {near!r}")
+        if key != "analysis.death_event" and code == death:
+            raise ConfigError(f"{key}: {code!r} is analysis.death_event; death is not its own competing "
+                              "event or a complication (death is already the competing risk of each)")
 
 
 def _check_cohort_mappings(cohort: dict) -> None:

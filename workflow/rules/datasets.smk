@@ -1,5 +1,6 @@
 # Analysis datasets: subject level, lab values at analysis visits (windows from
-# config), time to event with censoring, and the optional tables by arm.
+# config), time to event of the configured event codes (death, competing events,
+# complications) with censoring, and the optional tables by arm.
 
 rule datasets:
     input:
@@ -13,6 +14,8 @@ rule datasets:
         "logs/datasets.log",
     params:
         visits=config["visits"],
-        meld_score=config["analysis"]["meld_score"],
+        analysis={key: config["analysis"][key] for key in ("death_event", "competing_events", "meld_score")},
+        complications=config["endpoints"]["complications"]["events"],
+        not_collected=config["cohort"].get("not_collected", {}),
     script:
         "../scripts/datasets.py"

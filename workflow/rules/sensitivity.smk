@@ -41,7 +41,9 @@ rule sensitivity_datasets:
         "logs/sensitivity_datasets/window{window}.log",
     params:
         visits=lambda wc: visits_with_window(config["visits"], SETTINGS["week"], [int(d) for d in wc.window.split("-")]),
-        meld_score=config["analysis"]["meld_score"],
+        analysis={key: config["analysis"][key] for key in ("death_event", "competing_events", "meld_score")},
+        complications=config["endpoints"]["complications"]["events"],
+        not_collected=config["cohort"].get("not_collected", {}),
     group:
         "sensitivity"
     script:
