@@ -47,7 +47,7 @@ verify: $(STAMP)
 
 ## cohort: regenerate the reconstructed cohort in resources/raw (seeded, byte for byte)
 cohort: $(STAMP)
-	$(BIN)/python -m msc_ascites.reconstruction --published resources/published/hua2020_abstract.yaml \
+	$(BIN)/python -m msc_ascites.reconstruction.generate --published resources/published/hua2020_abstract.yaml \
 		--assumptions resources/reconstruction/assumptions.yaml --seed $(SEED) --out resources/raw
 
 ## lock: recompile envs/requirements.lock from envs/requirements.in (needs network to PyPI)

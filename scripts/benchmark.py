@@ -80,7 +80,16 @@ FLOOR = """
 import sys, json
 from pathlib import Path
 import numpy as np
-from msc_ascites import rawio, cleaning, datasets, baseline, endpoints, scorecard, sensitivity, seeds, figures, report
+from msc_ascites.data import rawio
+from msc_ascites.data import cleaning
+from msc_ascites.data import datasets
+from msc_ascites.analysis import baseline
+from msc_ascites.analysis import endpoints
+from msc_ascites.analysis import scorecard
+from msc_ascites.sensitivity import grid as sensitivity
+from msc_ascites.reconstruction import seeds
+from msc_ascites.report import figures
+from msc_ascites.report import render as report
 from msc_ascites import products
 import yaml
 from msc_ascites.settings import load_config, merge, primary_spec, settings_from_config, visits_with_window, window_label
@@ -171,8 +180,8 @@ report.write_report({
 INGEST_AND_CLEAN = """
 import sys
 from msc_ascites.settings import load_config
-from msc_ascites.rawio import write_inventory
-from msc_ascites.cleaning import write_clean_cohort
+from msc_ascites.data.rawio import write_inventory
+from msc_ascites.data.cleaning import write_clean_cohort
 config = load_config(sys.argv[3], raw_dir=sys.argv[1])
 write_inventory(config["raw_dir"], sys.argv[2] + "/raw_inventory.json")
 write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], sys.argv[2] + "/clean",
@@ -219,7 +228,7 @@ def bench_builds(tmp: Path, rows: list[dict]) -> None:
 def bench_scaling(tmp: Path, rows: list[dict], sizes: list[int]) -> None:
     for n in sizes:
         raw = tmp / f"cohort{n}"
-        measure([sys.executable, "-m", "msc_ascites.reconstruction", "--published",
+        measure([sys.executable, "-m", "msc_ascites.reconstruction.generate", "--published",
                  ROOT / "resources/published/hua2020_abstract.yaml", "--assumptions",
                  ROOT / "resources/reconstruction/assumptions.yaml", "--out", raw, "--subjects", n, "--quiet"])
         out = tmp / f"clean{n}"
@@ -234,7 +243,7 @@ def bench_scaling(tmp: Path, rows: list[dict], sizes: list[int]) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    from msc_ascites.style import new_figure, save_svg
+    from msc_ascites.report.style import new_figure, save_svg
     figure = new_figure(2 + 0.45 * len(rows))
     axis = figure.subplots()
     labels = [f"{r['measure']} ({r['subjects'] or '-'} subj., {r['cores'] or '-'} cores)" for r in rows]

@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from msc_ascites import adjustment as adj
-from msc_ascites import comparisons as cmp
-from msc_ascites import robustness as rob
-from msc_ascites import survival as surv
-from msc_ascites.baseline import kruskal_wallis
-from msc_ascites.imputation import rubin
+from msc_ascites.stats import adjustment as adj
+from msc_ascites.stats import comparisons as cmp
+from msc_ascites.stats import robustness as rob
+from msc_ascites.stats import survival as surv
+from msc_ascites.analysis.baseline import kruskal_wallis
+from msc_ascites.stats.imputation import rubin
 
 HERE = Path(__file__).parent / "r_reference"
 R = json.loads((HERE / "reference_values.json").read_text())

@@ -23,7 +23,7 @@ import yaml
 from pypdf import PdfReader
 
 from msc_ascites.__main__ import main
-from msc_ascites.audit import verify
+from msc_ascites.audit.trail import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -122,7 +122,7 @@ def test_meld_trace_shows_rows_log_code_config_and_versions(project):
     assert len(labs["lines"]) == 3 * len(item["dataset"]["rows"])
     log = [e for e in item["cleaning_log"]["entries"]]
     assert log and all(e["rule"] for e in log)
-    assert "param analysis:" in text and "src/msc_ascites/endpoints.py" in text and "pandas" in text
+    assert "param analysis:" in text and "src/msc_ascites/analysis/endpoints.py" in text and "pandas" in text
 
 
 def test_pdf_provenance_ids_name_the_files_they_show(project, pdf_text):

@@ -2,7 +2,7 @@
 
 import re
 
-from msc_ascites.audit_plan import CRATE, MANIFEST, UNLISTED, Step, audit_plan, job, walk
+from msc_ascites.audit.plan import CRATE, MANIFEST, UNLISTED, Step, audit_plan, job, walk
 
 
 def step(name, pattern, outputs, inputs, code=(), script=(), params=None):

@@ -25,9 +25,9 @@ from typing import Callable
 import pandas as pd
 import pytest
 
-from msc_ascites.cleaning import RULES, write_clean_cohort
+from msc_ascites.data.cleaning import RULES, write_clean_cohort
 from msc_ascites.errors import RawDataError
-from msc_ascites.rawio import write_inventory
+from msc_ascites.data.rawio import write_inventory
 from msc_ascites.settings import load_config
 from workflow_runs import MINI_COHORT as MINI
 from workflow_runs import snakemake

@@ -19,7 +19,7 @@ import yaml
 
 from msc_ascites.errors import ConfigError, NotEstimable, RawDataError
 from msc_ascites.outputs import neutralised, write_csv
-from msc_ascites.survival import cox_hazard_ratio, fit_cox
+from msc_ascites.stats.survival import cox_hazard_ratio, fit_cox
 from test_bad_input import DOC, MINI, Case, append, corrupted_copy, error, replace, run_steps, warning
 
 TODAY = datetime.date.today().isoformat()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msc_ascites.baseline import kruskal_wallis, table_one
+from msc_ascites.analysis.baseline import kruskal_wallis, table_one
 
 ARMS = {"treatment": {"label": "MSC arm"}, "control": {"label": "SMT arm"}}
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from msc_ascites.cleaning import RULES, clean_cohort
+from msc_ascites.data.cleaning import RULES, clean_cohort
 from msc_ascites.errors import RawDataError
 from msc_ascites.settings import merge
-from msc_ascites.visits import visits_from_config
+from msc_ascites.data.visits import visits_from_config
 
 
 def run(raw_dir, config, **cohort_changes):

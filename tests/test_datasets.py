@@ -2,9 +2,9 @@
 
 import pytest
 
-from msc_ascites.cleaning import clean_cohort
-from msc_ascites.datasets import EventRoles, build_datasets
-from msc_ascites.visits import visits_from_config
+from msc_ascites.data.cleaning import clean_cohort
+from msc_ascites.data.datasets import EventRoles, build_datasets
+from msc_ascites.data.visits import visits_from_config
 
 
 def roles(config):

@@ -3,11 +3,11 @@
 import pandas as pd
 import pytest
 
-from msc_ascites.cleaning import clean_cohort
-from msc_ascites.endpoints import NotAvailable, compute, lookup
+from msc_ascites.data.cleaning import clean_cohort
+from msc_ascites.analysis.endpoints import NotAvailable, compute, lookup
 from msc_ascites.products import ENDPOINTS
-from msc_ascites.datasets import EventRoles, build_datasets
-from msc_ascites.visits import visits_from_config
+from msc_ascites.data.datasets import EventRoles, build_datasets
+from msc_ascites.data.visits import visits_from_config
 
 
 def datasets_of(raw_dir, config):
@@ -118,9 +118,9 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
     """The workflow's step: JSON and CSV say 'not available' and why, for each missing table."""
     import json
 
-    from msc_ascites.datasets import write_datasets
-    from msc_ascites.endpoints import write_endpoint
-    from msc_ascites.cleaning import write_clean_cohort
+    from msc_ascites.data.datasets import write_datasets
+    from msc_ascites.analysis.endpoints import write_endpoint
+    from msc_ascites.data.cleaning import write_clean_cohort
     write_clean_cohort(sparse_cohort, config["cohort"], config["visits"], tmp_path / "clean",
                        tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
     write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
@@ -149,9 +149,9 @@ def test_outcome_not_collected_makes_its_endpoint_not_available(config, tmp_path
     """cohort.yaml's not_collected: survival says so, with the reason, rather than 100 % survival."""
     import json
 
-    from msc_ascites.cleaning import write_clean_cohort
-    from msc_ascites.datasets import write_datasets
-    from msc_ascites.endpoints import write_endpoint
+    from msc_ascites.data.cleaning import write_clean_cohort
+    from msc_ascites.data.datasets import write_datasets
+    from msc_ascites.analysis.endpoints import write_endpoint
     write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], tmp_path / "clean",
                        tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
     write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",

@@ -12,7 +12,8 @@ import pytest
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
-from msc_ascites import figures, style
+from msc_ascites.report import figures
+from msc_ascites.report import style
 from msc_ascites.products import FIGURES
 
 ARMS = {"treatment": {"label": "MSC arm"}, "control": {"label": "SMT arm"}}

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from msc_ascites.meld import meld, meld_na
-from msc_ascites.units import BILIRUBIN_UMOL_PER_MG_DL as BILI, CREATININE_UMOL_PER_MG_DL as CREA
+from msc_ascites.data.meld import meld, meld_na
+from msc_ascites.data.units import BILIRUBIN_UMOL_PER_MG_DL as BILI, CREATININE_UMOL_PER_MG_DL as CREA
 
 
 def test_meld_all_two():

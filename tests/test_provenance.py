@@ -11,19 +11,20 @@ import ast
 
 import pytest
 
-from msc_ascites import provenance
-from msc_ascites.provenance import PACKAGE_DIR, module_files, package_modules
+from msc_ascites.audit import provenance
+from msc_ascites.audit.provenance import PACKAGE_DIR, module_files, package_modules
 
-MODULES = sorted(PACKAGE_DIR.glob("*.py"))
-
-
-def _imports_by_walking(source: str) -> frozenset[str]:
-    return package_modules(ast.walk(ast.parse(source)))
+MODULES = sorted(PACKAGE_DIR.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def _imports_by_walking(source: str, importer: str) -> frozenset[str]:
+    return package_modules(ast.walk(ast.parse(source)), importer)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=provenance.module_name)
 def test_the_line_scan_finds_what_a_full_parse_finds(path):
-    assert provenance._imports(path) == _imports_by_walking(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    assert provenance._imports(path) == _imports_by_walking(text, provenance.module_name(path))
 
 
 def test_every_form_of_import_is_found_and_prose_is_not(tmp_path):
@@ -40,27 +41,31 @@ def test_every_form_of_import_is_found_and_prose_is_not(tmp_path):
         ")\n"
         "from .contract import \\\n"
         "    TABLES\n"
-        "import msc_ascites.formatting as fmt\n"
+        "import msc_ascites.report.formatting as fmt\n"
         "from msc_ascites.errors import UserError\n"
         "import os, msc_ascites.outputs\n"
         "from .no_such_module import x\n"
+        "from .. import settings\n"
         "\n"
         "def later():\n"
-        "    from .imputation import rubin\n"
+        "    from ..stats.imputation import rubin\n"
         "    if True:\n"
-        "        import msc_ascites.style\n",
+        "        import msc_ascites.report.style\n",
         encoding="utf-8")
-    expected = {"units", "visits", "contract", "formatting", "errors", "outputs", "imputation", "style"}
-    assert _imports_by_walking(source.read_text(encoding="utf-8")) == expected
+    # Read as if it were the module data/example.py: relative imports resolve from data/.
+    expected = {"data.units", "data.visits", "data.contract", "report.formatting", "errors", "outputs",
+                "settings", "stats.imputation", "report.style"}
+    assert _imports_by_walking(source.read_text(encoding="utf-8"), "data.example") == expected
     # The docstring line "from .meld import ..." may be taken for code: it can only add a module.
-    assert expected <= provenance._imports(source) <= expected | {"meld"}
+    assert expected <= provenance._imports(source, "data.example") <= expected | {"data.meld"}
 
 
 def test_module_files_follow_imports_transitively():
-    files = module_files("report")
-    names = {path.stem for path in files}
+    files = module_files("report.render")
+    names = {provenance.module_name(path) for path in files}
     assert files == sorted(files)
-    assert {"report", "figures", "style", "sensitivity", "settings", "provenance"} <= names
+    assert {"report.render", "report.figures", "report.style", "sensitivity.grid", "settings",
+            "audit.provenance"} <= names
     for path in files:  # closed: nothing a listed module imports is missing
         assert provenance._imports(path) <= names
-    assert "audit" not in names and "seeds" not in names  # not simply every module
+    assert "audit.trail" not in names and "reconstruction.seeds" not in names  # not simply every module

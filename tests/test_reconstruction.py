@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from msc_ascites import reconstruction as rec
+from msc_ascites.reconstruction import generate as rec
 
 ROOT = Path(__file__).parents[1]
 PUBLISHED = ROOT / "resources" / "published" / "hua2020_abstract.yaml"

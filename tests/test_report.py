@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from msc_ascites.report import AbstractNumbers, LocalFilesOnly, format_number, format_p, format_p_eq
+from msc_ascites.report.render import AbstractNumbers, LocalFilesOnly, format_number, format_p, format_p_eq
 
 
 def test_p_value_formats():
@@ -113,7 +113,7 @@ def test_paths_are_written_relative_to_the_project_when_inside_it(tmp_path, monk
 
 
 def test_no_deaths_is_said_only_when_deaths_are_collected_and_none_occurred():
-    from msc_ascites.report import no_deaths
+    from msc_ascites.report.render import no_deaths
     none = {arm: {"deaths_total": 0} for arm in ("treatment", "control")}
     assert no_deaths({"available": True, "results": none})
     assert not no_deaths({"available": True, "results": {**none, "control": {"deaths_total": 1}}})
@@ -121,7 +121,7 @@ def test_no_deaths_is_said_only_when_deaths_are_collected_and_none_occurred():
 
 
 def test_lab_endpoint_is_named_from_its_tests():
-    from msc_ascites.labels import endpoint_words, lab_words
+    from msc_ascites.data.labels import endpoint_words, lab_words
     assert lab_words(["ALB", "PTA", "PT", "TBIL", "INR", "CREA"]) == "liver function"
     assert lab_words(["CD4", "CD8"]) == "laboratory values"
     assert lab_words(["CREA", "NA"]) == "laboratory values"

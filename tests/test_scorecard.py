@@ -2,7 +2,7 @@
 
 import pytest
 
-from msc_ascites.scorecard import (load_published, matches, paper_consistency, possible_counts, round_half_up,
+from msc_ascites.analysis.scorecard import (load_published, matches, paper_consistency, possible_counts, round_half_up,
                                    scorecard)
 from conftest import ROOT
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from msc_ascites import adjustment as adj
-from msc_ascites import robustness as rob
-from msc_ascites import sensitivity as sens
-from msc_ascites.imputation import impute_chained, rubin
+from msc_ascites.stats import adjustment as adj
+from msc_ascites.stats import robustness as rob
+from msc_ascites.sensitivity import grid as sens
+from msc_ascites.stats.imputation import impute_chained, rubin
 from msc_ascites.errors import ConfigError
 from msc_ascites.settings import default_windows, load_config, resolved, settings_from_config
 
@@ -269,8 +269,8 @@ def test_per_protocol_without_infusion_records_is_not_estimable():
 
 def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashes(tmp_path):
     """The tiny fixture (2 patients an arm) cannot support most estimates: each must say why."""
-    from msc_ascites.datasets import write_datasets
-    from msc_ascites.cleaning import write_clean_cohort
+    from msc_ascites.data.datasets import write_datasets
+    from msc_ascites.data.cleaning import write_clean_cohort
     config = load_config(ROOT / "config.yaml", raw_dir=str(ROOT / "tests" / "data" / "mini_cohort"))
     write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], tmp_path, tmp_path / "log.csv",
                        tmp_path / "summary.json")

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msc_ascites import adjustment as adj
-from msc_ascites import comparisons as cmp
-from msc_ascites import survival as surv
+from msc_ascites.stats import adjustment as adj
+from msc_ascites.stats import comparisons as cmp
+from msc_ascites.stats import survival as surv
 from msc_ascites.errors import NotEstimable
 
 # Student (1908) sleep data, as R's datasets::sleep: extra sleep (hours) on two drugs, 10 patients.

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from msc_ascites.errors import ConfigError
-from msc_ascites.visits import nominal_visit, select_visit_values, visits_from_config
+from msc_ascites.data.visits import nominal_visit, select_visit_values, visits_from_config
 
 CONFIG = {"baseline": {"label": "BL", "lookback_days": 30},
           "scheduled": [{"week": 4, "label": "W4", "window_days": [15, 42]},

@@ -213,8 +213,8 @@ def test_no_calendar_date_or_identifier_leaves_cleaning(mini_build):
     import re
     from datetime import datetime
     from pypdf import PdfReader
-    from msc_ascites.cleaning import cleaned_columns
-    from msc_ascites.contract import TABLES
+    from msc_ascites.data.cleaning import cleaned_columns
+    from msc_ascites.data.contract import TABLES
     _, results = mini_build
     for name, table in TABLES.items():
         header = (results / "clean" / f"{name}.csv").read_text().split("\n", 1)[0]

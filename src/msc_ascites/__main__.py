@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .audit import QUERY_FORMS, Trail, trace_text, verify, verify_text
+from .audit.trail import QUERY_FORMS, Trail, trace_text, verify, verify_text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,10 +14,10 @@ import math
 import sys
 from pathlib import Path
 
-from .contract import TABLES
+from .data.contract import TABLES
+from .data.units import LAB_NAMES
 from .errors import ConfigError
 from .safe_files import load_yaml, present
-from .units import LAB_NAMES
 
 #: Lab tests a comparison may name: the contract's tests and the MELD score derived from them.
 LAB_TESTS = (*LAB_NAMES, "MELD")
@@ -153,7 +153,7 @@ def _check_event_roles(config: dict) -> None:
     keyed = [("analysis.death_event", death),
              *[(f"analysis.competing_events[{i}]", c) for i, c in enumerate(analysis["competing_events"])],
              *[(f"endpoints.complications.events[{i}]", c)
-               for i, c in enumerate(config["endpoints"]["complications"]["events"])]]
+               for i, c in enumerate(config.get("endpoints", {}).get("complications", {}).get("events", []))]]
     known = {code.replace(" ", "").upper(): code for code in EVENT_CODES}
     for key, code in keyed:
         near = known.get(code.replace(" ", "").upper())

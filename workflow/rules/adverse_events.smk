@@ -4,7 +4,7 @@
 rule adverse_events:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/adverse_events.json",
         csv="results/endpoints/adverse_events.csv",

@@ -4,7 +4,7 @@
 rule ascites_resolution:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/ascites_resolution.json",
         csv="results/endpoints/ascites_resolution.csv",

@@ -1,6 +1,6 @@
 # The auditor's trail, included after every other stage: each job that makes TARGETS is
 # found as Snakemake finds it (the rule whose output matches, with its wildcards) and
-# written down as plain data (outputs, inputs, code, params), which msc_ascites.audit
+# written down as plain data (outputs, inputs, code, params), which msc_ascites.audit.trail
 # turns into results/provenance.json, results/manifest.json and an RO-Crate.
 include: "audit_plan.smk"
 
@@ -10,7 +10,7 @@ rule audit_trail:
     input:
         results=[f for job in AUDIT_PLAN["jobs"] for f in job["outputs"]],
         sources=list(AUDIT_PLAN["sources"]),
-        code=code("audit"),
+        code=code("audit.trail"),
     output:
         provenance=f"{RESULTS}/{PROVENANCE}",
         manifest=f"{RESULTS}/{MANIFEST}",
@@ -26,7 +26,7 @@ rule ro_crate:
     """A Workflow Run RO-Crate of the run, with results/ as its root."""
     input:
         manifest=rules.audit_trail.output.manifest,
-        code=code("audit"),
+        code=code("audit.trail"),
     output:
         f"{RESULTS}/{CRATE}",
     log:

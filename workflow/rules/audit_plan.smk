@@ -1,12 +1,12 @@
 # The audit trail's plan (included by audit.smk, after every other stage): each Snakemake rule
-# handed to msc_ascites.audit_plan as plain data, which walks the jobs upstream of TARGETS.
+# handed to msc_ascites.audit.plan as plain data, which walks the jobs upstream of TARGETS.
 # Functions only, apart from audit.smk's rules (as `snakemake --lint` asks).
 import os
 
 from snakemake.io import apply_wildcards
 from snakemake.iocontainers import Wildcards
 
-from msc_ascites.audit_plan import CRATE, MANIFEST, PROVENANCE, RESULTS, Step, audit_plan
+from msc_ascites.audit.plan import CRATE, MANIFEST, PROVENANCE, RESULTS, Step, audit_plan
 from msc_ascites.study import study_title
 
 AUDIT_RULES = ("audit_trail", "ro_crate", "all")
@@ -29,7 +29,7 @@ def _files(step, wildcards: dict) -> dict:
 
 
 def _step(rule_):
-    """A Snakemake rule as msc_ascites.audit_plan sees it."""
+    """A Snakemake rule as msc_ascites.audit.plan sees it."""
     return Step(name=rule_.name, match=lambda path: rule_.get_wildcards(path) if rule_.is_producer(path) else None,
                 files=lambda wildcards: _files(rule_, wildcards))
 

@@ -4,7 +4,7 @@
 rule table_one:
     input:
         subjects="results/datasets/subjects.csv",
-        code=code("baseline"),
+        code=code("analysis.baseline"),
     output:
         table=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         notes="results/tables/table1_notes.json",
@@ -21,7 +21,7 @@ rule patient_flow:
     input:
         subjects="results/datasets/subjects.csv",
         labs="results/datasets/labs.csv",
-        code=code("baseline"),
+        code=code("analysis.baseline"),
     output:
         "results/patient_flow.json",
     log:

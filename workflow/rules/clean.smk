@@ -6,7 +6,7 @@ rule clean:
     input:
         raw=raw_exports,
         inventory=rules.ingest.output[0],
-        code=code("cleaning"),
+        code=code("data.cleaning"),
     output:
         tables=expand("results/clean/{table}.csv", table=list(TABLES)),
         log=report("results/cleaning_log.csv", caption="../report/cleaning_log.rst", category="Tables"),

@@ -4,7 +4,7 @@
 rule complications:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/complications.json",
         csv="results/endpoints/complications.csv",

@@ -6,7 +6,7 @@ rule datasets:
     input:
         tables=rules.clean.output.tables,
         summary=rules.clean.output.summary,
-        code=code("datasets"),
+        code=code("data.datasets"),
     output:
         expand("results/datasets/{dataset}.csv", dataset=DATASETS),
         availability="results/datasets/availability.json",

@@ -1,5 +1,5 @@
 # Figures of the report: one rule per figure (results/figures/<figure>.svg), each drawn
-# by msc_ascites.figures (its step write_<figure>) in the style of msc_ascites.style.
+# by msc_ascites.report.figures (its step write_<figure>) in the style of msc_ascites.report.style.
 
 
 def figure_output(stem):
@@ -12,7 +12,7 @@ rule liver_trajectories_figure:
     input:
         liver_function_json="results/endpoints/liver_function.json",
         liver_function_csv="results/endpoints/liver_function.csv",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("liver_trajectories"),
     log:
@@ -27,7 +27,7 @@ rule liver_trajectories_figure:
 rule meld_baseline_primary_figure:
     input:
         labs="results/datasets/labs.csv",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("meld_baseline_primary"),
     log:
@@ -43,7 +43,7 @@ rule km_survival_figure:
     input:
         survival_json="results/endpoints/survival.json",
         survival_csv="results/endpoints/survival.csv",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("km_survival"),
     log:
@@ -58,7 +58,7 @@ rule km_survival_figure:
 rule ascites_resolution_figure:
     input:
         ascites_json="results/endpoints/ascites_resolution.json",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("ascites_resolution"),
     log:
@@ -74,7 +74,7 @@ rule complications_incidence_figure:
     input:
         complications_json="results/endpoints/complications.json",
         complications_csv="results/endpoints/complications.csv",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("complications_incidence"),
     log:
@@ -91,7 +91,7 @@ rule forest_effects_figure:
         ascites_json="results/endpoints/ascites_resolution.json",
         complications_json="results/endpoints/complications.json",
         survival_json="results/endpoints/survival.json",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("forest_effects"),
     log:
@@ -106,7 +106,7 @@ rule forest_effects_figure:
 rule sensitivity_estimates_figure:
     input:
         summary="results/sensitivity/summary.csv",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("sensitivity_estimates"),
     log:
@@ -121,7 +121,7 @@ rule sensitivity_estimates_figure:
 rule tipping_point_figure:
     input:
         tipping_point="results/sensitivity/tipping_point.csv",
-        code=code("figures"),
+        code=code("report.figures"),
     output:
         figure_output("tipping_point"),
     log:

@@ -6,7 +6,7 @@
 rule ingest:
     input:
         raw=raw_exports,
-        code=code("rawio"),
+        code=code("data.rawio"),
     output:
         "results/ingest/raw_inventory.json",
     log:

@@ -5,7 +5,7 @@
 rule liver_function:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/liver_function.json",
         csv="results/endpoints/liver_function.csv",

@@ -4,7 +4,7 @@
 rule meld:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/meld.json",
         csv="results/endpoints/meld.csv",

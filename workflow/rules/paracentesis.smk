@@ -4,7 +4,7 @@
 rule paracentesis:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/paracentesis.json",
         csv="results/endpoints/paracentesis.csv",

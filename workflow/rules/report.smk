@@ -1,6 +1,6 @@
 # The report: every result laid out by one template into HTML, then PDF. The comparison with
 # published figures goes in only when the raw folder's study has them (scorecard.smk).
-from msc_ascites.provenance import git_state
+from msc_ascites.audit.provenance import git_state
 
 
 rule report:
@@ -22,7 +22,7 @@ rule report:
         robustness=rules.robustness.output.json,
         template=TEMPLATES / "report.html.j2",
         stylesheet=TEMPLATES / "report.css",
-        code=code("report"),
+        code=code("report.render"),
     output:
         html="results/report.html",
         pdf=report("results/report.pdf", caption="../report/report_pdf.rst", category="Paper"),

@@ -12,7 +12,7 @@ if PUBLISHED:
     rule paper_consistency:
         input:
             published=PUBLISHED,
-            code=code("scorecard"),
+            code=code("analysis.scorecard"),
         output:
             "results/paper_consistency.csv",
         log:
@@ -25,7 +25,7 @@ if PUBLISHED:
             published=PUBLISHED,
             endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
             consistency=rules.paper_consistency.output[0],
-            code=code("scorecard"),
+            code=code("analysis.scorecard"),
         output:
             report("results/scorecard.csv", caption="../report/scorecard.rst", category="Tables"),
         log:

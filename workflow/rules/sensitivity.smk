@@ -33,7 +33,7 @@ rule sensitivity_datasets:
     input:
         tables=rules.clean.output.tables,
         summary=rules.clean.output.summary,
-        code=code("datasets"),
+        code=code("data.datasets"),
     output:
         expand("results/sensitivity/datasets/window{{window}}/{dataset}.csv", dataset=DATASETS),
         availability="results/sensitivity/datasets/window{window}/availability.json",
@@ -54,7 +54,7 @@ rule sensitivity_primary:
     """Primary-visit labs and ascites disappearance: population x missing data x window x test x adjustment."""
     input:
         datasets="results/sensitivity/datasets/window{window}/availability.json",
-        code=code("sensitivity"),
+        code=code("sensitivity.grid"),
     output:
         "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
     log:
@@ -68,7 +68,7 @@ rule sensitivity_primary:
         runtime=10,
     run:
         from msc_ascites.joblog import call_logged
-        from msc_ascites.sensitivity import write_primary_cell
+        from msc_ascites.sensitivity.grid import write_primary_cell
 
         spec = {"population": wildcards.population, "missing": wildcards.missing, "window_days": wildcards.window,
                 "test": wildcards.test, "adjustment": wildcards.adjustment}
@@ -79,7 +79,7 @@ rule sensitivity_survival:
     """Death: population x adjustment x transplant handling x horizon."""
     input:
         subjects="results/datasets/subjects.csv",
-        code=code("sensitivity"),
+        code=code("sensitivity.grid"),
     output:
         "results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
     log:
@@ -93,7 +93,7 @@ rule sensitivity_survival:
         runtime=10,
     run:
         from msc_ascites.joblog import call_logged
-        from msc_ascites.sensitivity import write_survival_cell
+        from msc_ascites.sensitivity.grid import write_survival_cell
 
         spec = {"population": wildcards.population, "adjustment": wildcards.adjustment,
                 "transplant": wildcards.transplant, "horizon_days": int(wildcards.horizon)}
@@ -106,7 +106,7 @@ rule sensitivity_reconstruction:
         published=PUBLISHED,
         assumptions=Path(workflow.basedir) / "resources" / "reconstruction" / "assumptions.yaml",
         config_file=Path(workflow.basedir) / "config.yaml",
-        code=code("seeds"),
+        code=code("reconstruction.seeds"),
     output:
         "results/sensitivity/cells/reconstruction/seed{seed}.json",
     log:
@@ -130,7 +130,7 @@ rule covariate_balance:
     """Standardised mean differences before and after inverse probability weighting."""
     input:
         subjects="results/datasets/subjects.csv",
-        code=code("sensitivity"),
+        code=code("sensitivity.grid"),
     output:
         "results/sensitivity/covariate_balance.csv",
     log:
@@ -147,7 +147,7 @@ rule robustness:
         endpoints=expand("results/endpoints/{endpoint}.json",
                          endpoint=["ascites_resolution", "survival", "complications"]),
         datasets=rules.datasets.output.availability,
-        code=code("sensitivity"),
+        code=code("sensitivity.grid"),
     output:
         json="results/sensitivity/robustness.json",
         tipping_point="results/sensitivity/tipping_point.csv",
@@ -176,7 +176,7 @@ rule sensitivity_summary:
     """One row per cell and endpoint."""
     input:
         cells=sensitivity_cells,
-        code=code("sensitivity"),
+        code=code("sensitivity.grid"),
     output:
         report("results/sensitivity/summary.csv", caption="../report/sensitivity_summary.rst", category="Tables"),
     log:

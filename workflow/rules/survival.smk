@@ -4,7 +4,7 @@
 rule survival:
     input:
         rules.datasets.output,
-        code=code("endpoints"),
+        code=code("analysis.endpoints"),
     output:
         json="results/endpoints/survival.json",
         csv="results/endpoints/survival.csv",

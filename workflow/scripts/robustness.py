@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msc_ascites.sensitivity import write_robustness
+from msc_ascites.sensitivity.grid import write_robustness
 
 shifts = snakemake.params.shifts
 grid = np.arange(shifts["from"], shifts["to"] + shifts["step"] / 2, shifts["step"])

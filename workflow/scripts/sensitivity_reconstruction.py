@@ -2,7 +2,7 @@
 from msc_ascites.joblog import log_to
 
 log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
-from msc_ascites.seeds import write_seed_cell
+from msc_ascites.reconstruction.seeds import write_seed_cell
 
 p = snakemake.params
 write_seed_cell(int(snakemake.wildcards.seed), snakemake.input.published, snakemake.input.assumptions,

@@ -2,6 +2,6 @@
 from msc_ascites.joblog import log_to
 
 log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
-from msc_ascites.sensitivity import write_summary
+from msc_ascites.sensitivity.grid import write_summary
 
 write_summary(snakemake.input.cells, snakemake.params.primary, snakemake.output[0])

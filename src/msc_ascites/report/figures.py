@@ -21,12 +21,12 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from scipy import stats
 
-from .comparisons import wilson_interval
+from ..outputs import read_csv
+from ..stats.comparisons import wilson_interval
 from .formatting import format_p, format_p_eq
-from .outputs import read_csv
 from .style import (ARM_ORDER, BAND_ALPHA, HEIGHTS_CM, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
                     new_figure, not_available_figure, save_svg, uses_style)
-from .units import LAB_NAMES
+from ..data.units import LAB_NAMES
 
 #: One caption per figure, for the report. No numbers: levels and weeks come from the config.
 CAPTIONS = {

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from .outputs import atomic_path, fixed_timestamps
+from ..outputs import atomic_path, fixed_timestamps
 
 #: Arm codes in the order every figure shows them (legend, panels, rows).
 ARM_ORDER = ("treatment", "control")

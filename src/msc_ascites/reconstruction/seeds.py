@@ -15,13 +15,13 @@ from pathlib import Path
 
 import yaml
 
-from .cleaning import write_clean_cohort
-from .datasets import write_datasets
-from .errors import user_errors_exit
-from .outputs import write_json
-from .reconstruction import generate, load_assumptions, load_yaml, write_cohort
-from .sensitivity import reconstruction_rows
-from .settings import merge
+from ..data.cleaning import write_clean_cohort
+from ..data.datasets import write_datasets
+from ..errors import user_errors_exit
+from ..outputs import write_json
+from ..sensitivity.grid import reconstruction_rows
+from ..settings import merge
+from .generate import generate, load_assumptions, load_yaml, write_cohort
 
 
 @user_errors_exit

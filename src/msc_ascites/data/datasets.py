@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import user_errors_exit
+from ..outputs import read_csv, write_csv, write_json
+from ..products import DATASETS
+from ..settings import ANALYSIS_DEFAULTS
 from .contract import TABLES
-from .errors import user_errors_exit
-from .outputs import read_csv, write_csv, write_json
-from .products import DATASETS
-from .settings import ANALYSIS_DEFAULTS
 from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import comparisons as cmp
+from ..errors import user_errors_exit
+from ..outputs import write_csv
+from ..stats import comparisons as cmp
+from ..stats.survival import logrank
 from .endpoints import lookup
-from .errors import user_errors_exit
-from .outputs import write_csv
-from .survival import logrank
 
 
 def round_half_up(value: float, decimals: int) -> float:

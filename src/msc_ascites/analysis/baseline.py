@@ -13,9 +13,9 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from .comparisons import signif
-from .labels import variable_label
-from .outputs import read_csv, write_csv, write_json
+from ..data.labels import variable_label
+from ..outputs import read_csv, write_csv, write_json
+from ..stats.comparisons import signif
 
 
 def table_one(adsl: pd.DataFrame, arms: dict, continuous: list[str], categorical: list[str],

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from ..errors import RawDataError, user_errors_exit
+from ..outputs import write_csv, write_json
 from . import contract
 from .contract import TABLES, Table
-from .errors import RawDataError, user_errors_exit
-from .outputs import write_csv, write_json
 from .rawio import read_raw_table
 from .units import LAB_UNITS
 from .visits import Visit, nominal_visit, visits_from_config

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .audit_plan import CRATE, MANIFEST, PROVENANCE
-from .contract import TABLES
-from .outputs import FIXED_EPOCH, plain, write_json, write_text
-from .products import ENDPOINTS
+from ..data.contract import TABLES
+from ..outputs import FIXED_EPOCH, plain, write_json, write_text
+from ..products import ENDPOINTS
+from .plan import CRATE, MANIFEST, PROVENANCE
 from .provenance import SHORT_ID, sha256
 
 
@@ -244,8 +244,8 @@ def _leaves(node, prefix=""):
 
 
 def _endpoints():
-    """msc_ascites.endpoints, imported when a trace needs it: it loads scipy, seconds that verify does without."""
-    from . import endpoints
+    """msc_ascites.analysis.endpoints, imported when a trace needs it: it loads scipy, seconds that verify does without."""
+    from ..analysis import endpoints
     return endpoints
 
 

@@ -20,16 +20,16 @@ import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from .cleaning import RULES
-from .endpoints import lookup
+from ..analysis.endpoints import lookup
+from ..audit.provenance import SHORT_ID, short_id
+from ..data.cleaning import RULES
+from ..data.labels import endpoint_words, horizon_words
+from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
+from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
+from ..settings import settings_from_config
+from ..study import project_path, study_block, study_title
 from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
-from .labels import endpoint_words, horizon_words
-from .outputs import atomic_path, fixed_timestamps, read_csv, write_text
-from .provenance import SHORT_ID, short_id
-from .sensitivity import CHOICES, grid_endpoints, population_texts, overview, read_summary
-from .settings import settings_from_config
-from .study import project_path, study_block, study_title
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import comparisons as cmp
-from . import survival as surv
-from .errors import user_errors_exit
-from .outputs import read_csv, write_csv, write_json
-from .units import LAB_NAMES
+from ..data.units import LAB_NAMES
+from ..errors import user_errors_exit
+from ..outputs import read_csv, write_csv, write_json
+from ..stats import comparisons as cmp
+from ..stats import survival as surv
 
 ARMS = ("treatment", "control")
 DAYS_PER_YEAR = 365.25

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import RawDataError, user_errors_exit
+from ..outputs import write_json
+from ..safe_files import present, read_bytes
 from .contract import TABLES, Table
-from .errors import RawDataError, user_errors_exit
-from .outputs import write_json
-from .safe_files import present, read_bytes
 
 UTF8_BOM = b"\xef\xbb\xbf"
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import NotEstimable
 from .comparisons import rank_sum_test
-from .errors import NotEstimable
 from .survival import fit_cox
 
 

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import adjustment as adj
-from . import robustness as rob
-from .endpoints import death_times
-from .errors import NotEstimable, user_errors_exit
-from .imputation import impute_chained, rubin
-from .outputs import read_csv, write_csv, write_json
+from ..analysis.endpoints import death_times
+from ..errors import NotEstimable, user_errors_exit
+from ..outputs import read_csv, write_csv, write_json
+from ..stats import adjustment as adj
+from ..stats import robustness as rob
+from ..stats.imputation import impute_chained, rubin
 
 AXES = ("population", "missing", "window_days", "test", "adjustment", "transplant", "horizon_days", "seed")
 ROW = ["family", *AXES, "endpoint", "estimand", "estimate", "lower", "upper", "p", "n_treatment", "n_control",

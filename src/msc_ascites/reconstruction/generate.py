@@ -12,7 +12,7 @@ The files follow ../shared/RAW_DATA_CONTRACT.md and carry the messiness of real 
 exports (listed in the assumptions under ``messiness``) so that cleaning is exercised.
 Output is deterministic: same inputs and seed give byte-identical files.
 
-    python -m msc_ascites.reconstruction --published resources/published/hua2020_abstract.yaml \
+    python -m msc_ascites.reconstruction.generate --published resources/published/hua2020_abstract.yaml \
         --assumptions resources/reconstruction/assumptions.yaml --seed 20200715 --out resources/raw
 
 It prints where the messiness was put and, at paper size, checks every target
@@ -30,20 +30,20 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from . import units
-from .contract import DATE_FORMATS, TABLES
-from .meld import meld
+from ..data import units
+from ..data.contract import DATE_FORMATS, TABLES
+from ..data.meld import meld
 
 ARMS = ("treatment", "control")  # arm code 0, 1
 
-#: The contract's columns of each table, in its order (msc_ascites.contract holds them).
+#: The contract's columns of each table, in its order (msc_ascites.data.contract holds them).
 TABLE_COLUMNS = {name: [column.name for column in table.columns] for name, table in TABLES.items()}
 ISO = "YYYY-MM-DD"
 #: strptime pattern of each date-only format of the contract.
 STRPTIME = {name: patterns[0] for name, patterns in DATE_FORMATS.items() if "HH" not in name}
 COHORT_YAML_HEADER = "# Settings of this cohort's raw exports (merged over config.yaml's `cohort` section).\n"
-DEFAULT_ASSUMPTIONS = Path(__file__).resolve().parents[2] / "resources" / "reconstruction" / "assumptions.yaml"
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+DEFAULT_ASSUMPTIONS = Path(__file__).resolve().parents[3] / "resources" / "reconstruction" / "assumptions.yaml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config.yaml"
 DEATH = "DEATH"
 #: Week-48 within-arm figures: figure-id prefix -> (test, direction) as the abstract words them
 #: ("albumin and prothrombin [activity] were increased ... bilirubin was decreased").
@@ -864,7 +864,7 @@ HUA_STUDY = {
         "time in seconds is a worsening; prothrombin activity (%) rises as coagulation improves. The "
         "abstract most likely means activity: both are reported here.")},
 }
-DEFAULT_PUBLISHED = Path(__file__).resolve().parents[2] / "resources" / "published" / "hua2020_abstract.yaml"
+DEFAULT_PUBLISHED = Path(__file__).resolve().parents[3] / "resources" / "published" / "hua2020_abstract.yaml"
 
 
 def write_cohort(tables: dict[str, pd.DataFrame], out_dir, reconstruction_seed: int | None = None,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import NotEstimable
+from ..errors import NotEstimable
 
 
 def _z(level: float) -> float:

@@ -15,7 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PACKAGE = PACKAGE_DIR.name
 
 
@@ -35,41 +35,67 @@ def _import_statements(text: str):
             yield from _import_statements(match.group().partition("\n")[2])
 
 
-def package_modules(nodes) -> frozenset[str]:
-    """The package modules that the import statements among ``nodes`` (ast nodes) name."""
+def _module_exists(dotted: str) -> bool:
+    return (PACKAGE_DIR / (dotted.replace(".", "/") + ".py")).exists()
+
+
+def _absolute(node: ast.ImportFrom, importer: str) -> str | None:
+    """The dotted name inside the package that ``from ... import`` names, or None when outside it."""
+    if node.level == 0:
+        prefix = PACKAGE + "."
+        return node.module[len(prefix):] if node.module and node.module.startswith(prefix) else None
+    base = importer.split(".")[:-node.level] if node.level <= importer.count(".") + 1 else None
+    if base is None:
+        return None
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def package_modules(nodes, importer: str = "") -> frozenset[str]:
+    """The package modules (dotted, e.g. ``stats.survival``) that the import statements among
+    ``nodes`` (ast nodes) of module ``importer`` name: a module itself, or a package's module named
+    in ``from package import module``."""
     found = set()
     for node in nodes:
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module:
-                found.add(node.module.split(".")[0])
-            elif node.level == 1:
-                found.update(alias.name for alias in node.names)
-            elif node.module and node.module.startswith(PACKAGE + "."):
-                found.add(node.module.split(".")[1])
+            target = _absolute(node, importer)
+            if target is not None:
+                found.add(target)
+                found.update(f"{target}.{a.name}" if target else a.name for a in node.names)
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + "."))
-    return frozenset(name for name in found if (PACKAGE_DIR / f"{name}.py").exists())
+            found.update(a.name[len(PACKAGE) + 1:] for a in node.names if a.name.startswith(PACKAGE + "."))
+    return frozenset(name for name in found if name and _module_exists(name))
+
+
+def module_path(dotted: str) -> Path:
+    """The source file of a package module named by its dotted name (``data.cleaning``)."""
+    return PACKAGE_DIR / (dotted.replace(".", "/") + ".py")
+
+
+def module_name(path: Path) -> str:
+    """The dotted name of a package module file."""
+    return ".".join(path.resolve().relative_to(PACKAGE_DIR).with_suffix("").parts)
 
 
 @functools.cache
-def _imports(path: Path) -> frozenset[str]:
+def _imports(path: Path, importer: str | None = None) -> frozenset[str]:
     """Package modules imported by one module file (read once: every rule asks).
 
     Only the lines that begin an import are parsed, not the whole file: every Snakemake
     start asks for every module, and parsing the package took 0.1-0.2 s of it.
     """
-    return package_modules(_import_statements(path.read_text(encoding="utf-8")))
+    text = path.read_text(encoding="utf-8")
+    return package_modules(_import_statements(text), module_name(path) if importer is None else importer)
 
 
 def module_files(*modules: str) -> list[Path]:
-    """Source files of ``modules`` and of every package module they import, sorted."""
+    """Source files of ``modules`` (dotted names) and of every package module they import, sorted."""
     todo, seen = list(modules), set()
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(_imports(PACKAGE_DIR / f"{name}.py") - seen)
-    return sorted(PACKAGE_DIR / f"{name}.py" for name in seen)
+            todo.extend(_imports(module_path(name)) - seen)
+    return sorted(module_path(name) for name in seen)
 
 
 #: Length of the provenance ids printed in the report: enough to name one file of a run.
