@@ -289,6 +289,11 @@ def test_outcome_not_collected_is_named_once_with_its_reason(trial):
     text = _pdf_text(results)
     assert text.count(reason) == 1, text.count(reason)
     assert not re.search(r"survival: 100", text, re.IGNORECASE)
+    # Nothing competes with the complications where no death was recorded, and the report says so.
+    complications = _endpoint(results, "complications")
+    if complications["available"]:
+        assert complications["parameters"]["deaths_collected"] is False
+        assert "death as a competing risk" not in text and "deaths were not collected, so none competes" in text
 
 
 def test_report_shows_landmarks_and_whole_follow_up(trial):

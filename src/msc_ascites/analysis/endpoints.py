@@ -271,8 +271,9 @@ def curve_grid(horizon: int, last: int) -> list[int]:
     return sorted({0, *range(30, max(horizon, last) + 1, 30), horizon, last})
 
 
-def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
-                  level: float, landmarks: list[int] | None = None) -> tuple[dict, pd.DataFrame]:
+def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, level: float,
+                  landmarks: list[int] | None = None, deaths_collected: bool = True) -> tuple[dict, pd.DataFrame]:
+    """First episodes and cumulative incidence; death competes only where the cohort recorded deaths."""
     results, curves = {}, []
     last = int(time_to_event["day"].max()) if len(time_to_event) else horizon
     grid = curve_grid(horizon, last)
@@ -300,12 +301,15 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int,
                                 _by_arm(rows).items()}
         results[event] = compared
     marks = ", ".join(str(day) for day in (landmarks or [horizon]))
+    competing = ("with death as a competing risk (Aalen-Johansen)" if deaths_collected else
+                 "(Aalen-Johansen; deaths were not collected, so none competes)")
     definition = (f"Patients with a first episode within {horizon} days, by arm, with Fisher's exact test; "
-                  "cumulative incidence with death as a competing risk (Aalen-Johansen), with its standard error "
+                  f"cumulative incidence {competing}, with its standard error "
                   f"(infinitesimal jackknife), log-scale CI and n at risk at day {marks} (as R's multi-state "
                   "survfit); first episodes counted within the horizon and over the whole follow-up.")
     table = pd.concat(curves, ignore_index=True)[["event", "arm", "time", "cif"]] if curves else pd.DataFrame()
-    return ({"definition": definition, "parameters": {"events": events, "horizon_days": horizon},
+    return ({"definition": definition, "parameters": {"events": events, "horizon_days": horizon,
+                                                      "deaths_collected": deaths_collected},
              "results": results}, table)
 
 
@@ -350,8 +354,10 @@ NEEDS_TABLE = {"ascites_resolution": "ascites", "paracentesis": "paracentesis", 
 NOT_COLLECTED = {"death": ("survival",), "labs": ("liver_function", "meld"), "complications": ("complications",)}
 
 
-def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict) -> tuple[dict, pd.DataFrame]:
-    """One endpoint from the datasets, by its config ``spec`` and the shared ``analysis`` settings."""
+def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict,
+            availability: dict | None = None) -> tuple[dict, pd.DataFrame]:
+    """One endpoint from the datasets, by its config ``spec``, the shared ``analysis`` settings and
+    what the cohort collected (``availability``)."""
     week, horizon, level = analysis["primary_week"], analysis["horizon_days"], analysis["confidence_level"]
     subjects = data["subjects"]
     if name == "liver_function":
@@ -367,7 +373,9 @@ def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict
     if name == "paracentesis":
         return paracentesis(data["paracentesis"], subjects, data["time_to_event"], horizon, level)
     if name == "complications":
-        return complications(data["time_to_event"], spec["events"], horizon, level, analysis.get("landmark_days"))
+        deaths_collected = (availability or {}).get("death", {}).get("available", True)
+        return complications(data["time_to_event"], spec["events"], horizon, level, analysis.get("landmark_days"),
+                             deaths_collected)
     if name == "adverse_events":
         return adverse_events(data["adverse_events"], subjects, horizon)
     raise ValueError(f"unknown endpoint {name}")
@@ -385,7 +393,7 @@ def write_endpoint(name: str, datasets_dir: Path | str, analysis: dict, spec: di
         for what in needed:
             if what in availability and not availability[what]["available"]:
                 raise NotAvailable(availability[what]["reason"])
-        result, table = compute(name, data, analysis, spec)
+        result, table = compute(name, data, analysis, spec, availability)
         counts = data["subjects"]["arm"].value_counts()
         result = {"endpoint": name, "available": True, "n": {arm: int(counts.get(arm, 0)) for arm in ARMS},
                   **result}
