@@ -184,7 +184,12 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
              if lf["available"] and any(t in lf["results"] for t in group)]
     names = [lower_first(lf["results"][t]["name"]) for t in tests]
     primary = "the paper's own choices" if published else "the primary analysis"
+    complications = endpoints["complications"]
+    competing = ("with death as a competing risk" if complications.get("parameters", {}).get("deaths_collected", True)
+                 else "deaths not collected")
     return {**CAPTIONS,
+            "complications_incidence": f"Cumulative incidence of each complication by arm, {competing} "
+                                       "(Aalen-Johansen).",
             "liver_trajectories": upper_first(str(join_words(names or ["lab tests"]))) + " by analysis visit and arm: mean with "
                                   "t-based confidence interval.",
             "sensitivity_estimates": "Every cell of the sensitivity grid, sorted by its estimate, with its confidence "
