@@ -38,20 +38,42 @@ def mini_build(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def reconstructed_project(tmp_path_factory):
-    """The reconstructed cohort built once on the small grid, in a copy of the project (Snakefile,
-    config, workflow, resources): the workflow tests read it, the audit tests edit and restore it."""
-    from workflow_runs import SMALL_GRID, SNAKEMAKE
-    project = tmp_path_factory.mktemp("project")
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    for name in ("workflow", "resources"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(SMALL_GRID, project / "small_grid.yaml")
-    built = subprocess.run([str(SNAKEMAKE), "--cores", "2", "--configfile", "small_grid.yaml"], cwd=project,
-                           capture_output=True, text=True, timeout=600)
+def reconstructed_build(tmp_path_factory):
+    """The reconstructed cohort built once on the small grid (2 cores), in a checkout of the project
+    with its own package: the project folder and the SHA-256 of every file under results/ as built
+    (the audit tests edit and restore files later)."""
+    from workflow_runs import checkout, digests, in_checkout
+    project = checkout(tmp_path_factory.mktemp("project") / "a")
+    built = in_checkout(project, cores=2)
     assert built.returncode == 0, built.stderr[-4000:]
-    return project
+    return project, digests(project / "results")
+
+
+@pytest.fixture(scope="session")
+def reconstructed_project(reconstructed_build):
+    """The folder of that build: the workflow tests read it, the audit tests edit and restore it."""
+    return reconstructed_build[0]
+
+
+@pytest.fixture(scope="session")
+def elsewhere_build(tmp_path_factory):
+    """The same cohort built again as another clone would: a deeper folder, 1 core, and no network
+    where the machine allows it (run, project folder, why there was network)."""
+    from workflow_runs import checkout, in_checkout
+    prefix, why_not = offline_prefix()
+    project = checkout(tmp_path_factory.mktemp("checkouts") / "somewhere" / "much" / "deeper" / "b")
+    return in_checkout(project, cores=1, prefix=prefix), project, why_not
+
+
+def offline_prefix() -> tuple[tuple[str, ...], str]:
+    """A command prefix that runs a command with no network (a new network namespace with only
+    loopback, down), or none and why."""
+    if shutil.which("unshare") is None:
+        return (), "unshare (util-linux) is not installed"
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return (), f"unshare -n is not permitted here ({probe.stderr.strip()}); it needs root"
+    return ("unshare", "-n"), ""
 
 
 def pytest_configure(config):
@@ -61,7 +83,7 @@ def pytest_configure(config):
 
 #: Names a test (or a fixture it uses) calls to run Snakemake: tests/workflow_runs.py's helpers
 #: and its SNAKEMAKE executable.
-RUNS_SNAKEMAKE = {"snakemake", "SNAKEMAKE", "snakemake_command", "build"}
+RUNS_SNAKEMAKE = {"snakemake", "SNAKEMAKE", "snakemake_command", "build", "in_checkout"}
 
 
 def _code_names(code, module, seen: set) -> set[str]:

@@ -1,6 +1,6 @@
 """The auditor's trail on the build of the reconstructed cohort that conftest.py makes in a copy
-of the project (Snakefile, workflow, config, resources), so that tests may edit its raw files,
-config and scripts (each restores what it edits).
+of the project (Snakefile, workflow, config, resources, src), so that tests may edit its raw files,
+config and scripts (each restores what it edits); and a second build of it, as another clone would make.
 
 Expected values come from the files themselves: the numbers an auditor reads in the PDF's text,
 the addresses resources/published/hua2020_abstract.yaml gives them, and the raw files' own lines.
@@ -11,11 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,9 +21,9 @@ from pypdf import PdfReader
 
 from msc_ascites.__main__ import main
 from msc_ascites.audit.trail import verify
+from workflow_runs import in_checkout
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
 def run(project: Path, *args: str) -> tuple[int, str]:
@@ -35,11 +32,6 @@ def run(project: Path, *args: str) -> tuple[int, str]:
     with contextlib.chdir(project), contextlib.redirect_stdout(out):
         status = main(list(args))
     return status, out.getvalue()
-
-
-def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SNAKEMAKE), "--cores", "2", "--configfile", "small_grid.yaml", *args], cwd=project,
-                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +166,7 @@ def test_crate_loads_and_lists_every_input_and_output(project):
 
 
 def test_snakemake_report_builds(project):
-    done = snakemake(project, "--report", "results/workflow_report.zip")
+    done = in_checkout(project, "--report", "results/workflow_report.zip")
     assert done.returncode == 0, done.stderr[-2000:]
     assert (project / "results" / "workflow_report.zip").stat().st_size > 10_000
     assert run(project, "verify")[0] == 0  # the report zip comes after the manifest
@@ -182,46 +174,35 @@ def test_snakemake_report_builds(project):
 
 # ---------------------------------------------------------------------------- where the checkout lives
 
-def checkout(target: Path) -> Path:
-    """A checkout of the project at ``target``: its code (package included), config and the reconstructed cohort."""
-    from workflow_runs import SMALL_GRID
-    target.mkdir(parents=True)
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, target / name)
-    for name in ("workflow", "resources", "src"):
-        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(SMALL_GRID, target / "small_grid.yaml")
-    return target
-
-
-@pytest.fixture(scope="module")
-def two_checkouts(tmp_path_factory):
-    """The reconstructed cohort built in two checkouts at paths of different lengths, each running its own
-    package (PYTHONPATH), as two clones would."""
-    base = tmp_path_factory.mktemp("checkouts")
-    projects = [checkout(base / "a"), checkout(base / "somewhere" / "much" / "deeper" / "b")]
-    for project in projects:
-        built = subprocess.run([str(SNAKEMAKE), "--cores", "2", "--configfile", "small_grid.yaml"], cwd=project,
-                               capture_output=True, text=True, timeout=600,
-                               env={**os.environ, "PYTHONPATH": str(project / "src")})
-        assert built.returncode == 0, built.stderr[-4000:]
-    return projects
-
-
-def test_two_checkout_paths_give_identical_results(two_checkouts):
+def test_two_checkout_paths_and_core_counts_give_identical_results(reconstructed_build, elsewhere_build):
+    """The build of another clone, at a deeper path, on 1 core instead of 2, gives the same bytes: every
+    file under results/, the PDF, figures and the audit trail included, with no path of either folder."""
     from workflow_runs import digests
-    first, second = (digests(project / "results") for project in two_checkouts)
-    assert first == second
-    assert {"report.pdf", "provenance.json", "manifest.json", "ro-crate-metadata.json"} <= set(first)
-    for project in two_checkouts:
+    project, first = reconstructed_build
+    run, elsewhere, _ = elsewhere_build
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert digests(elsewhere / "results") == first
+    assert {"report.pdf", "figures/km_survival.svg", "cleaning_log.csv", "provenance.json", "manifest.json",
+            "ro-crate-metadata.json"} <= set(first)
+    for folder in (project, elsewhere):
         for name in ("provenance.json", "manifest.json", "ro-crate-metadata.json", "report.html"):
-            text = (project / "results" / name).read_text(encoding="utf-8")
-            assert str(project) not in text and str(ROOT) not in text, name
+            text = (folder / "results" / name).read_text(encoding="utf-8")
+            assert str(folder) not in text and str(ROOT) not in text, name
 
 
-def test_verify_passes_in_a_copy_of_the_built_project(two_checkouts, tmp_path):
+def test_build_fetches_nothing_from_the_network(elsewhere_build):
+    """The second build ran in a network namespace with no interface up: nothing is fetched at
+    run time (fonts, images, schemas, packages), or the build would have failed."""
+    run, elsewhere, why_not = elsewhere_build
+    if why_not:
+        pytest.skip(f"cannot build without network: {why_not}")
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert (elsewhere / "results" / "report.pdf").exists()
+
+
+def test_verify_passes_in_a_copy_of_the_built_project(elsewhere_build, tmp_path):
     copy = tmp_path / "received" / "by" / "an" / "auditor"
-    shutil.copytree(two_checkouts[0], copy)
+    shutil.copytree(elsewhere_build[1], copy)
     status, out = run(copy, "verify")
     assert status == 0 and "verified" in out, out
     (copy / "config.yaml").write_text((copy / "config.yaml").read_text() + "\n")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +37,22 @@ def digests(results: Path) -> dict[str, str]:
     """SHA-256 of every file under ``results``, hidden ones included."""
     return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(results.rglob("*")) if p.is_file()}
+
+
+def checkout(target: Path) -> Path:
+    """A checkout of the project at ``target``, as a clone would be: its code (package included), config,
+    the reconstructed cohort and the small grid."""
+    target.mkdir(parents=True)
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, target / name)
+    for name in ("workflow", "resources", "src"):
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SMALL_GRID, target / "small_grid.yaml")
+    return target
+
+
+def in_checkout(project: Path, *args: str, cores: int = 2, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Snakemake in ``project`` on the small grid, running the checkout's own package (PYTHONPATH)."""
+    return subprocess.run([*prefix, str(SNAKEMAKE), "--cores", str(cores), "--configfile", "small_grid.yaml", *args],
+                          cwd=project, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(project / "src")})
