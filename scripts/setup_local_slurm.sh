@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # A one-node SLURM on this machine, for `snakemake --profile profiles/slurm` and
-# tests/test_slurm.py: installs Debian's slurm-wlm and munge, writes
-# /etc/slurm/slurm.conf for this host, starts munged, slurmctld and slurmd directly
-# (containers and CI runners have no systemd) and waits for the node to be idle.
-# Idempotent: a second run leaves running daemons alone unless slurm.conf changed.
+# tests/test_slurm.py: installs Debian's slurm-wlm, slurmdbd, MariaDB and munge, writes
+# /etc/slurm/slurm.conf and slurmdbd.conf for this host, starts MariaDB, munged,
+# slurmdbd, slurmctld and slurmd directly (containers and CI runners have no systemd)
+# and waits for the node to be idle and for sacct to answer.
+# Accounting (slurmdbd on MariaDB) is there because snakemake-executor-plugin-slurm reads
+# job states with sacct, as on a real cluster: without it sacct fails, and the plugin
+# silently drops the jobs it was watching (profiles/slurm/config.yaml says how).
+# Idempotent: a second run leaves running daemons alone unless their configuration changed.
 # Usage (as root): bash scripts/setup_local_slurm.sh
 set -euo pipefail
 
@@ -18,14 +22,17 @@ die() { echo "setup_local_slurm: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "must run as root (installs packages, writes /etc/slurm, starts daemons)"
 
 # 1. Packages.
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-    command -v apt-get >/dev/null || die "slurm-wlm and munge are not installed and there is no apt-get (Debian/Ubuntu only)"
-    say "installing slurm-wlm and munge with apt"
+PACKAGES="slurm-wlm slurmdbd mariadb-server munge"
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v slurmdbd >/dev/null \
+        || ! command -v mariadbd >/dev/null || ! command -v munged >/dev/null; then
+    command -v apt-get >/dev/null || die "$PACKAGES are not all installed and there is no apt-get (Debian/Ubuntu only)"
+    say "installing $PACKAGES with apt"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 else
-    say "slurm-wlm and munge already installed"
+    say "$PACKAGES already installed"
 fi
 
 # 2. Munge key: every SLURM message is signed with it.
@@ -43,7 +50,6 @@ CPUS=$(nproc)
 MEM_MB=$(free -m | awk '/^Mem:/ {print $2}')
 mkdir -p /etc/slurm "$SPOOL/ctld" "$SPOOL/d" "$LOGS"
 new_conf=$(mktemp)
-trap 'rm -f "$new_conf"' EXIT
 cat >"$new_conf" <<EOF
 # Written by scripts/setup_local_slurm.sh: a one-node SLURM for local runs and tests.
 ClusterName=local
@@ -60,9 +66,10 @@ SlurmdLogFile=$LOGS/slurmd.log
 # No cgroups in containers: track processes through /proc, bind no tasks.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-# No slurmdbd: Snakemake reads job states from squeue, so finished jobs stay
-# visible to squeue/scontrol for a day.
-AccountingStorageType=accounting_storage/none
+# Accounting in slurmdbd: Snakemake reads job states with sacct. Finished jobs also
+# stay visible to squeue/scontrol for a day (tests/test_slurm.py reads them there).
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
 JobAcctGatherType=jobacct_gather/none
 MinJobAge=86400
 # Cores and memory are consumable: several small jobs share the node.
@@ -75,46 +82,84 @@ NodeName=$NODE CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
 
+# slurmdbd.conf: job records in MariaDB, reached through its socket as root (MariaDB's
+# root logs in by unix socket, so no password is stored). slurmdbd wants it mode 0600.
+new_dbd_conf=$(mktemp)
+trap 'rm -f "$new_conf" "$new_dbd_conf"' EXIT
+cat >"$new_dbd_conf" <<EOF
+# Written by scripts/setup_local_slurm.sh: accounting for the one-node SLURM.
+AuthType=auth/munge
+DbdHost=localhost
+SlurmUser=root
+PidFile=/run/slurmdbd.pid
+LogFile=$LOGS/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=localhost
+StorageUser=root
+StorageLoc=slurm_acct_db
+EOF
+
 running() { local pid; pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
-stop() {  # the daemon whose pid file this script's slurm.conf names
+stop() {  # the daemon whose pid file this script's configuration names
     if running "$1"; then
-        say "stopping $(basename "$1" .pid) (pid $(cat "$1")) to load the new slurm.conf"
+        say "stopping $(basename "$1" .pid) (pid $(cat "$1")) to load the new configuration"
         kill "$(cat "$1")"
         for _ in $(seq 50); do running "$1" || return 0; sleep 0.2; done
         die "$(basename "$1" .pid) (pid $(cat "$1")) did not stop"
     fi
 }
+# install_conf NEW TARGET MODE: installs NEW as TARGET unless equal; true when it changed.
+install_conf() {
+    if cmp -s "$1" "$2"; then
+        say "$2 unchanged"
+        return 1
+    fi
+    say "writing $2"
+    [[ -f $2 ]] && cp "$2" "$2.bak"
+    install -m "$3" "$1" "$2"
+}
+# start DAEMON: starts it unless its pid file names a live process; it detaches by itself.
+start() {
+    if running "/run/$1.pid"; then
+        say "$1 already running (pid $(cat "/run/$1.pid"))"
+    else
+        say "starting $1"
+        "$1" || die "$1 did not start: see $LOGS/$1.log"
+    fi
+}
+# await SECONDS WHAT COMMAND...: runs COMMAND once a second until it succeeds.
+await() {
+    local seconds=$1 what=$2
+    shift 2
+    for _ in $(seq "$seconds"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
+    die "$what did not answer within ${seconds}s: see $LOGS/ and /var/log/mysql/"
+}
 
-if cmp -s "$new_conf" "$CONF"; then
-    say "$CONF unchanged (node $NODE, $CPUS CPUs, $MEM_MB MB)"
-else
-    say "writing $CONF (node $NODE, $CPUS CPUs, $MEM_MB MB)"
-    [[ -f $CONF ]] && cp "$CONF" "$CONF.bak"
-    install -m 0644 "$new_conf" "$CONF"
+say "node $NODE, $CPUS CPUs, $MEM_MB MB"
+if install_conf "$new_conf" "$CONF" 0644; then
     stop /run/slurmd.pid
     stop /run/slurmctld.pid
 fi
+if install_conf "$new_dbd_conf" /etc/slurm/slurmdbd.conf 0600; then
+    stop /run/slurmdbd.pid
+fi
 
-# 4. Daemons, started directly: they detach and write their pid files.
+# 4. Daemons, started directly, in the order they need each other.
 started=$(date +%s)
+if ! mariadb-admin --silent ping >/dev/null 2>&1; then
+    say "starting MariaDB"
+    /etc/init.d/mariadb start >/dev/null || die "MariaDB did not start: see /var/log/mysql/"
+fi
 install -d -o munge -g munge -m 0755 /run/munge
 if ! pgrep -x munged >/dev/null; then
     say "starting munged"
     runuser -u munge -- /usr/sbin/munged
 fi
 munge -n | unmunge >/dev/null || die "munge does not work: see /var/log/munge/munged.log"
-if running /run/slurmctld.pid; then
-    say "slurmctld already running (pid $(cat /run/slurmctld.pid))"
-else
-    say "starting slurmctld"
-    slurmctld || die "slurmctld did not start: see $LOGS/slurmctld.log"
-fi
-if running /run/slurmd.pid; then
-    say "slurmd already running (pid $(cat /run/slurmd.pid))"
-else
-    say "starting slurmd"
-    slurmd || die "slurmd did not start: see $LOGS/slurmd.log"
-fi
+start slurmdbd
+await "$WAIT_SECONDS" slurmdbd sacctmgr --noheader list cluster
+start slurmctld
+start slurmd
 
 # 5. Wait for the node to take jobs; resume it if it is down or drained.
 state=""
@@ -132,5 +177,7 @@ case $state in
     idle|mix|alloc) ;;
     *) die "node $NODE not idle after ${WAIT_SECONDS}s (state '${state:-no answer}'): see $LOGS/slurmctld.log, $LOGS/slurmd.log" ;;
 esac
-say "node $NODE is $state in partition debug (daemons ready in $(( $(date +%s) - started )) s)"
+# 6. sacct answers once slurmctld has registered the cluster with slurmdbd.
+await "$WAIT_SECONDS" sacct sacct --noheader -X --starttime now-1minutes
+say "node $NODE is $state in partition debug, accounting answers (daemons ready in $(( $(date +%s) - started )) s)"
 sinfo

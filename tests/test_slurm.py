@@ -1,7 +1,9 @@
-"""The sensitivity grid through a real SLURM (profiles/slurm) gives the bytes of a local build.
+"""The sensitivity grid through a real SLURM (profiles/slurm) gives the bytes of a local build,
+and a job that fails there is named, with its logs.
 
-Needs a reachable SLURM with an idle node: as root, `bash scripts/setup_local_slurm.sh`
-sets up a one-node one on this machine. Without it the tests skip and say why.
+Needs a reachable SLURM with an idle node and accounting (sacct): as root,
+`bash scripts/setup_local_slurm.sh` sets up a one-node one on this machine. Without it the
+tests skip and say why.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from workflow_runs import ROOT, SNAKEMAKE, digests
+from workflow_runs import ROOT, SMALL_GRID, SNAKEMAKE, digests
 
-#: 11 cells (8 week-48, 2 survival, 1 reconstruction seed), multiple imputation among them.
-GRID = ROOT / "tests" / "data" / "slurm_grid.yaml"
 SETUP = "as root: bash scripts/setup_local_slurm.sh"
 
 
@@ -38,6 +39,11 @@ def slurm_unreachable() -> str | None:
     nodes = dict(line.split() for line in run.stdout.splitlines())
     if not {"idle", "mix"} & set(nodes.values()):
         return f"SLURM has no idle node to run the test's jobs (sinfo: {nodes or 'no nodes'})"
+    # profiles/slurm reads job states with sacct: without accounting it would lose its jobs.
+    sacct = subprocess.run(["sacct", "--noheader", "-X", "--starttime", "now-1minutes"],
+                           capture_output=True, text=True, timeout=60)
+    if sacct.returncode != 0:
+        return f"sacct failed, no SLURM accounting ({SETUP}): {sacct.stderr.strip()}"
     return None
 
 
@@ -45,11 +51,12 @@ UNREACHABLE = slurm_unreachable()
 pytestmark = pytest.mark.skipif(UNREACHABLE is not None, reason=UNREACHABLE or "")
 
 
-def build_grid(workdir: Path, *args: str) -> str:
-    """Build the `sensitivity` target of the reconstructed cohort with GRID; Snakemake's log.
+def build_grid_through_slurm(workdir: Path, raw_dir: Path) -> str:
+    """Build the `sensitivity` target on the small grid through profiles/slurm; Snakemake's log.
     A build that fails or hangs (30 min) names each SLURM job it submitted, its state and log."""
-    command = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(GRID),
-               "--config", f"raw_dir={ROOT / 'resources' / 'raw'}", *args, "sensitivity"]
+    command = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(SMALL_GRID), "--config", f"raw_dir={raw_dir}",
+               "--profile", str(ROOT / "profiles" / "slurm"), "sensitivity"]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     except subprocess.TimeoutExpired as hung:
@@ -72,7 +79,7 @@ def slurm_jobs(log: str) -> list[str]:
 
 
 #: Busy processes beside the SLURM build (`yes >/dev/null`): SLURM runs once judged failed under load.
-#: One keeps half of CI's two cores busy; SLURM_TEST_CPU_HOGS=3 is the heavier trial (10-12 min).
+#: One keeps half of CI's two cores busy; SLURM_TEST_CPU_HOGS=3 is the heavier trial.
 CPU_HOGS = int(os.environ.get("SLURM_TEST_CPU_HOGS", "1"))
 
 
@@ -88,39 +95,80 @@ def cpu_hogs(count: int):
             hog.wait()
 
 
+#: A one-rule workflow whose job fails on purpose, with a log.
+DOOMED = """rule doomed:
+    output: "doomed.txt"
+    log: "logs/doomed.log"
+    shell: "echo 'doomed on purpose' > {log}; exit 3"
+"""
+
+
+def start_doomed_workflow(workdir: Path) -> subprocess.Popen:
+    """DOOMED through profiles/slurm, in the background; its output goes to workdir/snakemake.log."""
+    (workdir / "Snakefile").write_text(DOOMED)
+    with open(workdir / "snakemake.log", "w") as log:
+        return subprocess.Popen([str(SNAKEMAKE), "-s", str(workdir / "Snakefile"), "--directory", str(workdir),
+                                 "--profile", str(ROOT / "profiles" / "slurm"), "doomed.txt"],
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+class Builds(NamedTuple):
+    local: Path  #: the project folder of the local build
+    slurm: Path  #: the folder of the build through SLURM
+    log: str  #: Snakemake's output of the build through SLURM
+    doomed: tuple[int, str]  #: exit status and output of the DOOMED workflow
+
+
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """The grid built locally and through SLURM (beside CPU_HOGS busy processes), each from the raw
-    files in its own folder."""
-    local, slurm = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("slurm")
-    build_grid(local, "--cores", "2")
-    with cpu_hogs(CPU_HOGS):
-        log = build_grid(slurm, "--profile", str(ROOT / "profiles" / "slurm"))
-    return local, slurm, log
+def builds(reconstructed_project, tmp_path_factory):
+    """The small grid built locally (the session's build of the reconstructed cohort, shared with
+    the workflow tests) and through SLURM beside CPU_HOGS busy processes, from the same raw files;
+    and, beside them, the DOOMED workflow (its wait for SLURM overlaps the grid's)."""
+    slurm, doomed_dir = tmp_path_factory.mktemp("slurm"), tmp_path_factory.mktemp("doomed")
+    doomed = start_doomed_workflow(doomed_dir)
+    try:
+        with cpu_hogs(CPU_HOGS):
+            log = build_grid_through_slurm(slurm, reconstructed_project / "resources" / "raw")
+            doomed.wait(timeout=600)
+    finally:
+        doomed.kill()
+        doomed.wait()
+    return Builds(reconstructed_project, slurm, log, (doomed.returncode, (doomed_dir / "snakemake.log").read_text()))
 
 
 def test_grid_is_byte_identical_locally_and_through_slurm(builds):
     """summary.csv, and every cell and dataset behind it, has the same bytes wherever it was computed."""
-    local, slurm, _ = builds
+    local, slurm = builds.local, builds.slurm
     sensitivity = Path("results", "sensitivity")
     assert (slurm / sensitivity / "summary.csv").read_bytes() == (local / sensitivity / "summary.csv").read_bytes()
     assert digests(slurm / sensitivity) == digests(local / sensitivity)
 
 
 def test_jobs_ran_as_slurm_jobs_and_the_cells_as_one(builds):
-    _, slurm, log = builds
+    slurm, log = builds.slurm, builds.log
     ids = re.findall(r"submitted with SLURM jobid (\d+)", log)
     assert ids, log[-4000:]
-    # MinJobAge (one day in the setup script) keeps finished jobs in slurmctld, which is
-    # also what the profile's squeue status command relies on.
+    # MinJobAge (one day in the setup script) keeps finished jobs in slurmctld, for scontrol.
     for jobid in ids:
         shown = subprocess.run(["scontrol", "--oneliner", "show", "job", jobid],
                                capture_output=True, text=True, timeout=60)
         assert "JobState=COMPLETED" in shown.stdout, (jobid, shown.stdout, shown.stderr)
     logs = slurm / ".snakemake" / "slurm_logs"
     assert sorted(p.name for p in logs.rglob("*.log")) == sorted(f"{jobid}.log" for jobid in ids)
-    # group-components: sensitivity_datasets and the 11 cells are one SLURM job, not 12.
+    # group-components: sensitivity_datasets and the grid's cells are one SLURM job, not one each.
     grouped = list(logs.glob("group_sensitivity_*/*.log"))
     assert len(grouped) == 1
     assert "sensitivity_primary" in grouped[0].read_text()
     assert not list(logs.glob("rule_sensitivity_primary*"))
+
+
+def test_a_failed_slurm_job_is_named_with_its_logs(builds):
+    """Snakemake's output names the rule of a job that failed in SLURM, its log, SLURM's log of the
+    job, and shows what the log says."""
+    returncode, log = builds.doomed
+    assert returncode == 1, log[-4000:]
+    slurm_log = re.search(r"submitted with SLURM jobid \d+ \(log: ([^)]*)\)", log)
+    assert slurm_log, log[-4000:]
+    assert "Error in rule doomed:" in log
+    assert f"log: logs/doomed.log, {slurm_log[1]}" in log
+    assert "Logfile logs/doomed.log:\n========================\ndoomed on purpose\n" in log
