@@ -10,8 +10,6 @@ when the two differ.
 from __future__ import annotations
 
 import datetime
-import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,6 @@ from msc_ascites.errors import ConfigError, NotEstimable, RawDataError
 from msc_ascites.outputs import neutralised, write_csv
 from msc_ascites.stats.survival import cox_hazard_ratio, fit_cox
 from test_bad_input import DOC, MINI, Case, append, corrupted_copy, error, replace, run_steps, warning
-from workflow_runs import snakemake
 
 TODAY = datetime.date.today().isoformat()
 RANGE = f"in the format, but out of the range of usable dates (1901-01-01 to today, {TODAY})"
@@ -289,23 +286,6 @@ def test_cox_estimable_fits_as_before():
     assert np.isfinite(fit["coef"]).all() and abs(fit["coef"][0]) < 5
 
 
-def test_an_arm_dead_before_the_horizon_gets_its_report(tmp_path):
-    """Every control patient dead before day 730: survival there is 0 with no confidence interval
-    (R's NaN, null in survival.json), printed as a dash; the report template raised TypeError."""
-    raw = tmp_path / "raw"
-    shutil.copytree(MINI, raw)
-    subjects = raw / "subjects.csv"
-    subjects.write_text(subjects.read_text().replace("003,SMT,2012-03-05,F,60,2014-03-10",
-                                                     "003,SMT,2012-03-05,F,60,2013-05-02"))
-    with open(raw / "events.csv", "a") as events:
-        events.write("003,DEATH,2013-05-02\n")
-    run = snakemake(tmp_path / "work", raw, "--", "results/report.html")
-    assert run.returncode == 0, run.stderr[-4000:]
-    row = re.search(r"Survival at 730 days, % \(95 % CI\)</td>(.*?)</tr>",
-                    (tmp_path / "work" / "results" / "report.html").read_text(encoding="utf-8"))
-    assert row[1] == '<td class="num">100.0 (100.0 to 100.0)</td><td class="num">0.0 (–)</td>'
-
-
 def render_section() -> str:
     lines_ = ["## Data, messages and spreadsheets (issue 16, classes 1, 4 and 5)", "",
               "Generated from `CASES` in `tests/test_bad_input_data.py` (`python tests/test_bad_input_data.py`);",
@@ -313,7 +293,8 @@ def render_section() -> str:
               "two values is a config error naming the key (`cohort.arms.<arm>.raw_labels`, `cohort.sex_codes.<sex>`);",
               "`source_row` is exact under `\\n`, `\\r\\n`, `\\r\\r\\n` and mixed endings; the Cox model is not",
               "estimable, and says why, when an arm has no events (monotone likelihood); an arm whose patients",
-              "all die before the horizon gets its report (survival 0.0 there, its CI a dash; a TypeError before).", "",
+              "all die before the horizon gets its report (survival 0.0 there, its CI a dash; a TypeError before;",
+              "tests/test_workflow.py::test_degenerate_cohort_gets_its_report).", "",
               "| Case | File | Input | What happens |", "|---|---|---|---|"]
     for c in CASES:
         if c.outcome == "error":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -145,19 +146,29 @@ def test_injected_html_in_data_prints_as_text(mini_build):
     assert '<img src="http://example.invalid/x.png">' in text
 
 
-def test_cohort_with_empty_labs_and_without_optional_tables(tmp_path):
-    """A labs table with its header only and no ascites, paracentesis, adverse-event or infusion table:
-    the endpoints that need them say why they are absent, and the report is still built. (Absent labs
-    are the public trials colon and cgd, tests/test_public_cohorts.py.)"""
+def test_degenerate_cohort_gets_its_report(tmp_path):
+    """One build of a cohort short of most things: a labs table with its header only; no ascites,
+    paracentesis, adverse-event or infusion table; every control patient dead before day 730. The
+    endpoints that need the tables say why they are absent; survival there is 0 with no confidence
+    interval (R's NaN, null in survival.json), printed as a dash (the template raised TypeError);
+    the report is built. (Absent labs are the public trials colon and cgd, tests/test_public_cohorts.py.)"""
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "tests" / "data" / "mini_cohort", raw)
     for name in ("ascites", "paracentesis", "adverse_events", "infusions"):
         (raw / f"{name}.csv").unlink()
     (raw / "labs.csv").write_text("subject_id,sample_date,visit,test,value,unit\n")
+    subjects = raw / "subjects.csv"
+    subjects.write_text(subjects.read_text().replace("003,SMT,2012-03-05,F,60,2014-03-10",
+                                                     "003,SMT,2012-03-05,F,60,2013-05-02"))
+    with open(raw / "events.csv", "a") as events:
+        events.write("003,DEATH,2013-05-02\n")
     results = build(tmp_path / "work", raw)
     availability = json.loads((results / "datasets" / "availability.json").read_text())
     assert availability["ascites"] == {"available": False, "reason": "ascites.csv is not in the raw data folder"}
     assert pd.read_csv(results / "datasets" / "labs.csv").empty
+    row = re.search(r"Survival at 730 days, % \(95 % CI\)</td>(.*?)</tr>",
+                    (results / "report.html").read_text(encoding="utf-8"))
+    assert row[1] == '<td class="num">100.0 (100.0 to 100.0)</td><td class="num">0.0 (–)</td>'
     assert (results / "report.pdf").exists()
 
 
@@ -165,7 +176,6 @@ def test_no_calendar_date_or_identifier_leaves_cleaning(mini_build):
     """No date of the raw files, written in any of the contract's formats, is in any output after
     the cleaning step (the PDF's text included); the cleaned tables hold only the contract's
     columns, so an extra column (an identifier, say) goes no further."""
-    import re
     from datetime import datetime
     from pypdf import PdfReader
     from msc_ascites.data.cleaning import cleaned_columns
