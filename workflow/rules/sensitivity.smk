@@ -160,18 +160,6 @@ rule robustness:
         "../scripts/robustness.py"
 
 
-def sensitivity_cells(wildcards=None):
-    """Every cell of the grid in config.yaml."""
-    primary = expand("results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
-                    population=SENSITIVITY["populations"], missing=SENSITIVITY["missing"], window=WINDOWS,
-                    test=SENSITIVITY["tests"], adjustment=SENSITIVITY["adjustments"])
-    survival = expand("results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
-                      population=SENSITIVITY["populations"], adjustment=SENSITIVITY["adjustments"],
-                      transplant=SENSITIVITY["transplant"], horizon=SENSITIVITY["horizons_days"])
-    seeds = expand("results/sensitivity/cells/reconstruction/seed{seed}.json", seed=SEEDS)
-    return primary + survival + seeds
-
-
 rule sensitivity_summary:
     """One row per cell and endpoint."""
     input:

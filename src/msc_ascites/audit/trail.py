@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.contract import TABLES
+from ..data.contract import ARMS, TABLES
 from ..outputs import FIXED_EPOCH, plain, write_json, write_text
 from ..products import ENDPOINTS
 from .plan import CRATE, MANIFEST, PROVENANCE
@@ -222,11 +222,6 @@ def verify_text(differences: list[dict], checked: int) -> str:
 
 # ---------------------------------------------------------------------------- trace
 
-#: The analysis dataset each endpoint is computed from (results/datasets/<name>.csv).
-ENDPOINT_DATASET = {"meld": "labs", "liver_function": "labs", "survival": "time_to_event",
-                    "complications": "time_to_event", "ascites_resolution": "ascites",
-                    "paracentesis": "paracentesis", "adverse_events": "adverse_events"}
-ARMS = ("treatment", "control")
 #: Words of a result path whose numbers use the baseline visit too (within-arm change, ANCOVA).
 USES_BASELINE = {"baseline", "within", "change", "ancova", "between_change"}
 QUERY_FORMS = ("an address (meld:primary.treatment.mean), a provenance id printed in the report (8 hex digits), "
@@ -347,21 +342,22 @@ class Trail:
             value = _endpoints().lookup(result, path)
         except (KeyError, TypeError):
             raise ValueError(f"{address} is not in {result_file}") from None
-        parts = path.split(".")
-        dataset = f"{self.results.as_posix()}/datasets/{ENDPOINT_DATASET[endpoint]}.csv"
+        parts, entry = path.split("."), ENDPOINTS[endpoint]
+        dataset = f"{self.results.as_posix()}/datasets/{entry.traced}.csv"
         rows = self._csv(dataset)
         arms = [arm for arm in ARMS if arm in parts] or list(ARMS)
         rows = rows[rows["arm"].isin(arms)]
         week = result.get("parameters", {}).get("week")
+        key = entry.traced_key or parts[0]
         if "test" in rows:
-            rows = rows[rows["test"] == ("MELD" if endpoint == "meld" else parts[0])]
+            rows = rows[rows["test"] == key]
         if "week" in rows and week is not None:
             weeks = {0} if parts[0] == "baseline" else {week} | ({0} if USES_BASELINE & set(parts) else set())
-            rows = rows[rows["week"].astype(int).isin(weeks | ({0} if endpoint == "ascites_resolution" else set()))]
+            rows = rows[rows["week"].astype(int).isin(weeks | ({0} if entry.traced_baseline else set()))]
         if "endpoint" in rows:
-            rows = rows[rows["endpoint"] == ("DEATH" if endpoint == "survival" else parts[0])]
+            rows = rows[rows["endpoint"] == key]
         raw_rows = {}
-        default_file = f"{ENDPOINT_DATASET[endpoint]}.csv"
+        default_file = f"{entry.traced}.csv"
         for _, row in rows.iterrows():
             file = row.get("source_file", default_file)
             lines = str(row.get("source_rows", row.get("source_row"))).split(";")

@@ -28,7 +28,8 @@ from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
 from ..study import project_path, study_block, study_title
-from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
+from ..products import FIGURES
+from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 
 #: Packages whose versions the reproducibility appendix lists.
@@ -187,7 +188,7 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
     complications = endpoints["complications"]
     competing = ("with death as a competing risk" if complications.get("parameters", {}).get("deaths_collected", True)
                  else "deaths not collected")
-    return {**CAPTIONS,
+    return {**{name: figure.caption for name, figure in FIGURES.items()},
             "complications_incidence": f"Cumulative incidence of each complication by arm, {competing} "
                                        "(Aalen-Johansen).",
             "liver_trajectories": upper_first(str(join_words(names or ["lab tests"]))) + " by analysis visit and arm: mean with "

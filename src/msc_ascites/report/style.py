@@ -35,18 +35,6 @@ WIDTH_CM = 16.0
 LINE_WIDTH = 1.3
 MARKER_SIZE = 3.5
 
-#: Height (cm) of each figure; a figure that cannot be drawn keeps it.
-HEIGHTS_CM = {
-    "liver_trajectories": 6.5,
-    "meld_baseline_primary": 7.0,
-    "km_survival": 9.0,
-    "ascites_resolution": 4.8,
-    "complications_incidence": 5.8,
-    "forest_effects": 6.0,
-    "sensitivity_estimates": 7.5,
-    "tipping_point": 7.5,
-}
-
 #: The SVG element ids are hashed with this salt instead of random ones: same figure, same bytes.
 SVG_HASHSALT = "msc-ascites"
 
