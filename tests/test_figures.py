@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from msc_ascites.report import figures
 from msc_ascites.report import style
 from msc_ascites import products
+from msc_ascites.data import contract
 from msc_ascites.products import FIGURES
 
 ARMS = {"treatment": {"label": "MSC arm"}, "control": {"label": "SMT arm"}}
@@ -285,7 +286,7 @@ def test_style_does_not_leak_into_matplotlib_defaults():
     figures.km_survival(km_table(), ARMS, 730)
     assert matplotlib.rcParams["svg.fonttype"] == before["svg.fonttype"]
     assert matplotlib.rcParams["svg.hashsalt"] == before["svg.hashsalt"]
-    assert set(style.ARM_COLOURS) == set(style.ARM_ORDER) == {"treatment", "control"}
+    assert set(style.ARM_COLOURS) == set(contract.ARMS) == {"treatment", "control"}
 
 
 def test_every_registered_figure_has_a_caption_a_height_and_a_step():

@@ -24,8 +24,9 @@ from scipy import stats
 from ..outputs import read_csv
 from ..stats.comparisons import wilson_interval
 from .formatting import format_p, format_p_eq
+from ..data.contract import ARMS
 from ..products import FIGURES
-from .style import (ARM_ORDER, BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
+from .style import (BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
                     new_figure, not_available_figure, save_svg, uses_style)
 from ..data.units import LAB_NAMES
 
@@ -82,8 +83,8 @@ def _month_ticks(horizon_days: float) -> tuple[np.ndarray, float]:
 def _arm_legend(figure, arms: dict, **kwargs):
     """One legend for the whole figure, above the panels: a line of the arm's colour per arm."""
     marker = kwargs.pop("marker", None)
-    handles = [Line2D([], [], color=arm_colour(a), marker=marker, label=_label(arms, a)) for a in ARM_ORDER]
-    return figure.legend(handles=handles, loc="outside upper center", ncols=len(ARM_ORDER), **kwargs)
+    handles = [Line2D([], [], color=arm_colour(a), marker=marker, label=_label(arms, a)) for a in ARMS]
+    return figure.legend(handles=handles, loc="outside upper center", ncols=len(ARMS), **kwargs)
 
 
 def _panel_not_available(axis, reason: str) -> None:
@@ -125,7 +126,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
             _panel_not_available(axis, f"no {LAB_NAMES.get(choices[0], choices[0]).lower()} values")
             continue
         rows = table[table["test"] == test]
-        for offset, arm in zip((-dodge / 2, dodge / 2), ARM_ORDER):
+        for offset, arm in zip((-dodge / 2, dodge / 2), ARMS):
             data = rows[rows["arm"] == arm].sort_values("week")
             n = data["n"].to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -161,7 +162,7 @@ def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str 
     spread, width = 0.42, 0.3   # arm centres apart within a visit; box width
     boxes, counts = [], []
     for g, visit_week in enumerate((0, week)):
-        for j, arm in enumerate(ARM_ORDER):
+        for j, arm in enumerate(ARMS):
             x = g + (j - 0.5) * spread
             values = np.sort(data.loc[(data["week"] == visit_week) & (data["arm"] == arm), "value"].to_numpy(float))
             boxes.append(x)
@@ -203,7 +204,7 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
     ticks, end = _month_ticks(horizon_days)
     horizon = horizon_days / DAYS_PER_MONTH
     lowest = 1.0
-    for row, arm in enumerate(ARM_ORDER):
+    for row, arm in enumerate(ARMS):
         colour = arm_colour(arm)
         data = curves[curves["arm"] == arm].sort_values("time")
         within = data[data["time"] <= horizon_days]
@@ -239,8 +240,8 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
     if annotation:
         axis.set_title(annotation, loc="right", fontsize=SMALL, fontweight="normal")
     risk.set_ylim(-0.6, 1.6)
-    risk.set_yticks([1, 0], [_label(arms, a) for a in ARM_ORDER])
-    for label, arm in zip(risk.get_yticklabels(), ARM_ORDER):
+    risk.set_yticks([1, 0], [_label(arms, a) for a in ARMS])
+    for label, arm in zip(risk.get_yticklabels(), ARMS):
         label.set_color(arm_colour(arm))
     risk.tick_params(axis="y", length=0, pad=16)   # clear of the numbers centred on month 0
     risk.tick_params(axis="x", length=0, labelbottom=False)
@@ -261,7 +262,7 @@ def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95)
     figure = new_figure(FIGURES["ascites_resolution"].height_cm)
     axis = figure.subplots()
     shown = []
-    for arm in ARM_ORDER:
+    for arm in ARMS:
         events, n = int(r[arm]["events"]), int(r[arm]["n"])
         low, high = wilson_interval(events, n, level) if n else (math.nan, math.nan)
         shown.append((arm, events, n, 100 * events / n if n else math.nan, 100 * low, 100 * high))
@@ -277,7 +278,7 @@ def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95)
             axis.text(high + 0.012 * xmax, y, text, va="center", ha="left", fontsize=SMALL)
         else:   # no room right of the interval: above the bar
             axis.text(0, y + 0.31, text, va="bottom", ha="left", fontsize=SMALL)
-    axis.set_yticks([1, 0], [_label(arms, a) for a in ARM_ORDER])
+    axis.set_yticks([1, 0], [_label(arms, a) for a in ARMS])
     axis.tick_params(axis="y", length=0)
     axis.set_ylim(-0.6, 1.6)
     axis.set_xlim(0, xmax)
@@ -311,7 +312,7 @@ def complications_incidence(curves: pd.DataFrame, arms: dict, horizon_days: int,
         if axis not in drawn:
             _panel_not_available(axis, reasons.get(event, f"no {event} curve"))
             continue
-        for arm in ARM_ORDER:
+        for arm in ARMS:
             data = curves[(curves["event"] == event) & (curves["arm"] == arm)].sort_values("time")
             data = data[data["time"] <= horizon_days]
             axis.step(data["time"] / DAYS_PER_MONTH, 100 * data["cif"], where="post", color=arm_colour(arm),

@@ -23,6 +23,7 @@ from weasyprint.urls import URLFetcher
 from ..analysis.endpoints import lookup
 from ..audit.provenance import SHORT_ID, short_id
 from ..data.cleaning import RULES
+from ..data.contract import ARMS
 from ..data.labels import endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
@@ -173,7 +174,7 @@ def abstract_context(endpoints: dict, numbers: AbstractNumbers, config: dict, vi
 def no_deaths(survival: dict) -> bool:
     """Deaths are collected and none occurred: the text says so rather than "100% vs 100%"."""
     results = survival.get("results", {}) if survival["available"] else {}
-    return bool(results) and all(results[arm]["deaths_total"] == 0 for arm in ("treatment", "control"))
+    return bool(results) and all(results[arm]["deaths_total"] == 0 for arm in ARMS)
 
 
 def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> dict[str, str]:
@@ -245,6 +246,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "study": study_context(config, flow, published),
         "published": published,
         "arms": config["cohort"]["arms"],
+        "arm_codes": ARMS,
         "analysis": config["analysis"],
         "visits": config["visits"],
         "endpoint_config": config["endpoints"],

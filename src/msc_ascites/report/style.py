@@ -17,8 +17,6 @@ from matplotlib.figure import Figure
 
 from ..outputs import atomic_path, fixed_timestamps
 
-#: Arm codes in the order every figure shows them (legend, panels, rows).
-ARM_ORDER = ("treatment", "control")
 #: One colour per arm code (colour-blind safe pair, distinct in greyscale too).
 ARM_COLOURS = {"treatment": "#1f5fa8", "control": "#c8541b"}
 #: Lines and text that belong to no arm.
