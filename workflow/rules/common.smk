@@ -27,10 +27,13 @@ try:  # a bad file or value: one line naming the file and key, before any job ru
     config["raw_dir"] = project_path(config["raw_dir"])
     config.update(with_cohort_overrides(config))
     _cohort_file = Path(config["raw_dir"]) / "cohort.yaml"
-    check_schema(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
-                 [(str(f), load_yaml(f)) for f in sorted(workflow.configfiles, key=_from_command_line)]
-                 + [("--config", workflow.config_settings.config)]
-                 + ([(str(_cohort_file), {"cohort": load_yaml(_cohort_file)})] if present(_cohort_file) else []))
+    check_schema(
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        [(str(f), load_yaml(f)) for f in sorted(workflow.configfiles, key=_from_command_line)]
+        + [("--config", workflow.config_settings.config)]
+        + ([(str(_cohort_file), {"cohort": load_yaml(_cohort_file)})] if present(_cohort_file) else []),
+    )
     _resolved, _notes = resolved(config)
     #: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
     PUBLISHED = published_figures(_resolved) or []
@@ -76,11 +79,20 @@ def figure_label(wildcards):
 
 def sensitivity_cells(wildcards=None):
     """Every cell of the grid in config.yaml (sensitivity.smk sets SENSITIVITY, WINDOWS and SEEDS)."""
-    primary = expand("results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
-                    population=SENSITIVITY["populations"], missing=SENSITIVITY["missing"], window=WINDOWS,
-                    test=SENSITIVITY["tests"], adjustment=SENSITIVITY["adjustments"])
-    survival = expand("results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
-                      population=SENSITIVITY["populations"], adjustment=SENSITIVITY["adjustments"],
-                      transplant=SENSITIVITY["transplant"], horizon=SENSITIVITY["horizons_days"])
+    primary = expand(
+        "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
+        population=SENSITIVITY["populations"],
+        missing=SENSITIVITY["missing"],
+        window=WINDOWS,
+        test=SENSITIVITY["tests"],
+        adjustment=SENSITIVITY["adjustments"],
+    )
+    survival = expand(
+        "results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
+        population=SENSITIVITY["populations"],
+        adjustment=SENSITIVITY["adjustments"],
+        transplant=SENSITIVITY["transplant"],
+        horizon=SENSITIVITY["horizons_days"],
+    )
     seeds = expand("results/sensitivity/cells/reconstruction/seed{seed}.json", seed=SEEDS)
     return primary + survival + seeds
