@@ -58,8 +58,9 @@ def raw_exports(wildcards=None):
 
 
 def code(*modules):
-    """The package source files a step runs: a change to one reruns the step."""
-    return [str(p) for p in module_files(*modules)]
+    """The package source files a step runs, joblog included (every script and run: block logs
+    through it): a change to one reruns the step."""
+    return [str(p) for p in module_files("joblog", *modules)]
 
 
 def endpoint_datasets(wildcards):
