@@ -348,6 +348,11 @@ def lookup(result: dict, path: str):
     return node
 
 
+# ---------------------------------------------------------------------------------------------
+# The functions products.ENDPOINTS names: one signature for all, (datasets by name, the shared
+# analysis settings, the endpoint's config, availability.json), so one rule runs any endpoint.
+
+
 def liver_function_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
     return liver_function(data["labs"], spec["tests"], analysis["primary_week"], analysis["confidence_level"])
 
