@@ -88,7 +88,6 @@ from msc_ascites.analysis import endpoints
 from msc_ascites.analysis import scorecard
 from msc_ascites.sensitivity import grid as sensitivity
 from msc_ascites.reconstruction import seeds
-from msc_ascites.report import figures
 from msc_ascites.report import render as report
 from msc_ascites import products
 import yaml
@@ -110,7 +109,7 @@ baseline.write_patient_flow(ds / "subjects.csv", ds / "labs.csv", config["cohort
                             config["analysis"]["primary_week"], config["analysis"]["horizon_days"],
                             out / "patient_flow.json")
 for name in products.ENDPOINTS:
-    endpoints.write_endpoint(name, ds, config["analysis"], config["endpoints"][name],
+    endpoints.write_endpoint(name, products.endpoint_inputs(name, ds), config["analysis"], config["endpoints"][name],
                              out / f"endpoints/{name}.json", out / f"endpoints/{name}.csv")
 published = root / "resources/published/hua2020_abstract.yaml"
 scorecard.write_paper_consistency(published, out / "paper_consistency.csv")
@@ -162,7 +161,8 @@ inputs = {"liver_function_json": out / "endpoints/liver_function.json",
           "complications_csv": out / "endpoints/complications.csv",
           "summary": out / "sensitivity/summary.csv", "tipping_point": out / "sensitivity/tipping_point.csv"}
 for name in products.FIGURES:
-    getattr(figures, "write_" + name)(inputs, config["cohort"]["arms"], config["analysis"], out / f"figures/{name}.svg")
+    products.step(products.FIGURES[name].function)(inputs, config["cohort"]["arms"], config["analysis"],
+                                                   out / f"figures/{name}.svg")
 report.write_report({
     "patient_flow": out / "patient_flow.json", "table1": out / "tables/table1.csv",
     "table1_notes": out / "tables/table1_notes.json",

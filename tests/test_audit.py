@@ -20,7 +20,7 @@ import yaml
 from pypdf import PdfReader
 
 from msc_ascites.__main__ import main
-from msc_ascites.audit.trail import verify
+from msc_ascites.audit.verify import verify
 from workflow_runs import in_checkout
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import pytest
 
 from msc_ascites.data.cleaning import clean_cohort
 from msc_ascites.analysis.endpoints import NotAvailable, compute, lookup
-from msc_ascites.products import ENDPOINTS
+from msc_ascites.products import ENDPOINTS, endpoint_inputs
 from msc_ascites.data.datasets import EventRoles, build_datasets
 from msc_ascites.data.visits import visits_from_config
 
@@ -17,7 +17,9 @@ def datasets_of(raw_dir, config):
 
 
 def run(name, data, config):
-    return compute(name, data, config["analysis"], config["endpoints"][name])
+    """The endpoint from only the datasets its registry entry says it reads (its job's inputs)."""
+    reads = {dataset: frame for dataset, frame in data.items() if dataset in ENDPOINTS[name].reads}
+    return compute(name, reads, config["analysis"], config["endpoints"][name])
 
 
 def arm_sizes(node) -> list[int]:
@@ -127,7 +129,7 @@ def test_endpoint_step_writes_not_available(sparse_cohort, config, tmp_path):
                    tmp_path / "datasets", roles(config))
     outcomes = {}
     for name in ENDPOINTS:
-        write_endpoint(name, tmp_path / "datasets", config["analysis"], config["endpoints"][name],
+        write_endpoint(name, endpoint_inputs(name, tmp_path / "datasets"), config["analysis"], config["endpoints"][name],
                        tmp_path / f"{name}.json", tmp_path / f"{name}.csv")
         outcomes[name] = json.loads((tmp_path / f"{name}.json").read_text())
     unavailable = {name: r["reason"] for name, r in outcomes.items() if not r["available"]}
@@ -156,7 +158,7 @@ def test_outcome_not_collected_makes_its_endpoint_not_available(config, tmp_path
                        tmp_path / "log.csv", tmp_path / "clean" / "summary.json")
     write_datasets(tmp_path / "clean", tmp_path / "clean" / "summary.json", config["visits"], "MELD",
                    tmp_path / "datasets", roles(config), {"death": "deaths not recorded in this data set"})
-    write_endpoint("survival", tmp_path / "datasets", config["analysis"], config["endpoints"]["survival"],
+    write_endpoint("survival", endpoint_inputs("survival", tmp_path / "datasets"), config["analysis"], config["endpoints"]["survival"],
                    tmp_path / "survival.json", tmp_path / "survival.csv")
     result = json.loads((tmp_path / "survival.json").read_text())
     assert result == {"endpoint": "survival", "available": False,

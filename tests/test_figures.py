@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 
 from msc_ascites.report import figures
 from msc_ascites.report import style
+from msc_ascites import products
+from msc_ascites.data import contract
 from msc_ascites.products import FIGURES
 
 ARMS = {"treatment": {"label": "MSC arm"}, "control": {"label": "SMT arm"}}
@@ -249,7 +251,7 @@ def _svg_size(path: Path) -> tuple[str, str]:
 
 @pytest.mark.parametrize("name", FIGURES)
 def test_every_step_writes_the_figure_or_a_placeholder_of_its_size(tmp_path, name):
-    step = getattr(figures, f"write_{name}")
+    step = products.step(FIGURES[name].function)
     drawn, missing = tmp_path / "drawn.svg", tmp_path / "missing.svg"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -266,7 +268,7 @@ def test_every_step_writes_the_figure_or_a_placeholder_of_its_size(tmp_path, nam
 
 @pytest.mark.parametrize("name", FIGURES)
 def test_same_inputs_same_bytes(tmp_path, name):
-    step = getattr(figures, f"write_{name}")
+    step = products.step(FIGURES[name].function)
     inputs = _write_inputs(tmp_path, True)
     digests = []
     for out in ("a.svg", "b.svg"):
@@ -284,16 +286,17 @@ def test_style_does_not_leak_into_matplotlib_defaults():
     figures.km_survival(km_table(), ARMS, 730)
     assert matplotlib.rcParams["svg.fonttype"] == before["svg.fonttype"]
     assert matplotlib.rcParams["svg.hashsalt"] == before["svg.hashsalt"]
-    assert set(style.ARM_COLOURS) == set(style.ARM_ORDER) == {"treatment", "control"}
+    assert set(style.ARM_COLOURS) == set(contract.ARMS) == {"treatment", "control"}
 
 
 def test_every_registered_figure_has_a_caption_a_height_and_a_step():
-    # The registries against each other, not a rules file: products.FIGURES (what the workflow
-    # draws) has exactly one caption, one height and one write_ step per figure, and no step is
-    # left without an entry.
-    assert len(set(FIGURES)) == len(FIGURES)
-    assert set(figures.CAPTIONS) == set(FIGURES) == set(style.HEIGHTS_CM)
-    assert not any(re.search(r"\d", caption) for caption in figures.CAPTIONS.values())
+    # The registry against the code, not a rules file: each products.FIGURES entry names a write_
+    # step of report.figures, reads results files, has a height and a caption without numbers;
+    # no write_ step is left without an entry.
+    for name, entry in FIGURES.items():
+        assert entry.name == name and products.step(entry.function) is getattr(figures, f"write_{name}")
+        assert entry.inputs and all(path.startswith("results/") for path in entry.inputs.values())
+        assert entry.height_cm > 0 and entry.caption and not re.search(r"\d", entry.caption)
     steps = {name.removeprefix("write_") for name, value in vars(figures).items()
              if name.startswith("write_") and callable(value)}
     assert steps == set(FIGURES)

@@ -23,8 +23,9 @@ MAY_IMPORT = {
     "report": {"core", "data", "stats", "analysis", "sensitivity", "audit"},
     "reconstruction": {"core", "data", "stats", "analysis", "sensitivity"},
 }
-#: The core modules that may import the data layer (the others import only core modules).
-CORE_READING_DATA = {"settings", "study"}
+#: The core modules that may import the data layer (the others import only core modules); products
+#: names the contract's death code in the registry of endpoints.
+CORE_READING_DATA = {"products", "settings", "study"}
 
 
 def layer(module: str) -> str:

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from .audit.trail import QUERY_FORMS, Trail, trace_text, verify, verify_text
+from .audit.trace import QUERY_FORMS, Trail, trace_text
+from .audit.verify import verify, verify_text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,17 +1,137 @@
-"""What the workflow makes, by name: the analysis datasets, endpoints and figures.
+"""What the workflow makes, by name: the analysis datasets, and the registries of endpoints and figures.
 
-Rules, scripts and the report share these names. They live apart from the code
-that computes them so that parsing the Snakefile imports no analysis library:
-every Snakemake start (a no-op, each cluster job) would otherwise pay for it.
+Rules, scripts, the audit trail and the report share these entries: adding an endpoint or a
+figure is one entry here and one function. They live apart from the code that computes them
+so that parsing the Snakefile imports no analysis library: every Snakemake start (a no-op,
+each cluster job) would otherwise pay for it. `step` imports a function only when called.
 """
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from .data.contract import DEATH
 
 #: results/datasets/<name>.csv
 DATASETS = ("subjects", "labs", "time_to_event", "ascites", "paracentesis", "adverse_events", "infusions")
 
-#: results/endpoints/<name>.json and .csv, in the order of the paper.
-ENDPOINTS = ("liver_function", "meld", "survival", "ascites_resolution", "paracentesis", "complications",
-             "adverse_events")
 
-#: results/figures/<name>.svg, in the order of the report.
-FIGURES = ("liver_trajectories", "meld_baseline_primary", "km_survival", "ascites_resolution",
-           "complications_incidence", "forest_effects", "sensitivity_estimates", "tipping_point")
+DATASETS_DIR = "results/datasets"
+
+
+def dataset_file(name: str, folder: str = DATASETS_DIR) -> str:
+    return f"{folder}/{name}.csv"
+
+
+def endpoint_file(name: str, kind: str = "json") -> str:
+    return f"results/endpoints/{name}.{kind}"
+
+
+def step(dotted: str):
+    """The function at ``dotted`` (e.g. 'analysis.endpoints.meld_endpoint') inside this package."""
+    module, _, function = dotted.rpartition(".")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint: results/endpoints/<name>.json and .csv.
+
+    ``function`` computes it from the datasets (``function(data, analysis, spec, availability)``);
+    ``reads`` are the analysis datasets it reads (its job's inputs: subjects for the counts by arm);
+    ``needs`` the entries of availability.json without which it is not available (an optional table,
+    or an outcome a cohort.yaml declares not collected). A trace of one of its numbers follows the
+    rows of ``traced`` whose key (test or endpoint column) is ``traced_key`` (default: the address's
+    first part), at the baseline week too when ``traced_baseline``.
+    """
+
+    name: str
+    function: str
+    reads: tuple[str, ...]
+    traced: str
+    needs: tuple[str, ...] = ()
+    traced_key: str | None = None
+    traced_baseline: bool = False
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: results/figures/<name>.svg, drawn by ``function(inputs, arms, analysis, out_path)``
+    from ``inputs`` (name: results file), ``height_cm`` high (a figure that cannot be drawn keeps it),
+    with its report ``caption`` (no numbers: levels and weeks come from the config)."""
+
+    name: str
+    function: str
+    inputs: dict[str, str] = field(hash=False)
+    height_cm: float
+    caption: str
+
+
+def _registry(entries) -> dict:
+    return {entry.name: entry for entry in entries}
+
+
+#: In the order of the paper.
+ENDPOINTS: dict[str, Endpoint] = _registry([
+    Endpoint("liver_function", "analysis.endpoints.liver_function_endpoint", ("subjects", "labs"), traced="labs",
+             needs=("labs",)),
+    Endpoint("meld", "analysis.endpoints.meld_endpoint", ("subjects", "labs"), traced="labs", needs=("labs",),
+             traced_key="MELD"),
+    Endpoint("survival", "analysis.endpoints.survival_endpoint", ("subjects",), traced="time_to_event",
+             needs=("death",), traced_key=DEATH),
+    Endpoint("ascites_resolution", "analysis.endpoints.ascites_resolution_endpoint", ("subjects", "ascites"),
+             traced="ascites", needs=("ascites",), traced_baseline=True),
+    Endpoint("paracentesis", "analysis.endpoints.paracentesis_endpoint",
+             ("subjects", "time_to_event", "paracentesis"), traced="paracentesis", needs=("paracentesis",)),
+    Endpoint("complications", "analysis.endpoints.complications_endpoint", ("subjects", "time_to_event"),
+             traced="time_to_event", needs=("complications",)),
+    Endpoint("adverse_events", "analysis.endpoints.adverse_events_endpoint", ("subjects", "adverse_events"),
+             traced="adverse_events", needs=("adverse_events",)),
+])
+
+
+def _endpoint_files(*names: str, csv: bool = False) -> dict[str, str]:
+    """A figure's inputs from endpoint results: <name>_json (and <name>_csv)."""
+    files = {f"{name}_json": endpoint_file(name) for name in names}
+    return {**files, **({f"{name}_csv": endpoint_file(name, "csv") for name in names} if csv else {})}
+
+
+#: In the order of the report.
+FIGURES: dict[str, Figure] = _registry([
+    Figure("liver_trajectories", "report.figures.write_liver_trajectories", _endpoint_files("liver_function", csv=True),
+           6.5, "Albumin, prothrombin activity and total bilirubin by analysis visit and arm: mean with t-based "
+                "confidence interval."),
+    Figure("meld_baseline_primary", "report.figures.write_meld_baseline_primary", {"labs": dataset_file("labs")},
+           7.0, "MELD score at baseline and at the primary week by arm: one point per patient, with box (median, "
+                "quartiles, Tukey whiskers)."),
+    Figure("km_survival", "report.figures.write_km_survival", _endpoint_files("survival", csv=True),
+           9.0, "Overall survival by arm (Kaplan-Meier) with confidence bands, censoring ticks and the number at "
+                "risk; log-rank test and Cox hazard ratio."),
+    Figure("ascites_resolution", "report.figures.write_ascites_resolution",
+           {"ascites_json": endpoint_file("ascites_resolution")},
+           4.8, "Disappearance of ascites at the primary week by arm, with Wilson confidence intervals; Fisher's "
+                "exact test."),
+    Figure("complications_incidence", "report.figures.write_complications_incidence",
+           _endpoint_files("complications", csv=True),
+           5.8, "Cumulative incidence of each complication by arm, with death as a competing risk (Aalen-Johansen)."),
+    Figure("forest_effects", "report.figures.write_forest_effects",
+           {"ascites_json": endpoint_file("ascites_resolution"), **_endpoint_files("complications", "survival")},
+           6.0, "Treatment versus control: risk differences and odds ratios of ascites disappearance and of each "
+                "complication, and the hazard ratio of death, with confidence intervals."),
+    Figure("sensitivity_estimates", "report.figures.write_sensitivity_estimates",
+           {"summary": "results/sensitivity/summary.csv"},
+           7.5, "Every cell of the sensitivity grid, sorted by its estimate, with its confidence interval: filled "
+                "where p is below the significance level; the paper's own choices ringed; the reconstruction seeds "
+                "in grey."),
+    Figure("tipping_point", "report.figures.write_tipping_point",
+           {"tipping_point": "results/sensitivity/tipping_point.csv"},
+           7.5, "MELD at the primary week compared after shifting the imputed missing values of each arm: p-value of "
+                "the pooled difference, with the line where it crosses the significance level."),
+])
+
+
+def endpoint_inputs(name: str, folder: str = DATASETS_DIR) -> list[str]:
+    """What the endpoint's job reads: the datasets of its entry, and availability.json."""
+    return [*(dataset_file(dataset, str(folder)) for dataset in ENDPOINTS[name].reads),
+            f"{folder}/availability.json"]

@@ -14,7 +14,7 @@ import math
 import sys
 from pathlib import Path
 
-from .data.contract import TABLES
+from .data.contract import DEATH, EVENT_CODES, TABLES, TRANSPLANT
 from .data.units import LAB_NAMES
 from .errors import ConfigError
 from .safe_files import load_yaml, present
@@ -24,10 +24,8 @@ LAB_TESTS = (*LAB_NAMES, "MELD")
 #: Columns results/datasets/subjects.csv derives beside the raw subjects' (datasets.subject_level).
 DERIVED_SUBJECT_COLUMNS = ("last_contact_day", "death", "death_day", "transplant", "transplant_day", "withdrawal",
                            "withdrawal_day", "competing_day", "n_infusions", "infusion_day", "cells_per_kg")
-#: The event codes of the raw data contract (docs/data_dictionary.md, events.csv); a cohort may have its own.
-EVENT_CODES = ("DEATH", "HRS", "HE", "SBP", "TRANSPLANT", "WITHDRAWAL")
 #: Defaults of the analysis keys a config may leave out.
-ANALYSIS_DEFAULTS = {"death_event": "DEATH", "competing_events": ["TRANSPLANT"]}
+ANALYSIS_DEFAULTS = {"death_event": DEATH, "competing_events": [TRANSPLANT]}
 
 
 def load_config(path: Path | str, **overrides) -> dict:

@@ -1,7 +1,8 @@
 # The auditor's trail, included after every other stage: each job that makes TARGETS is
 # found as Snakemake finds it (the rule whose output matches, with its wildcards) and
 # written down as plain data (outputs, inputs, code, params), which msc_ascites.audit.trail
-# turns into results/provenance.json, results/manifest.json and an RO-Crate.
+# turns into results/provenance.json and results/manifest.json, and msc_ascites.audit.crate
+# into an RO-Crate.
 include: "audit_plan.smk"
 
 
@@ -26,7 +27,7 @@ rule ro_crate:
     """A Workflow Run RO-Crate of the run, with results/ as its root."""
     input:
         manifest=rules.audit_trail.output.manifest,
-        code=code("audit.trail"),
+        code=code("audit.crate"),
     output:
         f"{RESULTS}/{CRATE}",
     log:

@@ -20,18 +20,23 @@ def _files(step, wildcards: dict) -> dict:
     """The rule ``step``'s concrete files and params for these wildcards, as plain data."""
     w = Wildcards(fromdict=wildcards)
     concrete = lambda item: _as_list(item(w) if callable(item) else apply_wildcards(item, wildcards))
-    return {"outputs": [f for item in step.output for f in concrete(item)],
-            "inputs": [f for item in step.input for f in concrete(item)],
-            "code": _as_list(getattr(step.input, "code", [])),
-            "script": [os.path.normpath(Path(step.snakefile).parent / step.script)] if step.script else [],
-            "snakefile": str(step.snakefile),
-            "params": {name: value(w) if callable(value) else value for name, value in step.params.items()}}
+    return {
+        "outputs": [f for item in step.output for f in concrete(item)],
+        "inputs": [f for item in step.input for f in concrete(item)],
+        "code": _as_list(getattr(step.input, "code", [])),
+        "script": [os.path.normpath(Path(step.snakefile).parent / step.script)] if step.script else [],
+        "snakefile": str(step.snakefile),
+        "params": {name: value(w) if callable(value) else value for name, value in step.params.items()},
+    }
 
 
 def _step(rule_):
     """A Snakemake rule as msc_ascites.audit.plan sees it."""
-    return Step(name=rule_.name, match=lambda path: rule_.get_wildcards(path) if rule_.is_producer(path) else None,
-                files=lambda wildcards: _files(rule_, wildcards))
+    return Step(
+        name=rule_.name,
+        match=lambda path: rule_.get_wildcards(path) if rule_.is_producer(path) else None,
+        files=lambda wildcards: _files(rule_, wildcards),
+    )
 
 
 AUDIT_PLAN = audit_plan(

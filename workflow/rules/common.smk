@@ -6,7 +6,7 @@ from pathlib import Path
 
 from msc_ascites.data.contract import TABLES
 from msc_ascites.errors import UserError, debugging
-from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES
+from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES, endpoint_inputs
 from msc_ascites.audit.provenance import module_files
 from msc_ascites.safe_files import load_yaml, present
 from msc_ascites.settings import check_schema, resolved, with_cohort_overrides
@@ -27,10 +27,13 @@ try:  # a bad file or value: one line naming the file and key, before any job ru
     config["raw_dir"] = project_path(config["raw_dir"])
     config.update(with_cohort_overrides(config))
     _cohort_file = Path(config["raw_dir"]) / "cohort.yaml"
-    check_schema(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
-                 [(str(f), load_yaml(f)) for f in sorted(workflow.configfiles, key=_from_command_line)]
-                 + [("--config", workflow.config_settings.config)]
-                 + ([(str(_cohort_file), {"cohort": load_yaml(_cohort_file)})] if present(_cohort_file) else []))
+    check_schema(
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        [(str(f), load_yaml(f)) for f in sorted(workflow.configfiles, key=_from_command_line)]
+        + [("--config", workflow.config_settings.config)]
+        + ([(str(_cohort_file), {"cohort": load_yaml(_cohort_file)})] if present(_cohort_file) else []),
+    )
     _resolved, _notes = resolved(config)
     #: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
     PUBLISHED = published_figures(_resolved) or []
@@ -55,5 +58,42 @@ def raw_exports(wildcards=None):
 
 
 def code(*modules):
-    """The package source files a step runs: a change to one reruns the step."""
-    return [str(p) for p in module_files(*modules)]
+    """The package source files a step runs, joblog included (every script and run: block logs
+    through it): a change to one reruns the step."""
+    return [str(p) for p in module_files("joblog", *modules)]
+
+
+def endpoint_datasets(wildcards):
+    """Rule endpoint: the datasets its ENDPOINTS entry reads, and what the cohort collected."""
+    return endpoint_inputs(wildcards.endpoint)
+
+
+def figure_inputs(wildcards):
+    """Rule figure: the results its FIGURES entry draws from, in the entry's order."""
+    return list(FIGURES[wildcards.figure].inputs.values())
+
+
+def figure_label(wildcards):
+    """The figure's name as `snakemake --report` lists it."""
+    return {"figure": wildcards.figure.replace("_", " ")}
+
+
+def sensitivity_cells(wildcards=None):
+    """Every cell of the grid in config.yaml (sensitivity.smk sets SENSITIVITY, WINDOWS and SEEDS)."""
+    primary = expand(
+        "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
+        population=SENSITIVITY["populations"],
+        missing=SENSITIVITY["missing"],
+        window=WINDOWS,
+        test=SENSITIVITY["tests"],
+        adjustment=SENSITIVITY["adjustments"],
+    )
+    survival = expand(
+        "results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
+        population=SENSITIVITY["populations"],
+        adjustment=SENSITIVITY["adjustments"],
+        transplant=SENSITIVITY["transplant"],
+        horizon=SENSITIVITY["horizons_days"],
+    )
+    seeds = expand("results/sensitivity/cells/reconstruction/seed{seed}.json", seed=SEEDS)
+    return primary + survival + seeds

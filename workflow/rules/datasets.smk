@@ -2,6 +2,7 @@
 # config), time to event of the configured event codes (death, competing events,
 # complications) with censoring, and the optional tables by arm.
 
+
 rule datasets:
     input:
         tables=rules.clean.output.tables,

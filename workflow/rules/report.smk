@@ -5,13 +5,16 @@ from msc_ascites.audit.provenance import git_state
 
 rule report:
     input:
+        **(
+            {"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]}
+            if PUBLISHED
+            else {}
+        ),
         patient_flow=rules.patient_flow.output[0],
         table1=rules.table_one.output.table,
         table1_notes=rules.table_one.output.notes,
         endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
         adverse_events_table="results/endpoints/adverse_events.csv",
-        **({"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]}
-           if PUBLISHED else {}),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         cleaning_log=rules.clean.output.log,
         clean_summary=rules.clean.output.summary,

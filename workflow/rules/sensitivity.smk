@@ -39,13 +39,13 @@ rule sensitivity_datasets:
         availability="results/sensitivity/datasets/window{window}/availability.json",
     log:
         "logs/sensitivity_datasets/window{window}.log",
+    group:
+        "sensitivity"
     params:
         visits=lambda wc: visits_with_window(config["visits"], SETTINGS["week"], [int(d) for d in wc.window.split("-")]),
         analysis={key: config["analysis"][key] for key in ("death_event", "competing_events", "meld_score")},
         complications=config["endpoints"]["complications"]["events"],
         not_collected=config["cohort"].get("not_collected", {}),
-    group:
-        "sensitivity"
     script:
         "../scripts/datasets.py"
 
@@ -59,19 +59,24 @@ rule sensitivity_primary:
         "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
     log:
         "logs/sensitivity_primary/{population}/{missing}/{window}/{test}/{adjustment}.log",
-    params:
-        settings=SETTINGS,
     group:
         "sensitivity"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        settings=SETTINGS,
     run:
         from msc_ascites.joblog import call_logged
         from msc_ascites.sensitivity.grid import write_primary_cell
 
-        spec = {"population": wildcards.population, "missing": wildcards.missing, "window_days": wildcards.window,
-                "test": wildcards.test, "adjustment": wildcards.adjustment}
+        spec = {
+            "population": wildcards.population,
+            "missing": wildcards.missing,
+            "window_days": wildcards.window,
+            "test": wildcards.test,
+            "adjustment": wildcards.adjustment,
+        }
         call_logged(log, write_primary_cell, Path(input.datasets).parent, spec, params.settings, output[0])
 
 
@@ -84,19 +89,23 @@ rule sensitivity_survival:
         "results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
     log:
         "logs/sensitivity_survival/{population}/{adjustment}/{transplant}/{horizon}.log",
-    params:
-        settings=SETTINGS,
     group:
         "sensitivity"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        settings=SETTINGS,
     run:
         from msc_ascites.joblog import call_logged
         from msc_ascites.sensitivity.grid import write_survival_cell
 
-        spec = {"population": wildcards.population, "adjustment": wildcards.adjustment,
-                "transplant": wildcards.transplant, "horizon_days": int(wildcards.horizon)}
+        spec = {
+            "population": wildcards.population,
+            "adjustment": wildcards.adjustment,
+            "transplant": wildcards.transplant,
+            "horizon_days": int(wildcards.horizon),
+        }
         call_logged(log, write_survival_cell, input.subjects, spec, params.settings, output[0])
 
 
@@ -111,17 +120,17 @@ rule sensitivity_reconstruction:
         "results/sensitivity/cells/reconstruction/seed{seed}.json",
     log:
         "logs/sensitivity_reconstruction/seed{seed}.log",
+    group:
+        "sensitivity"
+    resources:
+        mem_mb=1500,
+        runtime=10,
     params:
         study_cohort=STUDY_COHORT,
         visits=config["visits"],
         meld_score=config["analysis"]["meld_score"],
         settings=SETTINGS,
         primary=PRIMARY,
-    group:
-        "sensitivity"
-    resources:
-        mem_mb=1500,
-        runtime=10,
     script:
         "../scripts/sensitivity_reconstruction.py"
 
@@ -144,8 +153,9 @@ rule covariate_balance:
 rule robustness:
     """Fragility indexes, E-values and the tipping point of the primary-visit MELD comparison."""
     input:
-        endpoints=expand("results/endpoints/{endpoint}.json",
-                         endpoint=["ascites_resolution", "survival", "complications"]),
+        endpoints=expand(
+            "results/endpoints/{endpoint}.json", endpoint=["ascites_resolution", "survival", "complications"]
+        ),
         datasets=rules.datasets.output.availability,
         code=code("sensitivity.grid"),
     output:
@@ -158,18 +168,6 @@ rule robustness:
         shifts=SENSITIVITY["tipping_point_shifts"],
     script:
         "../scripts/robustness.py"
-
-
-def sensitivity_cells(wildcards=None):
-    """Every cell of the grid in config.yaml."""
-    primary = expand("results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
-                    population=SENSITIVITY["populations"], missing=SENSITIVITY["missing"], window=WINDOWS,
-                    test=SENSITIVITY["tests"], adjustment=SENSITIVITY["adjustments"])
-    survival = expand("results/sensitivity/cells/survival/{population}/{adjustment}/{transplant}/{horizon}.json",
-                      population=SENSITIVITY["populations"], adjustment=SENSITIVITY["adjustments"],
-                      transplant=SENSITIVITY["transplant"], horizon=SENSITIVITY["horizons_days"])
-    seeds = expand("results/sensitivity/cells/reconstruction/seed{seed}.json", seed=SEEDS)
-    return primary + survival + seeds
 
 
 rule sensitivity_summary:

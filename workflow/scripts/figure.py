@@ -1,9 +1,9 @@
-"""Rules <figure>_figure: the step write_<figure> of msc_ascites.report.figures reads, draws and saves."""
+"""Rule figure: the function of the {figure} wildcard's FIGURES entry reads, draws and saves."""
 from msc_ascites.joblog import log_to
 
-log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
-from msc_ascites.report import figures
+log_to(snakemake.log)  # stdout and stderr also into logs/figure/..., before the imports that may warn
+from msc_ascites.products import FIGURES, step
 
-step = getattr(figures, "write_" + snakemake.rule.removesuffix("_figure"))
-inputs = {name: path for name, path in snakemake.input.items() if name != "code"}
-step(inputs, snakemake.params.arms, snakemake.params.analysis, snakemake.output[0])
+entry = FIGURES[snakemake.wildcards.figure]
+inputs = dict(zip(entry.inputs, snakemake.input.files))  # the entry's names, in its order
+step(entry.function)(inputs, snakemake.params.arms, snakemake.params.analysis, snakemake.output[0])

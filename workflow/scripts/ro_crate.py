@@ -2,6 +2,6 @@
 from msc_ascites.joblog import log_to
 
 log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the imports that may warn
-from msc_ascites.audit.trail import write_crate
+from msc_ascites.audit.crate import write_crate
 
 write_crate(snakemake.input.manifest, snakemake.output[0])

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.contract import ARMS
 from ..data.units import LAB_NAMES
 from ..errors import user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
+from ..products import ENDPOINTS, step
 from ..stats import comparisons as cmp
 from ..stats import survival as surv
 
-ARMS = ("treatment", "control")
 DAYS_PER_YEAR = 365.25
 
 
@@ -347,50 +348,64 @@ def lookup(result: dict, path: str):
     return node
 
 
-#: The optional raw table each endpoint cannot do without.
-NEEDS_TABLE = {"ascites_resolution": "ascites", "paracentesis": "paracentesis", "adverse_events": "adverse_events"}
-#: Outcomes a cohort.yaml may declare not collected (``not_collected: {death: reason}``), and the
-#: endpoints each leaves without data: survival without deaths is not 100 % survival.
-NOT_COLLECTED = {"death": ("survival",), "labs": ("liver_function", "meld"), "complications": ("complications",)}
+# ---------------------------------------------------------------------------------------------
+# The functions products.ENDPOINTS names: one signature for all, (datasets by name, the shared
+# analysis settings, the endpoint's config, availability.json), so one rule runs any endpoint.
+
+
+def liver_function_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    return liver_function(data["labs"], spec["tests"], analysis["primary_week"], analysis["confidence_level"])
+
+
+def meld_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    return meld(data["labs"], analysis["primary_week"], analysis["meld_score"], analysis["confidence_level"])
+
+
+def survival_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    return survival(data["subjects"], analysis["horizon_days"], spec["transplant"], spec["truncate_at_horizon"],
+                    analysis["confidence_level"], analysis.get("landmark_days"), analysis.get("competing_events"))
+
+
+def ascites_resolution_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    return ascites_resolution(data["ascites"], data["subjects"], analysis["primary_week"], spec["baseline_min_grade"],
+                              spec["resolved_max_grade"], analysis["confidence_level"])
+
+
+def paracentesis_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    return paracentesis(data["paracentesis"], data["subjects"], data["time_to_event"], analysis["horizon_days"],
+                        analysis["confidence_level"])
+
+
+def complications_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    deaths_collected = availability.get("death", {}).get("available", True)
+    return complications(data["time_to_event"], spec["events"], analysis["horizon_days"],
+                         analysis["confidence_level"], analysis.get("landmark_days"), deaths_collected)
+
+
+def adverse_events_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
+    return adverse_events(data["adverse_events"], data["subjects"], analysis["horizon_days"])
 
 
 def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict,
             availability: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """One endpoint from the datasets, by its config ``spec``, the shared ``analysis`` settings and
-    what the cohort collected (``availability``)."""
-    week, horizon, level = analysis["primary_week"], analysis["horizon_days"], analysis["confidence_level"]
-    subjects = data["subjects"]
-    if name == "liver_function":
-        return liver_function(data["labs"], spec["tests"], week, level)
-    if name == "meld":
-        return meld(data["labs"], week, analysis["meld_score"], level)
-    if name == "survival":
-        return survival(subjects, horizon, spec["transplant"], spec["truncate_at_horizon"], level,
-                        analysis.get("landmark_days"), analysis.get("competing_events"))
-    if name == "ascites_resolution":
-        return ascites_resolution(data["ascites"], subjects, week, spec["baseline_min_grade"],
-                                  spec["resolved_max_grade"], level)
-    if name == "paracentesis":
-        return paracentesis(data["paracentesis"], subjects, data["time_to_event"], horizon, level)
-    if name == "complications":
-        deaths_collected = (availability or {}).get("death", {}).get("available", True)
-        return complications(data["time_to_event"], spec["events"], horizon, level, analysis.get("landmark_days"),
-                             deaths_collected)
-    if name == "adverse_events":
-        return adverse_events(data["adverse_events"], subjects, horizon)
-    raise ValueError(f"unknown endpoint {name}")
+    what the cohort collected (``availability``): the function of its ENDPOINTS entry."""
+    if name not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {name}")
+    return step(ENDPOINTS[name].function)(data, analysis, spec, availability or {})
 
 
 @user_errors_exit
-def write_endpoint(name: str, datasets_dir: Path | str, analysis: dict, spec: dict, json_path: Path | str,
+def write_endpoint(name: str, inputs: list, analysis: dict, spec: dict, json_path: Path | str,
                    csv_path: Path | str) -> None:
-    """Step `<endpoint>`: its JSON result and CSV table, or both saying why it is not available."""
-    datasets_dir = Path(datasets_dir)
-    availability = json.loads((datasets_dir / "availability.json").read_text(encoding="utf-8"))
-    data = {p.stem: read_csv(p) for p in sorted(datasets_dir.glob("*.csv"))}
+    """Rule `endpoint`: its JSON result and CSV table, or both saying why it is not available.
+    ``inputs``: the files of `products.endpoint_inputs` (the datasets its entry reads, availability.json)."""
+    files = {Path(path).stem: path for path in inputs}
+    availability = json.loads(Path(files["availability"]).read_text(encoding="utf-8"))
+    data = {dataset: read_csv(files[dataset]) for dataset in ENDPOINTS[name].reads}
+    entry = ENDPOINTS[name]
     try:
-        needed = [NEEDS_TABLE.get(name), *[outcome for outcome, names in NOT_COLLECTED.items() if name in names]]
-        for what in needed:
+        for what in entry.needs:
             if what in availability and not availability[what]["available"]:
                 raise NotAvailable(availability[what]["reason"])
         result, table = compute(name, data, analysis, spec, availability)

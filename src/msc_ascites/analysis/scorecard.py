@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..data.contract import ARMS
 from ..errors import user_errors_exit
 from ..outputs import write_csv
 from ..stats import comparisons as cmp
@@ -82,7 +83,7 @@ def _unique_count(counts: dict[str, list[int]], fid: str) -> int | None:
 
 def _meld_p_check(figs: dict, n: dict) -> list[dict]:
     """Whether the printed MELD p comes from the printed means and SDs (Student or Welch t)."""
-    meld = [figs[f"meld_week48_{a}_{s}"]["value"] for a in ("treatment", "control") for s in ("mean", "sd")]
+    meld = [figs[f"meld_week48_{a}_{s}"]["value"] for a in ARMS for s in ("mean", "sd")]
     t = cmp.t_test_from_summary(meld[0], meld[1], n["treatment"], meld[2], meld[3], n["control"])
     reported_p = figs["meld_week48_p"]
     return [_row("meld_p_from_summary", ["meld_week48_p"], str(reported_p["value"]),
@@ -113,12 +114,12 @@ def _logrank_extremes(n: dict, deaths: dict) -> tuple[float, float]:
     """Lowest and highest log-rank p over the two extreme orders of the deaths (all on distinct
     days, one arm's first; everyone else followed past the last death)."""
     arrangements = []
-    for first, second in (("treatment", "control"), ("control", "treatment")):
+    for first, second in (ARMS, ARMS[::-1]):
         time, event, group, day = [], [], [], 1
         for arm in (first, second):
             for _ in range(deaths[arm]):
                 time.append(day); event.append(1); group.append(arm); day += 1
-        for arm in ("treatment", "control"):
+        for arm in ARMS:
             alive = n[arm] - deaths[arm]
             time += [1000] * alive; event += [0] * alive; group += [arm] * alive
         arrangements.append(logrank(np.array(time), np.array(event), np.array(group))["p"])
@@ -161,7 +162,7 @@ def _unreported_p_checks(n: dict, counts: dict) -> list[dict]:
 def paper_consistency(published: dict) -> pd.DataFrame:
     """Checks of the abstract against itself; one row per check."""
     figs = _figures(published)
-    n = {arm: int(published["arms"][arm]["n"]) for arm in ("treatment", "control")}
+    n = {arm: int(published["arms"][arm]["n"]) for arm in ARMS}
     rows, counts = _grim_checks(figs, n)
     rows += _meld_p_check(figs, n)
     rows += _ascites_p_check(figs, n, counts)

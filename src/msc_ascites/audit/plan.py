@@ -3,8 +3,8 @@
 Kept free of Snakemake so it can be unit-tested: workflow/rules/audit.smk hands over each rule
 as a `Step` (its name, which wildcards make it produce a path, its concrete files for those
 wildcards) and the workflow's files as plain paths; msc_ascites.audit.trail turns the plan into
-results/provenance.json, results/manifest.json and an RO-Crate. Light on purpose: the
-Snakefile imports it at every parse.
+results/provenance.json and results/manifest.json, audit.crate those into an RO-Crate. Light on
+purpose: the Snakefile imports it at every parse.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The audit trail's files, named once: audit.smk writes them, msc_ascites.audit.trail reads them.
+#: The audit trail's files, named once: audit.smk writes them, audit.trail, crate, verify and trace read them.
 RESULTS = "results"
 PROVENANCE = "provenance.json"
 MANIFEST = "manifest.json"

@@ -427,7 +427,7 @@ def _check_visit_labels(table, frame, visits: list[Visit], log) -> None:
 def _death_days(table: Table, frame: pd.DataFrame) -> pd.Series:
     """Study day of each subject's DEATH: one per subject (the earlier of two deaths would
     otherwise win silently)."""
-    deaths = frame[frame["event"] == "DEATH"]
+    deaths = frame[frame["event"] == contract.DEATH]
     second = deaths["subject_id"].duplicated() & ~deaths.duplicated(["subject_id", "study_day"])
     _fail(table, deaths, second.to_numpy(), table.date_columns[0],
           "a second DEATH of the subject, on another day: a subject dies once")
@@ -448,7 +448,7 @@ def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.Da
         return
     _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
     _fail(table, frame, after, column, "event after the subject's last_contact_date in subjects.csv")
-    _fail(table, frame, (frame["event"] == "DEATH") & (frame["study_day"] < last), column,
+    _fail(table, frame, (frame["event"] == contract.DEATH) & (frame["study_day"] < last), column,
           "DEATH before the subject's last_contact_date in subjects.csv: no contact after death")
 
 
@@ -471,7 +471,7 @@ def _check_history(table: Table, frame: pd.DataFrame, subjects: pd.DataFrame, de
     column = table.date_columns[0]
     if table.name == "events":
         death_day = _death_days(table, frame)
-        _fail(table, frame, (frame["event"] != "DEATH") & (frame["study_day"] > frame["subject_id"].map(death_day)),
+        _fail(table, frame, (frame["event"] != contract.DEATH) & (frame["study_day"] > frame["subject_id"].map(death_day)),
               column, "event dated after the subject's DEATH")
     else:
         _fail(table, frame, frame["study_day"] > frame["subject_id"].map(death_day), column,

@@ -97,7 +97,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 )}
 
 #: Event codes the analyses read (events.csv); other codes are kept as the cohort's own.
-EVENT_CODES = ("DEATH", "HRS", "HE", "SBP", "TRANSPLANT", "WITHDRAWAL")
+DEATH, TRANSPLANT, WITHDRAWAL = "DEATH", "TRANSPLANT", "WITHDRAWAL"
+EVENT_CODES = (DEATH, "HRS", "HE", "SBP", TRANSPLANT, WITHDRAWAL)
+#: Arm codes of the cleaned data, in the order every table and figure shows them (cohort.arms maps a
+#: cohort's own labels onto them).
+ARMS = ("treatment", "control")
 
 #: Usable dates: from 1901-01-01 (1900-01-01 and earlier are spreadsheet and database placeholders)
 #: to the day of the build (a raw export holds no record of the future).

@@ -28,7 +28,7 @@ from ..errors import user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..products import DATASETS
 from ..settings import ANALYSIS_DEFAULTS
-from .contract import TABLES
+from .contract import TABLES, WITHDRAWAL
 from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
@@ -107,7 +107,7 @@ def subject_level(subjects: pd.DataFrame, events: pd.DataFrame, infusions: pd.Da
     its code; each competing event has its own columns (``transplant_day`` for TRANSPLANT) and
     ``competing_day`` is the first of them, the day survival's follow-up ends without a death."""
     adsl = subjects.drop(columns=["source_row"]).copy()
-    columns = {"death": roles.death, **{code.lower(): code for code in roles.competing}, "withdrawal": "WITHDRAWAL"}
+    columns = {"death": roles.death, **{code.lower(): code for code in roles.competing}, "withdrawal": WITHDRAWAL}
     for name, event in columns.items():
         first = events[events["event"] == event].groupby("subject_id")["study_day"].min()
         adsl[f"{name}_day"] = adsl["subject_id"].map(first)

@@ -31,10 +31,9 @@ import yaml
 from scipy import stats
 
 from ..data import units
-from ..data.contract import DATE_FORMATS, TABLES
+from ..data.contract import ARMS, DATE_FORMATS, DEATH, TABLES
 from ..data.meld import meld
 
-ARMS = ("treatment", "control")  # arm code 0, 1
 
 #: The contract's columns of each table, in its order (msc_ascites.data.contract holds them).
 TABLE_COLUMNS = {name: [column.name for column in table.columns] for name, table in TABLES.items()}
@@ -44,7 +43,6 @@ STRPTIME = {name: patterns[0] for name, patterns in DATE_FORMATS.items() if "HH"
 COHORT_YAML_HEADER = "# Settings of this cohort's raw exports (merged over config.yaml's `cohort` section).\n"
 DEFAULT_ASSUMPTIONS = Path(__file__).resolve().parents[3] / "resources" / "reconstruction" / "assumptions.yaml"
 DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config.yaml"
-DEATH = "DEATH"
 #: Week-48 within-arm figures: figure-id prefix -> (test, direction) as the abstract words them
 #: ("albumin and prothrombin [activity] were increased ... bilirubin was decreased").
 WITHIN_ARM = {"alb": ("ALB", 1), "pta": ("PTA", 1), "tbil": ("TBIL", -1)}

@@ -1,6 +1,6 @@
 """The report's figures: one function per figure, from tidy tables to a matplotlib Figure.
 
-Each figure has one drawing function, named after its file (``FIGURES``), that takes
+Each figure has one drawing function, named after its file (``products.FIGURES``), that takes
 tables and dicts already read and returns a `matplotlib.figure.Figure`; and one step
 ``write_<figure>(inputs, arms, analysis, out_path)`` that reads the results files,
 calls it and saves the SVG (`style.save_svg`: same inputs, same bytes). Colours, font
@@ -24,30 +24,11 @@ from scipy import stats
 from ..outputs import read_csv
 from ..stats.comparisons import wilson_interval
 from .formatting import format_p, format_p_eq
-from .style import (ARM_ORDER, BAND_ALPHA, HEIGHTS_CM, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
+from ..data.contract import ARMS
+from ..products import FIGURES
+from .style import (BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
                     new_figure, not_available_figure, save_svg, uses_style)
 from ..data.units import LAB_NAMES
-
-#: One caption per figure, for the report. No numbers: levels and weeks come from the config.
-CAPTIONS = {
-    "liver_trajectories": "Albumin, prothrombin activity and total bilirubin by analysis visit and arm: mean "
-                          "with t-based confidence interval.",
-    "meld_baseline_primary": "MELD score at baseline and at the primary week by arm: one point per patient, "
-                            "with box (median, quartiles, Tukey whiskers).",
-    "km_survival": "Overall survival by arm (Kaplan-Meier) with confidence bands, censoring ticks and the "
-                   "number at risk; log-rank test and Cox hazard ratio.",
-    "ascites_resolution": "Disappearance of ascites at the primary week by arm, with Wilson confidence "
-                          "intervals; Fisher's exact test.",
-    "complications_incidence": "Cumulative incidence of each complication by arm, with death as a competing "
-                               "risk (Aalen-Johansen).",
-    "forest_effects": "Treatment versus control: risk differences and odds ratios of ascites disappearance and "
-                      "of each complication, and the hazard ratio of death, with confidence intervals.",
-    "sensitivity_estimates": "Every cell of the sensitivity grid, sorted by its estimate, with its confidence "
-                             "interval: filled where p is below the significance level; the paper's own "
-                             "choices ringed; the reconstruction seeds in grey.",
-    "tipping_point": "MELD at the primary week compared after shifting the imputed missing values of each arm: p-value "
-                     "of the pooled difference, with the line where it crosses the significance level.",
-}
 
 #: Albumin, prothrombin activity (prothrombin time where the cohort has no activity), bilirubin.
 LIVER_TESTS = (("ALB",), ("PTA", "PT"), ("TBIL",))
@@ -102,8 +83,8 @@ def _month_ticks(horizon_days: float) -> tuple[np.ndarray, float]:
 def _arm_legend(figure, arms: dict, **kwargs):
     """One legend for the whole figure, above the panels: a line of the arm's colour per arm."""
     marker = kwargs.pop("marker", None)
-    handles = [Line2D([], [], color=arm_colour(a), marker=marker, label=_label(arms, a)) for a in ARM_ORDER]
-    return figure.legend(handles=handles, loc="outside upper center", ncols=len(ARM_ORDER), **kwargs)
+    handles = [Line2D([], [], color=arm_colour(a), marker=marker, label=_label(arms, a)) for a in ARMS]
+    return figure.legend(handles=handles, loc="outside upper center", ncols=len(ARMS), **kwargs)
 
 
 def _panel_not_available(axis, reason: str) -> None:
@@ -114,7 +95,7 @@ def _panel_not_available(axis, reason: str) -> None:
 
 def placeholder(name: str, reason: str):
     """The figure ``name`` cannot be drawn: a figure of its size saying why."""
-    return not_available_figure(reason, HEIGHTS_CM[name])
+    return not_available_figure(reason, FIGURES[name].height_cm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +118,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
     tests = liver_tests(table)
     if not any(tests):
         return placeholder("liver_trajectories", "the cohort has no albumin, prothrombin or bilirubin values")
-    figure = new_figure(HEIGHTS_CM["liver_trajectories"])
+    figure = new_figure(FIGURES["liver_trajectories"].height_cm)
     axes = figure.subplots(1, len(tests))
     dodge = 0.9   # weeks: the two arms' intervals side by side
     for axis, test, choices in zip(axes, tests, LIVER_TESTS):
@@ -145,7 +126,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
             _panel_not_available(axis, f"no {LAB_NAMES.get(choices[0], choices[0]).lower()} values")
             continue
         rows = table[table["test"] == test]
-        for offset, arm in zip((-dodge / 2, dodge / 2), ARM_ORDER):
+        for offset, arm in zip((-dodge / 2, dodge / 2), ARMS):
             data = rows[rows["arm"] == arm].sort_values("week")
             n = data["n"].to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -176,12 +157,12 @@ def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str 
     data = labs[(labs["test"] == "MELD") & labs["week"].isin([0, week])].dropna(subset=["value"])
     if data.empty:
         return placeholder("meld_baseline_primary", f"no {score} values at baseline or week {week} in this cohort")
-    figure = new_figure(HEIGHTS_CM["meld_baseline_primary"])
+    figure = new_figure(FIGURES["meld_baseline_primary"].height_cm)
     axis = figure.subplots()
     spread, width = 0.42, 0.3   # arm centres apart within a visit; box width
     boxes, counts = [], []
     for g, visit_week in enumerate((0, week)):
-        for j, arm in enumerate(ARM_ORDER):
+        for j, arm in enumerate(ARMS):
             x = g + (j - 0.5) * spread
             values = np.sort(data.loc[(data["week"] == visit_week) & (data["arm"] == arm), "value"].to_numpy(float))
             boxes.append(x)
@@ -218,12 +199,12 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
     """
     if curves.empty or "surv" not in curves:
         return placeholder("km_survival", "no survival curves")
-    figure = new_figure(HEIGHTS_CM["km_survival"])
+    figure = new_figure(FIGURES["km_survival"].height_cm)
     axis, risk = figure.subplots(2, 1, gridspec_kw={"height_ratios": [4.2, 1]})
     ticks, end = _month_ticks(horizon_days)
     horizon = horizon_days / DAYS_PER_MONTH
     lowest = 1.0
-    for row, arm in enumerate(ARM_ORDER):
+    for row, arm in enumerate(ARMS):
         colour = arm_colour(arm)
         data = curves[curves["arm"] == arm].sort_values("time")
         within = data[data["time"] <= horizon_days]
@@ -259,8 +240,8 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
     if annotation:
         axis.set_title(annotation, loc="right", fontsize=SMALL, fontweight="normal")
     risk.set_ylim(-0.6, 1.6)
-    risk.set_yticks([1, 0], [_label(arms, a) for a in ARM_ORDER])
-    for label, arm in zip(risk.get_yticklabels(), ARM_ORDER):
+    risk.set_yticks([1, 0], [_label(arms, a) for a in ARMS])
+    for label, arm in zip(risk.get_yticklabels(), ARMS):
         label.set_color(arm_colour(arm))
     risk.tick_params(axis="y", length=0, pad=16)   # clear of the numbers centred on month 0
     risk.tick_params(axis="x", length=0, labelbottom=False)
@@ -278,10 +259,10 @@ def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95)
     fisher_exact.p).
     """
     r = result["results"]
-    figure = new_figure(HEIGHTS_CM["ascites_resolution"])
+    figure = new_figure(FIGURES["ascites_resolution"].height_cm)
     axis = figure.subplots()
     shown = []
-    for arm in ARM_ORDER:
+    for arm in ARMS:
         events, n = int(r[arm]["events"]), int(r[arm]["n"])
         low, high = wilson_interval(events, n, level) if n else (math.nan, math.nan)
         shown.append((arm, events, n, 100 * events / n if n else math.nan, 100 * low, 100 * high))
@@ -297,7 +278,7 @@ def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95)
             axis.text(high + 0.012 * xmax, y, text, va="center", ha="left", fontsize=SMALL)
         else:   # no room right of the interval: above the bar
             axis.text(0, y + 0.31, text, va="bottom", ha="left", fontsize=SMALL)
-    axis.set_yticks([1, 0], [_label(arms, a) for a in ARM_ORDER])
+    axis.set_yticks([1, 0], [_label(arms, a) for a in ARMS])
     axis.tick_params(axis="y", length=0)
     axis.set_ylim(-0.6, 1.6)
     axis.set_xlim(0, xmax)
@@ -321,7 +302,7 @@ def complications_incidence(curves: pd.DataFrame, arms: dict, horizon_days: int,
     if not events:
         return placeholder("complications_incidence", "no complication curves")
     reasons = reasons or {}
-    figure = new_figure(HEIGHTS_CM["complications_incidence"])
+    figure = new_figure(FIGURES["complications_incidence"].height_cm)
     axes = np.atleast_1d(figure.subplots(1, len(events), sharey=True))
     ticks, end = _month_ticks(horizon_days)
     drawn = [a for a, e in zip(axes, events) if has_curves and (curves["event"] == e).any()]
@@ -331,7 +312,7 @@ def complications_incidence(curves: pd.DataFrame, arms: dict, horizon_days: int,
         if axis not in drawn:
             _panel_not_available(axis, reasons.get(event, f"no {event} curve"))
             continue
-        for arm in ARM_ORDER:
+        for arm in ARMS:
             data = curves[(curves["event"] == event) & (curves["arm"] == arm)].sort_values("time")
             data = data[data["time"] <= horizon_days]
             axis.step(data["time"] / DAYS_PER_MONTH, 100 * data["cif"], where="post", color=arm_colour(arm),
@@ -429,7 +410,7 @@ def forest_effects(rows: list[dict], level: float = 0.95):
         reasons = "; ".join(dict.fromkeys(r["reason"] for r in rows if r["reason"]))
         return placeholder("forest_effects",
                            "no effect estimates in this cohort" + (f" ({reasons})" if reasons else ""))
-    height = max(HEIGHTS_CM["forest_effects"], 2.5 + 0.7 * len(rows))   # 5 rows: the default
+    height = max(FIGURES["forest_effects"].height_cm, 2.5 + 0.7 * len(rows))   # 5 rows: the default
     figure = new_figure(height)
     plot_d, text_d, plot_r, text_r = figure.subplots(1, 4, sharey=True,
                                                      gridspec_kw={"width_ratios": [3.1, 1.55, 3.1, 1.55]})
@@ -493,7 +474,7 @@ def sensitivity_estimates(summary: pd.DataFrame, week: int, level: float = 0.95)
     """One panel per endpoint: the cells' estimates sorted, CIs as bars (a specification curve)."""
     if "estimate" not in summary or summary["estimate"].isna().all():
         return placeholder("sensitivity_estimates", "no cell of the sensitivity grid could be estimated")
-    figure = new_figure(HEIGHTS_CM["sensitivity_estimates"])
+    figure = new_figure(FIGURES["sensitivity_estimates"].height_cm)
     panels = sensitivity_panels(week)
     axes = figure.subplots(1, len(panels))
     alpha = 1 - level
@@ -531,7 +512,7 @@ def tipping_point(grid: pd.DataFrame, week: int, level: float = 0.95):
     if "p" not in grid or grid.empty:
         return placeholder("tipping_point", f"no week-{week} MELD value is missing in this cohort, so no shift of "
                                             "imputed values can change the comparison")
-    figure = new_figure(HEIGHTS_CM["tipping_point"])
+    figure = new_figure(FIGURES["tipping_point"].height_cm)
     axis = figure.subplots()
     table = grid.pivot(index="shift_control", columns="shift_treatment", values="p")
     shifts_t, shifts_c = table.columns.to_numpy(float), table.index.to_numpy(float)

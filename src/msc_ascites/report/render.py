@@ -23,12 +23,14 @@ from weasyprint.urls import URLFetcher
 from ..analysis.endpoints import lookup
 from ..audit.provenance import SHORT_ID, short_id
 from ..data.cleaning import RULES
+from ..data.contract import ARMS
 from ..data.labels import endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
 from ..study import project_path, study_block, study_title
-from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
+from ..products import FIGURES
+from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 
 #: Packages whose versions the reproducibility appendix lists.
@@ -172,7 +174,7 @@ def abstract_context(endpoints: dict, numbers: AbstractNumbers, config: dict, vi
 def no_deaths(survival: dict) -> bool:
     """Deaths are collected and none occurred: the text says so rather than "100% vs 100%"."""
     results = survival.get("results", {}) if survival["available"] else {}
-    return bool(results) and all(results[arm]["deaths_total"] == 0 for arm in ("treatment", "control"))
+    return bool(results) and all(results[arm]["deaths_total"] == 0 for arm in ARMS)
 
 
 def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> dict[str, str]:
@@ -187,7 +189,7 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
     complications = endpoints["complications"]
     competing = ("with death as a competing risk" if complications.get("parameters", {}).get("deaths_collected", True)
                  else "deaths not collected")
-    return {**CAPTIONS,
+    return {**{name: figure.caption for name, figure in FIGURES.items()},
             "complications_incidence": f"Cumulative incidence of each complication by arm, {competing} "
                                        "(Aalen-Johansen).",
             "liver_trajectories": upper_first(str(join_words(names or ["lab tests"]))) + " by analysis visit and arm: mean with "
@@ -244,6 +246,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "study": study_context(config, flow, published),
         "published": published,
         "arms": config["cohort"]["arms"],
+        "arm_codes": ARMS,
         "analysis": config["analysis"],
         "visits": config["visits"],
         "endpoint_config": config["endpoints"],

@@ -17,8 +17,6 @@ from matplotlib.figure import Figure
 
 from ..outputs import atomic_path, fixed_timestamps
 
-#: Arm codes in the order every figure shows them (legend, panels, rows).
-ARM_ORDER = ("treatment", "control")
 #: One colour per arm code (colour-blind safe pair, distinct in greyscale too).
 ARM_COLOURS = {"treatment": "#1f5fa8", "control": "#c8541b"}
 #: Lines and text that belong to no arm.
@@ -34,18 +32,6 @@ CM = 1 / 2.54
 WIDTH_CM = 16.0
 LINE_WIDTH = 1.3
 MARKER_SIZE = 3.5
-
-#: Height (cm) of each figure; a figure that cannot be drawn keeps it.
-HEIGHTS_CM = {
-    "liver_trajectories": 6.5,
-    "meld_baseline_primary": 7.0,
-    "km_survival": 9.0,
-    "ascites_resolution": 4.8,
-    "complications_incidence": 5.8,
-    "forest_effects": 6.0,
-    "sensitivity_estimates": 7.5,
-    "tipping_point": 7.5,
-}
 
 #: The SVG element ids are hashed with this salt instead of random ones: same figure, same bytes.
 SVG_HASHSALT = "msc-ascites"

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.endpoints import death_times
+from ..data.contract import ARMS
 from ..errors import NotEstimable, user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..stats import adjustment as adj
@@ -321,7 +322,7 @@ def _counts_risk_ratio(events_t: int, n_t: int, events_c: int, n_c: int, level: 
 def _flip_points(grid: pd.DataFrame, significant: bool, alpha: float) -> dict:
     """Smallest shift of one arm (the other unshifted) that changes the conclusion."""
     out = {}
-    for arm, other in (("treatment", "control"), ("control", "treatment")):
+    for arm, other in (ARMS, ARMS[::-1]):
         line = grid[grid[f"shift_{other}"] == 0]
         flipped = line[(line["p"] < alpha) != significant]
         if flipped.empty:
