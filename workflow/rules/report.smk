@@ -10,6 +10,7 @@ rule report:
         table1_notes=rules.table_one.output.notes,
         endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
         adverse_events_table="results/endpoints/adverse_events.csv",
+        **{f"safety_{name}": path for name, path in rules.safety.output.items()},
         **({"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]}
            if PUBLISHED else {}),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
@@ -21,6 +22,7 @@ rule report:
         covariate_balance=rules.covariate_balance.output[0],
         robustness=rules.robustness.output.json,
         template=TEMPLATES / "report.html.j2",
+        safety_template=TEMPLATES / "safety.html.j2",
         stylesheet=TEMPLATES / "report.css",
         code=code("report.render"),
     output:

@@ -1,0 +1,32 @@
+# Safety tables of a study report: adverse events by system organ class and preferred term
+# (the term map named by config `safety.ae_terms`), exposure to the cells, and the listing of
+# deaths and serious events.
+
+#: The term map; a relative path is the project's (beside the Snakefile), whatever --directory.
+AE_TERMS = Path(workflow.basedir) / config["safety"]["ae_terms"]
+
+
+rule safety:
+    input:
+        subjects="results/datasets/subjects.csv",
+        adverse_events="results/datasets/adverse_events.csv",
+        infusions="results/datasets/infusions.csv",
+        availability=rules.datasets.output.availability,
+        events="results/clean/events.csv",
+        ae_terms=AE_TERMS,
+        code=code("analysis.safety"),
+    output:
+        adverse_events="results/tables/adverse_events_soc_pt.csv",
+        exposure="results/tables/exposure.csv",
+        listing="results/tables/deaths_serious_events.csv",
+        json="results/tables/safety.json",
+    log:
+        "logs/safety.log",
+    params:
+        term_map=config["safety"]["ae_terms"],
+        arms=config["cohort"]["arms"],
+        horizon_days=config["analysis"]["horizon_days"],
+        death_event=config["analysis"]["death_event"],
+        complications=config["endpoints"]["complications"]["events"],
+    script:
+        "../scripts/safety.py"
