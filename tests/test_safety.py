@@ -193,3 +193,31 @@ def test_without_ae_and_infusion_tables_each_table_says_why(tmp_path):
     assert [r["event"] for r in report["listing"]["rows"]] == ["HE", "HE"]
     assert report["collection"] == {"outcomes": [{"code": "HE", "events": 2, "patients": 2,
                                                   "as_adverse_events": None}]}
+
+
+# The patient flow (issue 15 item 10): its safety-related counts sit beside the tables above.
+
+def test_patient_flow_counts_each_step_and_infusion_not_applicable_to_control():
+    from msc_ascites.analysis.baseline import patient_flow
+    adsl = pd.DataFrame({"subject_id": ["t1", "t2", "c1", "c2"], "arm": ["treatment", "treatment", "control", "control"],
+                         "death": [0, 1, 0, 0], "death_day": [None, 800, None, None],
+                         "last_contact_day": [730, 800, 400, 730], "n_infusions": [1, 0, 0, 0],
+                         "transplant": [0, 0, 1, 0], "withdrawal": [0, 0, 0, 1]})
+    labs = pd.DataFrame({"subject_id": ["t1", "t1", "t2", "c1", "c2"], "test": ["MELD", "ALB", "MELD", "MELD", "ALB"],
+                         "visit": ["BL", "W48", "BL", "BL", "W48"], "week": [0, 48, 0, 0, 48]})
+    endpoints = {"meld": {"available": True, "results": {"primary": {"treatment": {"n": 1}, "control": {"n": 0}}}},
+                 "survival": {"available": False, "reason": "not collected: registry"}}
+    flow = patient_flow(adsl, labs, 48, 730, ARMS, ["BL", "W4", "W48"], endpoints)
+    treatment, control = flow["arms"]
+    assert flow["visits"] == ["BL", "W4", "W48"]
+    # t1 infused; the control arm has no infusion: not applicable rather than 0.
+    assert (treatment["infused"], treatment["infusion_applicable"]) == (1, True)
+    assert (control["infused"], control["infusion_applicable"]) == (0, False)
+    # Seen: BL t1 t2 | c1; W4 nobody; W48 t1 (ALB) | c2 (ALB).
+    assert (treatment["at_visit"], control["at_visit"]) == ([2, 0, 1], [1, 0, 1])
+    # t2 died on day 800 (after the horizon, so not within it); c1 transplanted, c2 withdrawn.
+    assert [treatment[k] for k in ("died", "died_within_horizon", "transplanted", "withdrawn")] == [1, 0, 0, 0]
+    assert [control[k] for k in ("died", "transplanted", "withdrawn")] == [0, 1, 1]
+    assert flow["analysed"] == [
+        {"endpoint": "meld", "what": "MELD at week 48", "treatment": 1, "control": 0},
+        {"endpoint": "survival", "what": "Survival", "treatment": None, "control": None}]

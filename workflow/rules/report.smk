@@ -22,7 +22,7 @@ rule report:
         covariate_balance=rules.covariate_balance.output[0],
         robustness=rules.robustness.output.json,
         template=TEMPLATES / "report.html.j2",
-        safety_template=TEMPLATES / "safety.html.j2",
+        included_templates=[TEMPLATES / "safety.html.j2", TEMPLATES / "patient_flow.html.j2"],
         stylesheet=TEMPLATES / "report.css",
         code=code("report.render"),
     output:
