@@ -137,12 +137,6 @@ def test_exposure_of_the_treated_arm_and_not_applicable_for_control():
     assert not table.loc["control", "applicable"].any() and table.loc["treatment", "applicable"].all()
 
 
-def test_a_control_patient_infused_is_shown_not_hidden():
-    infusions = pd.DataFrame({"subject_id": ["c1"], "arm": ["control"], "study_day": [3], "cells_per_kg": [1e6]})
-    table = exposure(infusions, subjects(), ARMS).set_index(["arm", "statistic"])
-    assert table.loc[("control", "infused"), ["applicable", "n"]].tolist() == [True, 1]
-
-
 def events() -> pd.DataFrame:
     return pd.DataFrame({"subject_id": ["t2", "t2", "c1", "c2"], "study_day": [10, 40, 5, 9],
                          "event": ["HE", "DEATH", "TRANSPLANT", "HE"], "source_row": [2, 3, 4, 5]})

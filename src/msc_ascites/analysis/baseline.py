@@ -65,7 +65,7 @@ kruskal_wallis.__name__ = "Kruskal-Wallis"
 def patient_flow(adsl: pd.DataFrame, labs: pd.DataFrame, primary_week: int, horizon_days: int,
                  arms: dict, visit_labels: list[str], endpoints: dict) -> dict:
     """Counts for a CONSORT-style flow, per arm, from the analysis datasets: enrolled, infused (not
-    applicable to an arm not meant to be infused and without infusions), seen at each visit (any lab
+    applicable to the control arm, the second of ``arms``), seen at each visit (any lab
     value), died, transplanted, withdrawn, and analysed per endpoint (``endpoints``: their results)."""
     at_week = labs[(labs["test"] == "MELD") & (labs["week"] == primary_week)]
     with_week = set(at_week["subject_id"])
@@ -81,7 +81,7 @@ def patient_flow(adsl: pd.DataFrame, labs: pd.DataFrame, primary_week: int, hori
             "label": arms[arm]["label"],
             "enrolled": int(len(rows)),
             "infused": infused,
-            "infusion_applicable": arm == treated or bool(infused),
+            "infusion_applicable": arm == treated,
             "with_primary_meld": int(rows["subject_id"].isin(with_week).sum()),
             "died_within_horizon": int(died.sum()),
             "followed_to_horizon_alive": int(followed.sum()),

@@ -150,21 +150,20 @@ def _spread(values: pd.Series) -> dict:
 
 def exposure(infusions: pd.DataFrame, subjects: pd.DataFrame, arms: dict) -> pd.DataFrame:
     """Per arm: patients infused, infusions per infused patient, cells per infusion (10^6/kg) and
-    days from day 0 to the first infusion. An arm not meant to be infused (all but the first, the
-    treatment) and without any infusion reads "not applicable", not 0."""
+    days from day 0 to the first infusion. The control arm (cleaning refuses its infusions) reads
+    "not applicable", not 0; the treatment arm is the first of ``arms``."""
     treated = next(iter(arms))
     rows = []
     for arm in arms:
         given = infusions[infusions["arm"] == arm]
         n = int((subjects["arm"] == arm).sum())
-        applicable = arm == treated or not given.empty
         per_patient = given.groupby("subject_id")
         infused = int(given["subject_id"].nunique())
         stats = {"infused": {"n": infused, "percent": 100 * infused / n if n else None},
                  "infusions_per_patient": _spread(per_patient.size()),
                  "cells_per_kg_1e6": _spread(given["cells_per_kg"] / 1e6),
                  "days_to_first_infusion": _spread(per_patient["study_day"].min())}
-        rows.extend({"arm": arm, "statistic": name, "applicable": applicable, "patients": n, **values}
+        rows.extend({"arm": arm, "statistic": name, "applicable": arm == treated, "patients": n, **values}
                     for name, values in stats.items())
     return pd.DataFrame(rows)
 
