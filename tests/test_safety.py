@@ -6,8 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-from msc_ascites.analysis.safety import (UNMAPPED, ae_summary, coded_events, collection, exposure, listing,
-                                         load_term_map, normalised_term, term_map, write_safety)
+from msc_ascites.analysis.safety import (UNMAPPED, ae_summary, coded_events, collection, exposure, lab_grades,
+                                         lab_shifts, listing, load_lab_grades, load_term_map, normalised_term,
+                                         shift_report, term_map, write_safety)
 from msc_ascites.errors import UserError
 from conftest import ROOT
 
@@ -137,6 +138,53 @@ def test_exposure_of_the_treated_arm_and_not_applicable_for_control():
     assert not table.loc["control", "applicable"].any() and table.loc["treatment", "applicable"].all()
 
 
+GRADES = lab_grades({"tests": {"ALB": {"term": "Hypoalbuminemia", "direction": "low", "limit": "LLN 35 g/L",
+                                         "bounds": [35, 30, 20]},
+                                 "CREA": {"term": "Creatinine increased", "direction": "high", "bounds": [106, 159]}}},
+                     "hand-made grades")
+
+
+def test_lab_grades_at_the_bounds():
+    values = pd.Series([36.0, 35.0, 34.9, 30.0, 29.9, 19.0, None])
+    # "low": grade g from value < bound g; on the bound itself the grade below.
+    assert GRADES["ALB"].grade(values).tolist()[:6] == [0, 0, 1, 1, 2, 3]
+    assert pd.isna(GRADES["ALB"].grade(values).iloc[6])
+    assert GRADES["CREA"].grade(pd.Series([106.0, 106.1, 160.0])).tolist() == [0, 1, 2]
+
+
+def test_lab_grade_bounds_must_worsen():
+    with pytest.raises(UserError, match=r"g.yaml: test 'ALB': bounds \[30, 35\] must fall from grade 1 up"):
+        lab_grades({"tests": {"ALB": {"direction": "low", "bounds": [30, 35]}}}, "g.yaml")
+    with pytest.raises(UserError, match="test 'NA': needs direction low or high"):
+        lab_grades({"tests": {"NA": {"direction": "down", "bounds": [135]}}}, "g.yaml")
+
+
+def test_shift_from_baseline_grade_to_the_worst_after_it():
+    people = pd.DataFrame({"subject_id": ["t1", "t2", "c1"], "arm": ["treatment", "treatment", "control"],
+                           "baseline_ALB": [36.0, 25.0, None]})
+    labs = pd.DataFrame({"subject_id": ["t1", "t1", "t1", "c1", "c1"], "test": ["ALB"] * 5,
+                         "study_day": [10, 50, 900, 20, 0], "value": [33.0, 28.0, 10.0, 19.0, 15.0]})
+    shifts = lab_shifts(labs, people, GRADES, ARMS, 730)
+    cells = shifts[shifts["patients"] > 0]
+    # t1: baseline 36 (grade 0), worst of 33, 28 (day 900 is past the horizon) is grade 2; t2: grade 2,
+    # nothing after; c1: no baseline, day 20's 19 is grade 3 (day 0 is not after baseline).
+    assert cells[["arm", "baseline", "worst", "patients"]].values.tolist() == [
+        ["treatment", "0", "2", 1], ["treatment", "2", "missing", 1], ["control", "missing", "3", 1]]
+    assert len(shifts) == 2 * 5 * 5  # CREA has no baseline column: no table; ALB 5 x 5 per arm
+    table = shift_report(shifts, ARMS)[0]
+    assert table["grades"] == ["0", "1", "2", "3", "missing"]
+    assert table["rows"] == [
+        {"baseline": "0", "treatment": [0, 0, 1, 0, 0], "control": [0, 0, 0, 0, 0]},
+        {"baseline": "2", "treatment": [0, 0, 0, 0, 1], "control": [0, 0, 0, 0, 0]},
+        {"baseline": "missing", "treatment": [0, 0, 0, 0, 0], "control": [0, 0, 0, 1, 0]}]
+
+
+def test_the_project_lab_grades_load():
+    grades = load_lab_grades(ROOT / "resources" / "safety" / "lab_grades.yaml")
+    assert set(grades) == {"ALB", "TBIL", "CREA", "INR", "NA", "ALT", "AST", "PLT"}
+    assert grades["NA"].grade(pd.Series([129.0, 124.0, 119.0])).tolist() == [2, 3, 4]
+
+
 def events() -> pd.DataFrame:
     return pd.DataFrame({"subject_id": ["t2", "t2", "c1", "c2"], "study_day": [10, 40, 5, 9],
                          "event": ["HE", "DEATH", "TRANSPLANT", "HE"], "source_row": [2, 3, 4, 5]})
@@ -169,18 +217,22 @@ def test_collection_counts_what_each_table_holds():
 def test_without_ae_and_infusion_tables_each_table_says_why(tmp_path):
     inputs = {"subjects": tmp_path / "subjects.csv", "events": tmp_path / "events.csv",
               "adverse_events": tmp_path / "adverse_events.csv", "infusions": tmp_path / "infusions.csv",
-              "availability": tmp_path / "availability.json", "ae_terms": ROOT / "resources" / "safety" / "ae_terms.yaml"}
+              "availability": tmp_path / "availability.json", "labs": tmp_path / "labs.csv",
+              "ae_terms": ROOT / "resources" / "safety" / "ae_terms.yaml",
+              "lab_grades": ROOT / "resources" / "safety" / "lab_grades.yaml"}
     subjects().drop(columns="infusion_day").to_csv(inputs["subjects"], index=False)
     events().to_csv(inputs["events"], index=False)
     absent = {"available": False, "reason": "adverse_events.csv is not in the raw data folder"}
     inputs["availability"].write_text(json.dumps({
         "adverse_events": absent, "infusions": {"available": False, "reason": "infusions.csv is not in the raw data folder"},
-        "death": {"available": False, "reason": "not collected: registry"}}))
-    outputs = {name: tmp_path / f"out_{name}" for name in ("adverse_events", "exposure", "listing", "json")}
-    write_safety(inputs, "resources/safety/ae_terms.yaml", ARMS, 730, "DEATH", ["HE"], outputs)
+        "death": {"available": False, "reason": "not collected: registry"},
+        "labs": {"available": False, "reason": "not collected: no lab values"}}))
+    outputs = {name: tmp_path / f"out_{name}" for name in ("adverse_events", "exposure", "lab_shifts", "listing", "json")}
+    write_safety(inputs, {"ae_terms": "a.yaml", "lab_grades": "b.yaml"}, ARMS, 730, "DEATH", ["HE"], outputs)
     report = json.loads(outputs["json"].read_text())
     assert report["adverse_events"] == absent
     assert report["exposure"]["reason"] == "infusions.csv is not in the raw data folder"
+    assert report["lab_shifts"]["reason"] == "not collected: no lab values"
     assert pd.read_csv(outputs["adverse_events"]).to_dict("records") == [{"available": False, **{
         "reason": absent["reason"]}}]
     # Deaths were not collected: only HE is listed and counted, and no AE count is claimed.

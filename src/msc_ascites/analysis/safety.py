@@ -72,6 +72,10 @@ def load_term_map(path: Path | str) -> TermMap:
     return term_map(load_yaml(path), str(path))
 
 
+def load_lab_grades(path: Path | str) -> dict:
+    return lab_grades(load_yaml(path), str(path))
+
+
 def coded_events(aes: pd.DataFrame, subjects: pd.DataFrame, terms: TermMap) -> pd.DataFrame:
     """The AEs with PT, SOC and onset in days from the patient's first infusion (from day 0,
     enrollment, for a patient never infused)."""
@@ -216,6 +220,81 @@ def collection(events: pd.DataFrame, coded: pd.DataFrame | None, terms: TermMap,
     return out
 
 
+@dataclass(frozen=True)
+class LabGrade:
+    """A lab test's CTCAE grading: grade g from value < bounds[g-1] (``low``) or > it (``high``)."""
+
+    test: str
+    term: str
+    direction: str
+    limit: str
+    bounds: tuple[float, ...]
+
+    def grade(self, values: pd.Series) -> pd.Series:
+        """The grade of each value, 0 within limits; missing stays missing."""
+        crossed = [(values < b) if self.direction == "low" else (values > b) for b in self.bounds]
+        grades = sum(c.astype(int) for c in crossed)
+        return grades.where(values.notna())
+
+
+def lab_grades(data, source: str) -> dict[str, LabGrade]:
+    """The gradings of a parsed lab_grades file, checked: bounds must get worse grade by grade."""
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), dict):
+        raise UserError(f"{source}: needs a 'tests' mapping (test code -> term, direction, limit, bounds)")
+    out = {}
+    for test, entry in data["tests"].items():
+        bounds = entry.get("bounds") if isinstance(entry, dict) else None
+        direction = entry.get("direction") if isinstance(entry, dict) else None
+        if direction not in ("low", "high") or not isinstance(bounds, list) or not bounds \
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+            raise UserError(f"{source}: test {test!r}: needs direction low or high and a list of numeric bounds")
+        worse = list(bounds) == sorted(bounds, reverse=direction == "low")
+        if not worse or len(set(bounds)) != len(bounds):
+            raise UserError(f"{source}: test {test!r}: bounds {bounds} must {'fall' if direction == 'low' else 'rise'} "
+                            "from grade 1 up")
+        out[str(test)] = LabGrade(str(test), str(entry.get("term", test)), direction, str(entry.get("limit", "")),
+                                  tuple(float(b) for b in bounds))
+    return out
+
+
+def lab_shifts(labs: pd.DataFrame, subjects: pd.DataFrame, grades: dict[str, LabGrade], arms: dict,
+               horizon: int) -> pd.DataFrame:
+    """Patients by baseline grade and worst grade after baseline (days 1 to the horizon), per test
+    and arm; "missing" where a patient has no value. Long format: one row per cell, zeros included."""
+    after = labs[(labs["study_day"] >= 1) & (labs["study_day"] <= horizon)]
+    rows = []
+    for test, grading in grades.items():
+        if f"baseline_{test}" not in subjects or not (labs["test"] == test).any():
+            continue
+        values = after[after["test"] == test]
+        worst = grading.grade(values["value"]).groupby(values["subject_id"]).max()
+        base = grading.grade(subjects.set_index("subject_id")[f"baseline_{test}"])
+        levels = [str(g) for g in range(len(grading.bounds) + 1)] + ["missing"]
+        for arm in arms:
+            ids = subjects.loc[subjects["arm"] == arm, "subject_id"]
+            pairs = pd.DataFrame({"baseline": ids.map(base), "worst": ids.map(worst)})
+            pairs = pairs.apply(lambda c: c.map(lambda g: "missing" if pd.isna(g) else str(int(g))))
+            counts = pairs.value_counts()
+            rows += [{"test": test, "term": grading.term, "limit": grading.limit, "arm": arm, "baseline": b,
+                      "worst": w, "patients": int(counts.get((b, w), 0))} for b in levels for w in levels]
+    return pd.DataFrame(rows, columns=["test", "term", "limit", "arm", "baseline", "worst", "patients"])
+
+
+def shift_report(shifts: pd.DataFrame, arms: dict) -> list[dict]:
+    """The shift tables as the report lays them out: per test, one row per baseline grade that
+    occurs, with per arm the patients by worst grade."""
+    tables = []
+    for test, cells in shifts.groupby("test", sort=False):
+        levels = list(dict.fromkeys(cells["worst"]))
+        shown = [b for b in levels if cells.loc[cells["baseline"] == b, "patients"].sum() > 0]
+        rows = [{"baseline": b, **{arm: [int(cells.loc[(cells["arm"] == arm) & (cells["baseline"] == b)
+                                                        & (cells["worst"] == w), "patients"].sum()) for w in levels]
+                                   for arm in arms}} for b in shown]
+        tables.append({"test": test, "term": cells["term"].iloc[0], "limit": cells["limit"].iloc[0],
+                       "grades": levels, "rows": rows})
+    return tables
+
+
 def _unavailable(availability: dict) -> tuple[pd.DataFrame, dict]:
     """A table the cohort has no data for: one row, and the report's entry, saying why."""
     entry = {"available": False, "reason": availability["reason"]}
@@ -223,19 +302,19 @@ def _unavailable(availability: dict) -> tuple[pd.DataFrame, dict]:
 
 
 @user_errors_exit
-def write_safety(inputs: dict, term_map_name: str, arms: dict, horizon: int, death: str,
+def write_safety(inputs: dict, files: dict, arms: dict, horizon: int, death: str,
                  complications: list[str], outputs: dict) -> None:
-    """Step `safety`: the AE table by SOC and PT, exposure, the listing of deaths and serious events
-    (CSV each) and all of them with their notes for the report (JSON). ``inputs``: the subjects,
+    """Step `safety`: the AE table by SOC and PT, exposure, lab shifts, the listing of deaths and
+    serious events (CSV each) and all of them with their notes for the report (JSON). ``inputs``: the subjects,
     adverse_events and infusions datasets, availability.json, the cleaned events and the term map.
-    ``term_map_name``: the map as configured. A table the cohort lacks the data for is one row
+    ``files``: the map and grades as configured (config ``safety``). A table the cohort lacks the data for is one row
     saying why; an outcome not collected is left out."""
     availability = json.loads(Path(inputs["availability"]).read_text(encoding="utf-8"))
     subjects, events = read_csv(inputs["subjects"]), read_csv(inputs["events"])
     codes = [c for c, what in ((death, "death"), *((c, "complications") for c in complications))
              if availability.get(what, {}).get("available", True)]
     terms = load_term_map(inputs["ae_terms"])
-    report, coded = {"arms": list(arms), "term_map": term_map_name}, None
+    report, coded = {"arms": list(arms), "files": files}, None
     if availability["adverse_events"]["available"]:
         coded = coded_events(read_csv(inputs["adverse_events"]), subjects, terms)
         table, notes = ae_summary(coded, subjects, horizon, arms)
@@ -250,6 +329,14 @@ def write_safety(inputs: dict, term_map_name: str, arms: dict, horizon: int, dea
     else:
         table, report["exposure"] = _unavailable(availability["infusions"])
     write_csv(table, outputs["exposure"])
+    if availability.get("labs", {}).get("available", True):
+        labs = read_csv(inputs["labs"])
+        table = lab_shifts(labs, subjects, load_lab_grades(inputs["lab_grades"]), arms, horizon)
+        report["lab_shifts"] = {"available": True, "tables": shift_report(table, arms),
+                                "not_graded": sorted(set(labs["test"]) - set(table["test"]))}
+    else:
+        table, report["lab_shifts"] = _unavailable(availability["labs"])
+    write_csv(table, outputs["lab_shifts"])
     table = listing(events, coded, subjects, death, codes, arms)
     report["listing"] = {"rows": table.to_dict("records"), "codes": codes, "death": death if death in codes else None}
     report["collection"] = collection(events, coded, terms, codes)
