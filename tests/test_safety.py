@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from msc_ascites.analysis.safety import (UNMAPPED, ae_summary, coded_events, collection, exposure, lab_grades,
-                                         lab_shifts, listing, load_lab_grades, load_term_map, normalised_term,
+                                         lab_shifts, listing, listing_summary, load_lab_grades, load_term_map, normalised_term,
                                          shift_report, term_map, write_safety)
 from msc_ascites.errors import UserError
 from conftest import ROOT
@@ -201,6 +201,16 @@ def test_listing_holds_deaths_complications_and_serious_or_severe_aes():
         ["t2", 40, "DEATH", "", "", "fatal"],
         ["c1", 30, "Abdominal pain (Gastrointestinal disorders)", "4", "N", "alive, last contact day 710"],
         ["c2", 9, "HE", "", "", "alive, last contact day 705"]]
+
+
+def test_a_long_listing_is_counted_by_event_and_arm():
+    rows = listing(events(), coded_events(aes(), subjects(), TERMS), subjects(), "DEATH", ["DEATH", "HE"], ARMS)
+    summary = {(r["source"], r["event"]): r for r in listing_summary(rows, ARMS)}
+    # HE: t2 (treatment) and c2 (control), one episode each; DEATH: t2.
+    assert summary[("events.csv", "HE")] == {"source": "events.csv", "event": "HE", "treatment_events": 1,
+                                             "treatment_patients": 1, "control_events": 1, "control_patients": 1}
+    assert summary[("events.csv", "DEATH")]["treatment_events"] == 1
+    assert len(summary) == 4  # DEATH, HE and the two AE terms
 
 
 def test_collection_counts_what_each_table_holds():

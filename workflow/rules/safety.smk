@@ -27,7 +27,7 @@ rule safety:
     log:
         "logs/safety.log",
     params:
-        files=config["safety"],
+        settings=config["safety"],
         arms=config["cohort"]["arms"],
         horizon_days=config["analysis"]["horizon_days"],
         death_event=config["analysis"]["death_event"],

@@ -203,6 +203,19 @@ def listing(events: pd.DataFrame, coded: pd.DataFrame | None, subjects: pd.DataF
     return out.sort_values(["_arm", "subject_id", "day", "source", "event"], kind="stable")[columns]
 
 
+def listing_summary(rows: pd.DataFrame, arms: dict) -> list[dict]:
+    """The listing counted: per event (or AE term) and source, the events and patients of each arm;
+    what the report prints when the listing is too long to print."""
+    out = []
+    for (source, event), group in rows.groupby(["source", "event"], sort=True):
+        counts = {}
+        for arm in arms:
+            in_arm = group[group["arm"] == arm]
+            counts.update({f"{arm}_events": int(len(in_arm)), f"{arm}_patients": int(in_arm["subject_id"].nunique())})
+        out.append({"source": source, "event": event, **counts})
+    return out
+
+
 def collection(events: pd.DataFrame, coded: pd.DataFrame | None, terms: TermMap, codes: list[str]) -> dict:
     """What each collection holds: the AEs (serious, grade 3 or higher) and, per outcome code of
     events.csv, its events and patients and how many AEs are coded to the same condition."""
@@ -302,19 +315,19 @@ def _unavailable(availability: dict) -> tuple[pd.DataFrame, dict]:
 
 
 @user_errors_exit
-def write_safety(inputs: dict, files: dict, arms: dict, horizon: int, death: str,
+def write_safety(inputs: dict, settings: dict, arms: dict, horizon: int, death: str,
                  complications: list[str], outputs: dict) -> None:
     """Step `safety`: the AE table by SOC and PT, exposure, lab shifts, the listing of deaths and
     serious events (CSV each) and all of them with their notes for the report (JSON). ``inputs``: the subjects,
     adverse_events and infusions datasets, availability.json, the cleaned events and the term map.
-    ``files``: the map and grades as configured (config ``safety``). A table the cohort lacks the data for is one row
+    ``settings``: config ``safety`` (the files as named there, the listing's printed rows). A table the cohort lacks the data for is one row
     saying why; an outcome not collected is left out."""
     availability = json.loads(Path(inputs["availability"]).read_text(encoding="utf-8"))
     subjects, events = read_csv(inputs["subjects"]), read_csv(inputs["events"])
     codes = [c for c, what in ((death, "death"), *((c, "complications") for c in complications))
              if availability.get(what, {}).get("available", True)]
     terms = load_term_map(inputs["ae_terms"])
-    report, coded = {"arms": list(arms), "files": files}, None
+    report, coded = {"arms": list(arms), "settings": settings}, None
     if availability["adverse_events"]["available"]:
         coded = coded_events(read_csv(inputs["adverse_events"]), subjects, terms)
         table, notes = ae_summary(coded, subjects, horizon, arms)
@@ -338,7 +351,8 @@ def write_safety(inputs: dict, files: dict, arms: dict, horizon: int, death: str
         table, report["lab_shifts"] = _unavailable(availability["labs"])
     write_csv(table, outputs["lab_shifts"])
     table = listing(events, coded, subjects, death, codes, arms)
-    report["listing"] = {"rows": table.to_dict("records"), "codes": codes, "death": death if death in codes else None}
+    report["listing"] = {"rows": table.to_dict("records"), "summary": listing_summary(table, arms), "codes": codes,
+                         "death": death if death in codes else None}
     report["collection"] = collection(events, coded, terms, codes)
     write_csv(table, outputs["listing"])
     write_json(report, outputs["json"])
