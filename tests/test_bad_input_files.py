@@ -130,6 +130,10 @@ CASES = [
              write("extra.yaml", "visits:\n  scheduled:\n  - {week: 48, label: W48}\n"),
              "config error: <tmp>/extra.yaml: visits.scheduled[0]: 'window_days' is a required property",
              args=("--configfile", "<tmp>/extra.yaml")),
+    FileCase("schema_ae_terms_not_yaml", "extra.yaml", "`safety.ae_terms` naming a file that is not YAML",
+             write("extra.yaml", "safety: {ae_terms: resources/safety/ae_terms.txt}\n"),
+             "config error: <tmp>/extra.yaml: safety.ae_terms: 'resources/safety/ae_terms.txt' does not match "
+             "'\\\\.ya?ml$'", args=("--configfile", "<tmp>/extra.yaml")),
     FileCase("schema_config_unknown_key", "--config", "`--config bogus_key=1`", lambda raw, tmp: None,
              "config error: --config: (top level): Additional properties are not allowed ('bogus_key' was unexpected)",
              args=("bogus_key=1",)),

@@ -101,3 +101,15 @@ def test_scorecard_rules_exist_only_for_a_study_with_published_figures(raw_dir, 
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert {"scorecard", "paper_consistency"} & set(dry.stdout.split()) == expected
+
+
+def test_the_serious_adverse_events_line_says_what_it_compares(consistency):
+    """Issue 15: "0 serious adverse events = match" beside 7 deaths must say which collection it counts."""
+    results = {"adverse_events": {"available": True, "parameters": {"horizon_days": 730},
+                                  "results": {"serious_events": {"treatment": 0, "control": 0}}}}
+    card = scorecard(PUBLISHED, results, consistency.reset_index()).set_index("figure")
+    row = card.loc["serious_adverse_events_control"]
+    assert row["status"] == "match"
+    assert row["note"] == ("compares the serious events of adverse_events.csv with onset from day 0 to day 730; the "
+                           "deaths and complications of events.csv are disease outcomes, not in this count; the "
+                           "report lists both")

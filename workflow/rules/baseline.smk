@@ -1,4 +1,4 @@
-# Baseline characteristics by arm (Table 1) and the patient flow.
+# Baseline characteristics by arm (Table 1) and the patient flow (with the n each endpoint analysed).
 
 
 rule table_one:
@@ -21,6 +21,7 @@ rule patient_flow:
     input:
         subjects="results/datasets/subjects.csv",
         labs="results/datasets/labs.csv",
+        endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
         code=code("analysis.baseline"),
     output:
         "results/patient_flow.json",
@@ -30,5 +31,6 @@ rule patient_flow:
         arms=config["cohort"]["arms"],
         primary_week=config["analysis"]["primary_week"],
         horizon_days=config["analysis"]["horizon_days"],
+        visits=config["visits"],
     script:
         "../scripts/patient_flow.py"

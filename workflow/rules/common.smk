@@ -6,7 +6,7 @@ from pathlib import Path
 
 from msc_ascites.data.contract import TABLES
 from msc_ascites.errors import UserError, debugging
-from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES, endpoint_inputs
+from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES, dataset_file, endpoint_inputs
 from msc_ascites.audit.provenance import module_files
 from msc_ascites.safe_files import load_yaml, present
 from msc_ascites.settings import check_schema, resolved, with_cohort_overrides

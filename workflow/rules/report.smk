@@ -10,6 +10,7 @@ rule report:
             if PUBLISHED
             else {}
         ),
+        **{f"safety_{name}": path for name, path in rules.safety.output.items()},
         patient_flow=rules.patient_flow.output[0],
         table1=rules.table_one.output.table,
         table1_notes=rules.table_one.output.notes,
@@ -24,6 +25,7 @@ rule report:
         covariate_balance=rules.covariate_balance.output[0],
         robustness=rules.robustness.output.json,
         template=TEMPLATES / "report.html.j2",
+        included_templates=[TEMPLATES / "safety.html.j2", TEMPLATES / "patient_flow.html.j2"],
         stylesheet=TEMPLATES / "report.css",
         code=code("report.render"),
     output:

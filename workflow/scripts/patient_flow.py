@@ -5,4 +5,5 @@ log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the
 from msc_ascites.analysis.baseline import write_patient_flow
 
 write_patient_flow(snakemake.input.subjects, snakemake.input.labs, snakemake.params.arms,
-                   snakemake.params.primary_week, snakemake.params.horizon_days, snakemake.output[0])
+                   snakemake.params.primary_week, snakemake.params.horizon_days, snakemake.output[0],
+                   snakemake.params.visits, snakemake.input.endpoints)

@@ -171,6 +171,18 @@ def paper_consistency(published: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: What the reproduced number of an address counts, where the figure's name alone misleads: "0 serious
+#: adverse events" beside the deaths and complications of the outcome collection.
+COMPARED = {"adverse_events:serious_events": (
+    "compares the serious events of adverse_events.csv with onset from day 0 to day {horizon_days}; the "
+    "deaths and complications of events.csv are disease outcomes, not in this count; the report lists both")}
+
+
+def _what_is_compared(address: str, result: dict) -> str:
+    head = address.rpartition(".")[0]
+    return COMPARED[head].format(**result.get("parameters", {})) if head in COMPARED else ""
+
+
 def scorecard(published: dict, results: dict[str, dict], consistency: pd.DataFrame) -> pd.DataFrame:
     """Every printed figure with the reproduced number and whether they match."""
     flagged = {}
@@ -198,7 +210,7 @@ def scorecard(published: dict, results: dict[str, dict], consistency: pd.DataFra
             else:
                 ok = matches(fig["value"], value, int(fig["decimals"]))
                 row.update(reproduced=value, reproduced_rounded=f"{round_half_up(value, int(fig['decimals'])):.{int(fig['decimals'])}f}",
-                           status="match" if ok else "mismatch")
+                           status="match" if ok else "mismatch", note=_what_is_compared(address, result))
                 if not ok and fig["id"] in flagged:
                     row.update(status="mismatch (paper inconsistent)", note=flagged[fig["id"]])
         rows.append(row)

@@ -256,6 +256,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
         "ae_terms": ae_table[ae_table["by"] == "term"].to_dict("records") if len(ae_table) else [],
+        "safety": _json(inputs["safety_json"]),
         "scorecard": scorecard,
         "numbers": numbers,
         "consistency": _records(inputs["consistency"]) if published else [],
