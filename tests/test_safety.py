@@ -254,7 +254,7 @@ def test_without_ae_and_infusion_tables_each_table_says_why(tmp_path):
 # The patient flow (issue 15 item 10): its safety-related counts sit beside the tables above.
 
 def test_patient_flow_counts_each_step_and_infusion_not_applicable_to_control():
-    from msc_ascites.analysis.baseline import patient_flow
+    from msc_ascites.analysis.flow import patient_flow
     adsl = pd.DataFrame({"subject_id": ["t1", "t2", "c1", "c2"], "arm": ["treatment", "treatment", "control", "control"],
                          "death": [0, 1, 0, 0], "death_day": [None, 800, None, None],
                          "last_contact_day": [730, 800, 400, 730], "n_infusions": [1, 0, 0, 0],

@@ -22,7 +22,7 @@ rule patient_flow:
         subjects="results/datasets/subjects.csv",
         labs="results/datasets/labs.csv",
         endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-        code=code("analysis.baseline"),
+        code=code("analysis.flow"),
     output:
         "results/patient_flow.json",
     log:

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-from scipy import stats
 
 from ..outputs import read_csv
-from ..stats.comparisons import wilson_interval
+from ..stats.quantiles import t_two_sided, wilson_interval
 from .formatting import format_p, format_p_eq
 from ..data.contract import ARMS
 from ..products import FIGURES
@@ -130,7 +129,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
             data = rows[rows["arm"] == arm].sort_values("week")
             n = data["n"].to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
-                half = np.where(n >= 2, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+                half = np.where(n >= 2, t_two_sided(level, np.maximum(n - 1, 1))
                                 * data["sd"].to_numpy(dtype=float) / np.sqrt(n), np.nan)
             axis.errorbar(data["week"] + offset, data["mean"], yerr=half, color=arm_colour(arm), marker="o",
                           elinewidth=0.9, label=_label(arms, arm))

@@ -19,11 +19,8 @@ from scipy import stats
 
 from ..errors import NotEstimable
 from .comparisons import rank_sum_test
+from .quantiles import z_two_sided
 from .survival import fit_cox
-
-
-def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
 
 
 def propensity_weights(treated, covariates: pd.DataFrame) -> np.ndarray:
@@ -60,7 +57,7 @@ def standardised_differences(treated, covariates: pd.DataFrame, weights=None) ->
 
 
 def _interval(estimate: float, se: float, df: float, level: float, ratio: bool = False) -> dict:
-    crit = float(stats.t.ppf(0.5 + level / 2, df)) if np.isfinite(df) else _z(level)
+    crit = float(stats.t.ppf(0.5 + level / 2, df)) if np.isfinite(df) else z_two_sided(level)
     statistic = estimate / se if se > 0 else np.inf
     p = 2 * (stats.t.sf(abs(statistic), df) if np.isfinite(df) else stats.norm.sf(abs(statistic)))
     low, high = estimate - crit * se, estimate + crit * se
@@ -88,7 +85,7 @@ def hodges_lehmann(y_t, y_c, level: float = 0.95) -> dict:
     result = rank_sum_test(np.asarray(y_t, float), np.asarray(y_c, float), level, conf_int=True)
     lower, upper = result["lower"], result["upper"]
     return {"estimate": result["estimate"], "lower": lower, "upper": upper,
-            "se": float((upper - lower) / (2 * _z(level))), "p": result["p"], "df": float("inf"),
+            "se": float((upper - lower) / (2 * z_two_sided(level))), "p": result["p"], "df": float("inf"),
             "method": "Hodges-Lehmann shift, Mann-Whitney test"}
 
 

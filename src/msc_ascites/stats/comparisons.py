@@ -16,10 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import NotEstimable
-
-
-def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+from .quantiles import wilson_interval, z_two_sided
 
 
 def describe(values) -> dict:
@@ -304,15 +301,6 @@ def t_test_from_summary(mean1, sd1, n1, mean2, sd2, n2) -> dict:
     return out
 
 
-def wilson_interval(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for one proportion (no continuity correction)."""
-    z = _z(level)
-    p = events / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
-
-
 def proportions(events_t: int, n_t: int, events_c: int, n_c: int, level: float = 0.95) -> dict:
     """Two proportions: risk difference with Newcombe's hybrid score CI (method 10),
     Fisher's exact test with the conditional MLE odds ratio, and chi-square tests."""
@@ -395,7 +383,7 @@ def rate_ratio(counts, exposure, treated, level: float = 0.95) -> dict:
 
 
 def _ratio(coef, se, p, level) -> dict:
-    z = _z(level)
+    z = z_two_sided(level)
     return {"ratio": float(np.exp(coef)), "lower": float(np.exp(coef - z * se)),
             "upper": float(np.exp(coef + z * se)), "p": float(p), "coef": float(coef), "se": float(se)}
 
