@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _runs_snakemake(item):
             item.add_marker(pytest.mark.workflow)
+
+
+def pytest_collection_finish(session):
+    """When the session runs tests/test_slurm.py beside other workflow tests, start its SLURM builds
+    now: they mostly wait on SLURM's queue, so they overlap the rest of the suite, which is also
+    their competing CPU load. Alone, test_slurm.py builds beside busy processes of its own."""
+    slurm = [item for item in session.items if hasattr(getattr(item, "module", None), "start_early")]
+    others = [item for item in session.items if item.get_closest_marker("workflow") and item not in slurm]
+    if slurm and others:
+        folder = Path(tempfile.mkdtemp(prefix="slurm-builds-"))
+        module = slurm[0].module
+        module.start_early(folder)
+        session.config.add_cleanup(lambda: (module.EARLY and module.EARLY.stop(),
+                                            shutil.rmtree(folder, ignore_errors=True)))

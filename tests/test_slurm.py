@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,19 +50,28 @@ UNREACHABLE = slurm_unreachable()
 pytestmark = pytest.mark.skipif(UNREACHABLE is not None, reason=UNREACHABLE or "")
 
 
-def build_grid_through_slurm(workdir: Path, raw_dir: Path) -> str:
-    """Build the `sensitivity` target on the small grid through profiles/slurm; Snakemake's log.
-    A build that fails or hangs (30 min) names each SLURM job it submitted, its state and log."""
-    command = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(SMALL_GRID), "--config", f"raw_dir={raw_dir}",
-               "--profile", str(ROOT / "profiles" / "slurm"), "sensitivity"]
+def start_grid_through_slurm(workdir: Path) -> subprocess.Popen:
+    """Start the `sensitivity` target of the reconstructed cohort on the small grid through
+    profiles/slurm, in the background; its output goes to workdir/snakemake.log."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with open(workdir / "snakemake.log", "w") as log:
+        return subprocess.Popen([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+                                 "--configfile", str(SMALL_GRID), "--config", f"raw_dir={ROOT / 'resources' / 'raw'}",
+                                 "--profile", str(ROOT / "profiles" / "slurm"), "sensitivity"],
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+def finished(process: subprocess.Popen, workdir: Path, timeout: float = 1800) -> tuple[int, str]:
+    """Exit status and output of a started Snakemake; one that hangs (30 min) is killed and the test
+    fails naming each SLURM job it submitted, its state and log."""
     try:
-        run = subprocess.run(command, capture_output=True, text=True, timeout=1800)
-    except subprocess.TimeoutExpired as hung:
-        log = hung.stderr.decode() if isinstance(hung.stderr, bytes) else hung.stderr or ""
-        pytest.fail(f"no end after 30 min; SLURM jobs: {slurm_jobs(log)}\n{log[-3000:]}")
-    assert run.returncode == 0, f"SLURM jobs: {slurm_jobs(run.stderr)}\n{run.stderr[-4000:]}"
-    return run.stderr
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        log = (workdir / "snakemake.log").read_text()
+        pytest.fail(f"no end after {timeout:.0f} s; SLURM jobs: {slurm_jobs(log)}\n{log[-3000:]}")
+    return process.returncode, (workdir / "snakemake.log").read_text()
 
 
 def slurm_jobs(log: str) -> list[str]:
@@ -83,18 +91,6 @@ def slurm_jobs(log: str) -> list[str]:
 CPU_HOGS = int(os.environ.get("SLURM_TEST_CPU_HOGS", "1"))
 
 
-@contextmanager
-def cpu_hogs(count: int):
-    """``count`` processes that keep a core busy for as long as the block runs."""
-    hogs = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(count)]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-
-
 #: A one-rule workflow whose job fails on purpose, with a log.
 DOOMED = """rule doomed:
     output: "doomed.txt"
@@ -105,11 +101,43 @@ DOOMED = """rule doomed:
 
 def start_doomed_workflow(workdir: Path) -> subprocess.Popen:
     """DOOMED through profiles/slurm, in the background; its output goes to workdir/snakemake.log."""
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "Snakefile").write_text(DOOMED)
     with open(workdir / "snakemake.log", "w") as log:
         return subprocess.Popen([str(SNAKEMAKE), "-s", str(workdir / "Snakefile"), "--directory", str(workdir),
                                  "--profile", str(ROOT / "profiles" / "slurm"), "doomed.txt"],
                                 stdout=log, stderr=subprocess.STDOUT)
+
+
+class Started(NamedTuple):
+    """The two workflows sent to SLURM, and the busy processes beside them."""
+    grid: subprocess.Popen
+    doomed: subprocess.Popen
+    folder: Path  #: grid/ and doomed/ under it
+    hogs: list[subprocess.Popen]
+
+    def stop(self) -> None:
+        for process in (self.grid, self.doomed, *self.hogs):
+            process.kill()
+            process.wait()
+
+
+def start(folder: Path, hogs: int) -> Started:
+    """Both workflows through SLURM, beside ``hogs`` processes that each keep a core busy."""
+    busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(hogs)]
+    return Started(start_grid_through_slurm(folder / "grid"), start_doomed_workflow(folder / "doomed"), folder, busy)
+
+
+#: Set by tests/conftest.py when the session runs other workflow tests: the SLURM builds start as soon as the
+#: tests are collected and wait on SLURM's queue while the rest of the suite keeps both cores busy.
+EARLY: Started | None = None
+
+
+def start_early(folder: Path) -> None:
+    """Start the SLURM builds now, with the rest of the session as their competing CPU load."""
+    global EARLY
+    if UNREACHABLE is None:
+        EARLY = start(folder, hogs=0)
 
 
 class Builds(NamedTuple):
@@ -122,18 +150,17 @@ class Builds(NamedTuple):
 @pytest.fixture(scope="module")
 def builds(reconstructed_build, tmp_path_factory):
     """The small grid built locally (the session's build of the reconstructed cohort, shared with
-    the workflow tests) and through SLURM beside CPU_HOGS busy processes, from the same raw files;
-    and, beside them, the DOOMED workflow (its wait for SLURM overlaps the grid's)."""
-    slurm, doomed_dir = tmp_path_factory.mktemp("slurm"), tmp_path_factory.mktemp("doomed")
-    doomed = start_doomed_workflow(doomed_dir)
+    the workflow tests) and through SLURM from the same raw files, beside a CPU load: the rest of
+    the suite when it started early (EARLY), else CPU_HOGS busy processes; and, beside it, the
+    DOOMED workflow (its wait for SLURM overlaps the grid's)."""
+    started = EARLY or start(tmp_path_factory.mktemp("slurm"), CPU_HOGS)
     try:
-        with cpu_hogs(CPU_HOGS):
-            log = build_grid_through_slurm(slurm, reconstructed_build[0] / "resources" / "raw")
-            doomed.wait(timeout=600)
+        grid_status, log = finished(started.grid, started.folder / "grid")
+        doomed = finished(started.doomed, started.folder / "doomed", timeout=600)
     finally:
-        doomed.kill()
-        doomed.wait()
-    return Builds(reconstructed_build[1], slurm, log, (doomed.returncode, (doomed_dir / "snakemake.log").read_text()))
+        started.stop()
+    assert grid_status == 0, f"SLURM jobs: {slurm_jobs(log)}\n{log[-4000:]}"
+    return Builds(reconstructed_build[1], started.folder / "grid", log, doomed)
 
 
 def test_grid_is_byte_identical_locally_and_through_slurm(builds):
