@@ -13,6 +13,8 @@ rule report:
         **{f"safety_{name}": path for name, path in rules.safety.output.items()},
         **({"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]}
            if PUBLISHED else {}),
+        **({"reconstruction_assumptions": Path(workflow.basedir) / "resources" / "reconstruction" / "assumptions.yaml"}
+           if "reconstruction_seed" in config["cohort"] else {}),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         cleaning_log=rules.clean.output.log,
         clean_summary=rules.clean.output.summary,
@@ -22,7 +24,8 @@ rule report:
         covariate_balance=rules.covariate_balance.output[0],
         robustness=rules.robustness.output.json,
         template=TEMPLATES / "report.html.j2",
-        included_templates=[TEMPLATES / "safety.html.j2", TEMPLATES / "patient_flow.html.j2"],
+        included_templates=[TEMPLATES / name for name in ("safety.html.j2", "patient_flow.html.j2",
+                                                         "reconstruction.html.j2", "limitations.html.j2")],
         stylesheet=TEMPLATES / "report.css",
         code=code("report.render"),
     output:
