@@ -87,8 +87,13 @@ def _json(path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def _as_written(path) -> pd.DataFrame:
+    """A CSV's cells as written: a count column with blanks stays "2", not "2.0"."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
 def _records(path) -> list[dict]:
-    return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+    return _as_written(path).to_dict("records")
 
 
 class AbstractNumbers:
@@ -263,9 +268,9 @@ def study_context(config: dict, flow: dict, published: bool) -> dict:
 
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
-    log = read_csv(inputs["cleaning_log"]).fillna("")
+    log = _as_written(inputs["cleaning_log"])
     summary = _json(inputs["clean_summary"])
-    table1 = pd.read_csv(inputs["table1"], dtype=str, keep_default_na=False)  # as written: counts stay "2", not "2.0"
+    table1 = _as_written(inputs["table1"])
     endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
     published = "scorecard" in inputs
     scorecard = _records(inputs["scorecard"]) if published else []
