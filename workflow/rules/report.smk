@@ -9,7 +9,6 @@ rule report:
         table1=rules.table_one.output.table,
         table1_notes=rules.table_one.output.notes,
         endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-        adverse_events_table="results/endpoints/adverse_events.csv",
         **{f"safety_{name}": path for name, path in rules.safety.output.items()},
         **({"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]}
            if PUBLISHED else {}),
