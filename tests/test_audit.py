@@ -118,7 +118,7 @@ def test_meld_trace_shows_rows_log_code_config_and_versions(project):
 
 
 def test_pdf_provenance_ids_name_the_files_they_show(project, pdf_text):
-    meld_id = re.search(r"Table\s+3\.\s+MELD\s+score\s+\[trace\s+([0-9a-f]{8})\]", pdf_text)[1]
+    meld_id = re.search(r"Table\s+\d+\.\s+MELD\s+score\s+\[trace\s+([0-9a-f]{8})\]", pdf_text)[1]
     assert trace(project, meld_id)["traces"][0]["file"] == "results/endpoints/meld.json"
     ids = re.findall(r"\[trace\s+([0-9a-f]{8})\]", pdf_text)
     assert len(ids) >= 20

@@ -127,3 +127,71 @@ def test_lab_endpoint_is_named_from_its_tests():
     assert lab_words(["CREA", "NA"]) == "laboratory values"
     assert endpoint_words({"liver_function": {"available": True, "results": {"CD4": {}}}})["liver_function"] == \
         "laboratory values"
+
+
+# ---------------------------------------------------------------------------- a reconstruction says so
+
+#: The running header a reconstructed cohort's pages carry (report.html.j2's h1 feeds report.css's @top-center).
+RECONSTRUCTED = "Reconstructed cohort (seed "
+
+
+def pdf_pages(results) -> list[str]:
+    from pypdf import PdfReader
+    return [" ".join(page.extract_text().split()) for page in PdfReader(results / "report.pdf").pages]
+
+
+def table_numbers(results) -> list[int]:
+    """The numbers of the report's "Table N." labels, in document order ("(continued)" aside)."""
+    import re
+    return [int(n) for n in re.findall(r"Table (\d+)\.", (results / "report.html").read_text())]
+
+
+def test_numbers_never_print_a_negative_zero():
+    assert (format_number(-0.0004, 3), format_number(-0.004), format_number(-0.4, 0)) == ("0.000", "0.00", "0")
+    assert (format_number(-0.0006, 3), format_number(0.0004, 3)) == ("-0.001", "0.000")
+
+
+def test_the_cohort_config_alone_says_whether_it_is_a_reconstruction(config):
+    from conftest import ROOT
+    from msc_ascites.settings import load_config
+    from msc_ascites.study import reconstruction_seed
+    assert reconstruction_seed(load_config(ROOT / "config.yaml")) == 20200715  # resources/raw/cohort.yaml names it
+    assert reconstruction_seed(config) is None  # the mini cohort names none
+
+
+def test_reconstructed_cohort_says_so_on_every_page(reconstructed_project):
+    results = reconstructed_project / "results"
+    pages, text = pdf_pages(results), pdf_text(results)
+    assert len(pages) > 5 and all(RECONSTRUCTED in page for page in pages)
+    assert "Every number below is computed from the raw files" not in text
+    assert "These raw files are a reconstruction" in text and "How the cohort was reconstructed" in text
+    assert "the assumptions in resources/reconstruction/assumptions.yaml" in text and "the seed 20200715" in text
+    assert "Figures the generator was constrained to reproduce" in text and "Free figures: this draw" in text
+    assert "it was given 0.049 instead of the printed figure" in text  # the target the generator met for 0.49
+    assert "Limitations" in text and "Non-randomised design." in text and "Reconstructed data." in text
+    survival = json.loads((results / "endpoints" / "survival.json").read_text())["results"]
+    assert f"rest on {survival['treatment']['deaths_total']} and {survival['control']['deaths_total']} deaths" in text
+
+
+def test_reconstructed_report_prints_no_zero_p_and_no_negative_zero(reconstructed_project):
+    import re
+    text = pdf_text(reconstructed_project / "results")
+    assert re.findall(r"(?<![\d.])0\.00 match", text) == []  # the scorecard's "<0.05" rows: "<0.001 match"
+    assert "<0.001 match" in text
+    assert re.findall(r"-0\.0+(?![\d]*[1-9])", text) == []
+    assert "Adverse events within 730 days" not in text  # the old by-term table, repeated by the SOC/PT table
+
+
+def test_every_table_is_numbered_in_order(reconstructed_project, mini_build):
+    for results in (reconstructed_project / "results", mini_build[1]):
+        numbers = table_numbers(results)
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 10
+
+
+def test_real_cohort_carries_no_reconstruction_text(mini_build):
+    _, results = mini_build
+    pages, text = pdf_pages(results), pdf_text(results)
+    assert not any(RECONSTRUCTED in page for page in pages)
+    assert "How the cohort was reconstructed" not in text and "generator" not in text
+    assert "Every number below is computed from the raw files" in text
+    assert "Limitations" in text and "Non-randomised design." not in text  # the mini cohort names no design

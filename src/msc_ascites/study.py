@@ -55,3 +55,10 @@ def project_path(path: Path | str) -> str:
     if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
         path = path.resolve().relative_to(Path.cwd().resolve())
     return path.as_posix()
+
+
+def reconstruction_seed(config: dict) -> int | None:
+    """The generator seed when the raw folder is a reconstruction (its ``cohort.yaml`` names one),
+    else None: the one place that decides whether the report calls the cohort reconstructed."""
+    seed = config["cohort"].get("reconstruction_seed")
+    return None if seed is None else int(seed)

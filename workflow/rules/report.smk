@@ -11,11 +11,20 @@ rule report:
             else {}
         ),
         **{f"safety_{name}": path for name, path in rules.safety.output.items()},
+        **(
+            {
+                "reconstruction_assumptions": Path(workflow.basedir)
+                / "resources"
+                / "reconstruction"
+                / "assumptions.yaml"
+            }
+            if "reconstruction_seed" in config["cohort"]
+            else {}
+        ),
         patient_flow=rules.patient_flow.output[0],
         table1=rules.table_one.output.table,
         table1_notes=rules.table_one.output.notes,
         endpoints=expand("results/endpoints/{endpoint}.json", endpoint=ENDPOINTS),
-        adverse_events_table="results/endpoints/adverse_events.csv",
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         cleaning_log=rules.clean.output.log,
         clean_summary=rules.clean.output.summary,
@@ -25,7 +34,10 @@ rule report:
         covariate_balance=rules.covariate_balance.output[0],
         robustness=rules.robustness.output.json,
         template=TEMPLATES / "report.html.j2",
-        included_templates=[TEMPLATES / "safety.html.j2", TEMPLATES / "patient_flow.html.j2"],
+        included_templates=[
+            TEMPLATES / name
+            for name in ("safety.html.j2", "patient_flow.html.j2", "reconstruction.html.j2", "limitations.html.j2")
+        ],
         stylesheet=TEMPLATES / "report.css",
         code=code("report.render"),
     output:

@@ -13,7 +13,8 @@ def format_number(value, decimals: int = 2) -> str:
         return "–"
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return str(value)
-    return f"{value:.{decimals}f}"
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.000"
 
 
 def format_p(value) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -28,12 +29,19 @@ from ..data.labels import endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
+<<<<<<< HEAD
 from ..study import project_path, study_block, study_title
 from ..products import FIGURES
 from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
+=======
+from ..safe_files import load_yaml
+from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
+from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
+>>>>>>> honest
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 
 #: Packages whose versions the reproducibility appendix lists.
+ARMS = ("treatment", "control")
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
             "weasyprint", "tableone", "pandera")
 
@@ -86,8 +94,13 @@ def _json(path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def _as_written(path) -> pd.DataFrame:
+    """A CSV's cells as written: a count column with blanks stays "2", not "2.0"."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
 def _records(path) -> list[dict]:
-    return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+    return _as_written(path).to_dict("records")
 
 
 class AbstractNumbers:
@@ -146,9 +159,9 @@ def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> l
         change = numbers.value(f"{at}.mean_change")
         unit = UNIT_DISPLAY.get(result["unit"], result["unit"])
         p = Markup("; P {}").format(numbers.p_eq(f"{at}.paired_t.p")) if numbers.has(f"{at}.paired_t.p") else ""
-        phrases.append(Markup("{} {} ({:+.2f}{}{})").format(
+        phrases.append(Markup("{} {} (<span class=\"nowrap\">{:+.2f}{}</span>{})").format(
             lower_first(result["name"]), "increased" if change > 0 else "decreased" if change < 0 else "did not change",
-            change, f" {unit}" if unit else "", p))
+            change, f"\u00a0{unit}" if unit else "", p))
     return phrases
 
 
@@ -209,6 +222,39 @@ def _sensitivity(inputs: dict, config: dict) -> dict:
             "populations": population_texts(config["analysis"]["primary_week"]), "choices": CHOICES}
 
 
+def reconstruction_context(inputs: dict, config: dict) -> dict | None:
+    """What the generator was given, for a cohort it drew (None for real data): the published
+    figures it was redrawn until it met (its targets, with any target it was told to use instead),
+    the assumptions file for everything else, and the seeds."""
+    seed = reconstruction_seed(config)
+    if seed is None:
+        return None
+    assumptions = load_yaml(inputs["reconstruction_assumptions"])
+    overrides = {figure: {"value": entry["value"], "rationale": entry.get("rationale", "")}
+                 for figure, entry in assumptions.get("target_overrides", {}).items() if isinstance(entry, dict)
+                 and "value" in entry}
+    published = published_figures(config)
+    return {"seed": seed, "published": project_path(published) if published else None,
+            "assumptions": project_path(inputs["reconstruction_assumptions"]),
+            "assumed": [name.replace("_", " ") for name in assumptions if name != "target_overrides"],
+            "overrides": overrides, "other_seeds": config["sensitivity"]["reconstruction_seeds"]}
+
+
+def limitations_context(endpoints: dict, config: dict) -> dict:
+    """The counts the limitations section cites: deaths, first complications within the horizon and
+    ascites resolutions per arm, from the endpoint results (None where an endpoint is not available)."""
+    def per_arm(endpoint, read):
+        result = endpoints[endpoint]
+        return {arm: read(result["results"], arm) for arm in ARMS} if result["available"] else None
+    complications = per_arm("complications", lambda r, arm: {code: r[code][arm]["events"] for code in r
+                                                             if r[code].get("available", True)})
+    design = study_block(config).get("design") or ""
+    return {"deaths": per_arm("survival", lambda r, arm: r[arm]["deaths_total"]),
+            "complications": complications,
+            "resolutions": per_arm("ascites_resolution", lambda r, arm: r[arm]["events"]),
+            "not_randomised": bool(re.search(r"\b(not|non-)\s*randomi[sz]ed", design, re.IGNORECASE))}
+
+
 def provenance_ids(inputs: dict) -> dict[str, str]:
     """The id each table and figure prints: by input name, or name/stem for a list of files."""
     ids = {}
@@ -229,15 +275,13 @@ def study_context(config: dict, flow: dict, published: bool) -> dict:
 
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
-    log = read_csv(inputs["cleaning_log"]).fillna("")
+    log = _as_written(inputs["cleaning_log"])
     summary = _json(inputs["clean_summary"])
-    table1 = read_csv(inputs["table1"]).fillna("")
+    table1 = _as_written(inputs["table1"])
     endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
     published = "scorecard" in inputs
     scorecard = _records(inputs["scorecard"]) if published else []
     flow = _json(inputs["patient_flow"])
-    ae_table = read_csv(inputs["adverse_events_table"]).fillna("") if endpoints["adverse_events"]["available"] \
-        else pd.DataFrame()
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
     numbers = AbstractNumbers(endpoints, scorecard)
     visit = "primary"
@@ -255,13 +299,14 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
                    "notes": _json(inputs["table1_notes"])},
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
-        "ae_terms": ae_table[ae_table["by"] == "term"].to_dict("records") if len(ae_table) else [],
         "safety": _json(inputs["safety_json"]),
         "scorecard": scorecard,
         "numbers": numbers,
         "consistency": _records(inputs["consistency"]) if published else [],
         "figures": figures,
-        "captions": figure_captions(endpoints, published, "reconstruction_seed" in config["cohort"]),
+        "captions": figure_captions(endpoints, published, reconstruction_seed(config) is not None),
+        "reconstruction": reconstruction_context(inputs, config),
+        "limitations": limitations_context(endpoints, config),
         "event_names": EVENT_NAMES,
         "ids": provenance_ids(inputs),
         "ids_length": SHORT_ID,
