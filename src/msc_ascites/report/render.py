@@ -29,19 +29,13 @@ from ..data.labels import endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
-<<<<<<< HEAD
-from ..study import project_path, study_block, study_title
 from ..products import FIGURES
-from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
-=======
 from ..safe_files import load_yaml
 from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
-from .figures import CAPTIONS, EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
->>>>>>> honest
+from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 
 #: Packages whose versions the reproducibility appendix lists.
-ARMS = ("treatment", "control")
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
             "weasyprint", "tableone", "pandera")
 
