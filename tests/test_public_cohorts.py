@@ -36,9 +36,11 @@ AVAILABLE = {
 NOT_COLLECTED = {"cgd": {"death"}, "actg175": {"death"}}
 ENDPOINTS = ("liver_function", "meld", "survival", "ascites_resolution", "paracentesis", "complications",
              "adverse_events")
-#: Words of Hua 2020 (title, citation, arms, complications, published brackets) no other cohort's outputs hold.
+#: Words of Hua 2020 (title, citation, arms, complications, published brackets, its non-randomised design and
+#: its cell infusions) no other cohort's outputs hold: the four trials are randomised and infuse no cells.
 HUA_WORDS = ("Hua", "Am J Transl Med", "ABM-MSC", "mesenchymal", "stem cell", "refractory ascites", "[published",
-             "SMT", "hepatorenal", "encephalopathy", "peritonitis", "abstract says", "published abstract")
+             "SMT", "hepatorenal", "encephalopathy", "peritonitis", "abstract says", "published abstract",
+             "not randomised", "the cells")
 
 
 @pytest.fixture(scope="session")
