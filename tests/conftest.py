@@ -122,6 +122,8 @@ def pytest_collection_finish(session):
     """When the session runs tests/test_slurm.py beside other workflow tests, start its SLURM builds
     now: they mostly wait on SLURM's queue, so they overlap the rest of the suite, which is also
     their competing CPU load. Alone, test_slurm.py builds beside busy processes of its own."""
+    if session.config.option.collectonly:
+        return
     slurm = [item for item in session.items if hasattr(getattr(item, "module", None), "start_early")]
     others = [item for item in session.items if item.get_closest_marker("workflow") and item not in slurm]
     if slurm and others:
