@@ -49,6 +49,8 @@ for _note in _notes:
 RAW_DIR = Path(config["raw_dir"])
 COHORT_FILE = RAW_DIR / "cohort.yaml"
 TEMPLATES = Path(workflow.basedir) / "workflow" / "templates"
+#: What the generator assumes beyond the published figures (the reconstruction cells and the report read it).
+RECONSTRUCTION_ASSUMPTIONS = Path(workflow.basedir) / "resources" / "reconstruction" / "assumptions.yaml"
 
 
 def raw_exports(wildcards=None):

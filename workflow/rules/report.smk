@@ -12,12 +12,7 @@ rule report:
         ),
         **{f"safety_{name}": path for name, path in rules.safety.output.items()},
         **(
-            {
-                "reconstruction_assumptions": Path(workflow.basedir)
-                / "resources"
-                / "reconstruction"
-                / "assumptions.yaml"
-            }
+            {"reconstruction_assumptions": RECONSTRUCTION_ASSUMPTIONS}
             if "reconstruction_seed" in config["cohort"]
             else {}
         ),

@@ -113,7 +113,7 @@ rule sensitivity_reconstruction:
     """The primary analysis on the cohort the generator draws with another seed."""
     input:
         published=PUBLISHED,
-        assumptions=Path(workflow.basedir) / "resources" / "reconstruction" / "assumptions.yaml",
+        assumptions=RECONSTRUCTION_ASSUMPTIONS,
         config_file=Path(workflow.basedir) / "config.yaml",
         code=code("reconstruction.seeds"),
     output:

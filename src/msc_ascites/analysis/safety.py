@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import UserError, user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..safe_files import load_yaml
+from ..stats.quantiles import describe
 
 #: Worst-grade columns (CTCAE): the band's name and the grades in it.
 GRADE_BANDS = (("grade_1_2", (1, 2)), ("grade_3", (3,)), ("grade_4", (4,)), ("grade_5", (5,)))
@@ -143,13 +144,9 @@ def ae_summary(coded: pd.DataFrame, subjects: pd.DataFrame, horizon: int,
 
 
 def _spread(values: pd.Series) -> dict:
-    """Median, quartiles (R's default, type 7) and range."""
-    values = values.astype(float)
-    if values.empty:
-        return {"n": 0, "median": None, "q1": None, "q3": None, "min": None, "max": None}
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
-    return {"n": int(len(values)), "median": float(median), "q1": float(q1), "q3": float(q3),
-            "min": float(values.min()), "max": float(values.max())}
+    """Median, quartiles (R's default, type 7) and range; each None when there is no value."""
+    described = describe(values)
+    return {"n": described["n"], **{key: described.get(key) for key in ("median", "q1", "q3", "min", "max")}}
 
 
 def exposure(infusions: pd.DataFrame, subjects: pd.DataFrame, arms: dict) -> pd.DataFrame:

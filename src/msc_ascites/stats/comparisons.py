@@ -16,18 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import NotEstimable
-from .quantiles import wilson_interval, z_two_sided
-
-
-def describe(values) -> dict:
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if len(x) == 0:
-        return {"n": 0}
-    q1, median, q3 = np.percentile(x, [25, 50, 75])
-    return {"n": int(len(x)), "mean": float(x.mean()), "sd": float(x.std(ddof=1)) if len(x) > 1 else None,
-            "median": float(median), "q1": float(q1), "q3": float(q3), "min": float(x.min()),
-            "max": float(x.max())}
+from .quantiles import describe, wilson_interval, z_two_sided
 
 
 RANK_DIGITS = 7
