@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from msc_ascites.report.layout import beyond_text_block
+from msc_ascites.report.render import laid_out
 from public_cohorts import CONFIGS, WRITERS, r_survival_available
 from workflow_runs import ROOT, SMALL_GRID, SNAKEMAKE
 
@@ -96,9 +98,11 @@ def _arms(raw: Path) -> pd.Series:
     return subjects.set_index("subject_id")["arm"].map(labels)
 
 
-def test_report_is_built(trial):
+def test_report_is_built_inside_the_text_block(trial):
     _, _, results = trial
     assert (results / "report.pdf").stat().st_size > 10_000
+    html = (results / "report.html").read_text(encoding="utf-8")
+    assert beyond_text_block(laid_out(html, results, ROOT / "workflow" / "templates" / "report.css")) == []
 
 
 def test_report_holds_no_word_of_hua_2020(trial):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -33,6 +34,7 @@ from ..products import FIGURES
 from ..safe_files import load_yaml
 from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
 from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
+from .layout import beyond_text_block
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 
 #: Packages whose versions the reproducibility appendix lists.
@@ -67,13 +69,23 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
     return env.get_template(template).render(**context)
 
 
-def write_pdf(html: str, base_dir: Path, pdf_path: Path, stylesheet: Path) -> None:
-    """PDF with fixed metadata and identifier, so the same HTML gives the same bytes."""
+def laid_out(html: str, base_dir: Path, stylesheet: Path):
+    """The report laid out in pages, reading files only inside ``base_dir``."""
     document = HTML(string=html, base_url=Path(base_dir).as_uri() + "/", url_fetcher=LocalFilesOnly(base_dir))
-    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     css = CSS(filename=str(stylesheet), url_fetcher=LocalFilesOnly(base_dir))
+    return document.render(stylesheets=[css])
+
+
+def write_pdf(html: str, base_dir: Path, pdf_path: Path, stylesheet: Path) -> None:
+    """PDF with fixed metadata and identifier, so the same HTML gives the same bytes; what the layout
+    pushes past the text block is named in the job's log."""
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     with atomic_path(pdf_path) as tmp, fixed_timestamps():
-        document.write_pdf(tmp, stylesheets=[css], pdf_identifier=identifier)
+        document = laid_out(html, base_dir, stylesheet)
+        for overflow in beyond_text_block(document):
+            print(f"warning: page {overflow.page}: <{overflow.tag}> reaches {overflow.beyond_mm} mm past the "
+                  f"text block ({overflow.text!r})", file=sys.stderr)
+        document.write_pdf(tmp, pdf_identifier=identifier)
 
 
 def package_versions() -> dict[str, str]:
