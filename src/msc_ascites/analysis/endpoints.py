@@ -171,17 +171,54 @@ def _competing_words(competing: list[str], transplant: str) -> str:
             ".")
 
 
+#: The pre-specified survival tests (config endpoints.survival.primary_test): name and the address
+#: of the p-value in the survival results.
+SURVIVAL_TESTS = {"logrank": ("log-rank test", "logrank.p"),
+                  "cox_likelihood_ratio": ("Cox likelihood-ratio test", "cox.lr_p"),
+                  "cox_wald": ("Cox Wald test", "cox.wald_p")}
+
+
+def _cox_of_arms(times: pd.DataFrame, level: float, primary_test: str) -> dict:
+    """Treatment vs control hazard ratio with the interval that goes with the primary test: the Wald
+    interval for the Wald test, else the profile-likelihood one (the likelihood-ratio test's, which
+    with few events is the better of the two). Both are kept."""
+    cox = surv.cox_hazard_ratio(times.assign(treated=(times["arm"] == "treatment").astype(int)),
+                                "day", "event", ["treated"], level)
+    if not cox["available"]:
+        return cox
+    treated = cox["covariates"]["treated"]
+    profile = treated.pop("profile")
+    interval = "wald" if primary_test == "cox_wald" else "profile"
+    return {**treated, "wald_lower": treated["lower"], "wald_upper": treated["upper"], "wald_p": treated["p"],
+            "profile_lower": profile["lower"], "profile_upper": profile["upper"], "interval": interval,
+            **({} if interval == "wald" else {"lower": profile["lower"], "upper": profile["upper"]}),
+            "lr_chi2": cox["lr_chi2"], "lr_p": cox["lr_p"], "events": cox["events"]}
+
+
+def _primary_survival_test(results: dict, primary_test: str) -> dict:
+    """The pre-specified test, named, with its p (None when that test is not estimable here)."""
+    name, address = SURVIVAL_TESTS[primary_test]
+    try:
+        p = lookup({"results": results}, address)
+    except KeyError:
+        p = None
+    return {"test": primary_test, "name": name, "address": address, "p": p}
+
+
 def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bool,
              level: float, landmarks: list[int] | None = None,
-             competing: list[str] | None = None) -> tuple[dict, pd.DataFrame]:
+             competing: list[str] | None = None, primary_test: str = "logrank") -> tuple[dict, pd.DataFrame]:
     times = death_times(subjects, transplant, horizon if truncate else None)
     full = death_times(subjects, transplant, None)
     marks = ", ".join(str(day) for day in (landmarks or [horizon]))
     definition = (f"Overall survival from enrollment: Kaplan-Meier by arm, survival at {horizon} days (Greenwood "
                   "variance, log-scale CI as R survival's default), log-rank test"
                   + (f" over follow-up cut at {horizon} days" if truncate else "")
-                  + ", Cox hazard ratio treatment vs control (Efron ties), restricted mean survival time to "
-                  f"{horizon} days. {_competing_words(competing, transplant)} Survival with its standard error "
+                  + ", Cox hazard ratio treatment vs control (Efron ties) with its "
+                  + ("Wald" if primary_test == "cox_wald" else "profile-likelihood")
+                  + f" interval, difference of restricted mean survival times to {horizon} days. Pre-specified "
+                  f"test: {SURVIVAL_TESTS[primary_test][0]}. {_competing_words(competing, transplant)} "
+                  "Survival with its standard error "
                   f"and CI, n at risk and deaths so far at day {marks} (as R's summary(fit, times, extend = TRUE)); "
                   "deaths counted within the horizon and over the whole follow-up.")
     results = {}
@@ -194,19 +231,19 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
                                       for day in (landmarks or [horizon])],
                         "at_horizon": {**at, "percent": 100 * at["surv"]},
                         "median": surv.median_survival(table, level), "rmst": surv.rmst(table, horizon)}
+    results["both_arms"] = {"at_horizon": surv.survival_at(surv.kaplan_meier(full["day"], full["event"]), horizon,
+                                                           level)}
     results["logrank"] = surv.logrank(times["day"], times["event"], times["arm"])
-    cox = surv.cox_hazard_ratio(times.assign(treated=(times["arm"] == "treatment").astype(int)),
-                                "day", "event", ["treated"], level)
-    results["cox"] = ({**cox["covariates"]["treated"], "lr_p": cox["lr_p"], "events": cox["events"]}
-                      if cox["available"] else cox)
-    results["rmst_difference"] = {
-        "estimate": results["treatment"]["rmst"]["rmst"] - results["control"]["rmst"]["rmst"],
-        "std_err": float(np.hypot(results["treatment"]["rmst"]["std_err"], results["control"]["rmst"]["std_err"]))}
+    results["cox"] = _cox_of_arms(times, level, primary_test)
+    results["primary"] = _primary_survival_test(results, primary_test)
+    results["rmst_difference"] = surv.rmst_difference(results["treatment"]["rmst"], results["control"]["rmst"],
+                                                      level)
     inputs = {"deaths": {arm: sorted(rows.loc[rows["event"] == 1, "subject_id"]) for arm, rows in
                          _by_arm(times).items()}}
     return ({"definition": definition, "parameters": {"horizon_days": horizon, "transplant": transplant,
                                                       "competing_events": list(competing or []),
-                                                      "truncate_at_horizon": truncate},
+                                                      "truncate_at_horizon": truncate,
+                                                      "primary_test": primary_test},
              "results": results, "inputs": inputs}, _km_curves(full, level))
 
 
@@ -363,7 +400,8 @@ def meld_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
 
 def survival_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
     return survival(data["subjects"], analysis["horizon_days"], spec["transplant"], spec["truncate_at_horizon"],
-                    analysis["confidence_level"], analysis.get("landmark_days"), analysis.get("competing_events"))
+                    analysis["confidence_level"], analysis.get("landmark_days"), analysis.get("competing_events"),
+                    spec["primary_test"])
 
 
 def ascites_resolution_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):

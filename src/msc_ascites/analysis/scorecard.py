@@ -112,7 +112,8 @@ def _ascites_p_check(figs: dict, n: dict, counts: dict) -> list[dict]:
 
 def _logrank_extremes(n: dict, deaths: dict) -> tuple[float, float]:
     """Lowest and highest log-rank p over the two extreme orders of the deaths (all on distinct
-    days, one arm's first; everyone else followed past the last death)."""
+    days, one arm's first; everyone else followed past the last death). This holds when nobody is
+    censored before the horizon, as whole-patient percentages suggest; the check's note says so."""
     arrangements = []
     for first, second in (ARMS, ARMS[::-1]):
         time, event, group, day = [], [], [], 1
@@ -138,9 +139,11 @@ def _survival_p_check(figs: dict, n: dict, counts: dict) -> list[dict]:
     consistent = low <= float(reported["value"]) <= high or matches(reported["value"], low, reported["decimals"])
     return [_row("survival_p_from_percentages", ["survival_2y_p"], str(reported["value"]),
                  f"log-rank {_fmt(low)} to {_fmt(high)}", "yes" if consistent else "no",
-                 f"{deaths['treatment']} vs {deaths['control']} deaths among {n['treatment']} vs {n['control']}: "
-                 f"the log-rank p lies between {_fmt(low)} and {_fmt(high)} whatever the order of deaths; "
-                 f"{reported['value']} is impossible, {typo} fits (probably a typo)")]
+                 f"{deaths['treatment']} vs {deaths['control']} deaths among {n['treatment']} vs {n['control']} "
+                 "if nobody was censored before the horizon (the percentages are then counts of whole patients): "
+                 f"the log-rank p lies between {_fmt(low)} and {_fmt(high)} whatever the order of deaths, so "
+                 f"{reported['value']} is then impossible and {typo} fits (probably a typo); with censoring before "
+                 "the horizon this bound does not hold")]
 
 
 def _unreported_p_checks(n: dict, counts: dict) -> list[dict]:

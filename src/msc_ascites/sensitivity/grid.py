@@ -353,7 +353,9 @@ def robustness(endpoints: dict[str, dict], labs: pd.DataFrame, subjects: pd.Data
         out["fragility"]["death_within_horizon"] = {**rob.fragility_index(*counts, alpha=alpha), "counts": counts}
         cox = [r["cox"].get(k) for k in ("hr", "lower", "upper")]
         if all(v is not None and 0 < v < np.inf for v in cox):
-            common = 1 - r["control"]["at_horizon"]["surv"] > 0.15
+            # VanderWeele & Ding's rule: the outcome is common when over 15 % of the patients (both arms
+            # together) have it by the end of follow-up; a rare outcome's hazard ratio is taken as a risk ratio.
+            common = 1 - r["both_arms"]["at_horizon"]["surv"] > 0.15
             out["e_values"]["death_hazard_ratio"] = rob.e_value(*cox, kind="hr", common=common)
     complications = endpoints.get("complications", {})
     for event, result in (complications.get("results") or {}).items():

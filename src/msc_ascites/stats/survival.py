@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from ..errors import NotEstimable
 
@@ -128,6 +128,17 @@ def rmst(table: pd.DataFrame, tau: float) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(d > 0, tail ** 2 * d / (n * (n - d)), 0.0)
     return {"tau": tau, "rmst": value, "std_err": float(np.sqrt(terms.sum()))}
+
+
+def rmst_difference(first: dict, second: dict, level: float = 0.95) -> dict:
+    """``first`` minus ``second`` restricted mean survival (as from rmst()), its SE from the two
+    independent arms' variances, normal CI and two-sided p."""
+    estimate = first["rmst"] - second["rmst"]
+    std_err = float(np.hypot(first["std_err"], second["std_err"]))
+    half = _z(level) * std_err
+    p = float(2 * stats.norm.sf(abs(estimate) / std_err)) if std_err > 0 else None
+    return {"tau": first["tau"], "estimate": float(estimate), "std_err": std_err, "lower": float(estimate - half),
+            "upper": float(estimate + half), "p": p}
 
 
 class _CoxData:
@@ -262,6 +273,35 @@ def fit_cox(time, event, x, weights=None, robust: bool = False) -> dict:
             "score_chi2": float(gradient0 @ np.linalg.solve(information0, gradient0))}
 
 
+def _profile_limit(loglik_at, beta: float, step: float, cutoff: float, direction: int) -> float:
+    """The coefficient beyond ``beta`` (in ``direction``) where the log partial likelihood falls
+    to ``cutoff``. With one covariate and a finite maximum (fit_cox refuses a monotone
+    likelihood) it falls to minus infinity on both sides, so doubling the step brackets it."""
+    edge = beta + direction * step
+    while loglik_at(edge) >= cutoff:
+        step *= 2
+        edge = beta + direction * step
+    low, high = sorted((beta, edge))
+    return float(optimize.brentq(lambda b: loglik_at(b) - cutoff, low, high, xtol=1e-14, rtol=1e-15))
+
+
+def profile_interval(time, event, x, fit: dict, level: float = 0.95) -> dict:
+    """Profile-likelihood confidence interval of a one-covariate Cox model's hazard ratio: the
+    coefficients whose likelihood-ratio statistic against the maximum stays below the chi-square
+    quantile. With few events the Wald interval's normal approximation is poor; this one is the
+    interval of the likelihood-ratio test (as found in R with coxph(init = b, iter.max = 0) and
+    uniroot)."""
+    time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=bool)
+    data = _CoxData(time, event, np.asarray(x, dtype=float).reshape(len(time), 1), np.ones(len(time)))
+    beta, se = float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0]))
+    cutoff = fit["loglik"] - _z(level) ** 2 / 2
+
+    def loglik_at(b: float) -> float:
+        return data.efron(np.array([b]))[0]
+    lower, upper = (_profile_limit(loglik_at, beta, se, cutoff, direction) for direction in (-1, 1))
+    return {"lower": float(np.exp(lower)), "upper": float(np.exp(upper)), "method": "profile likelihood"}
+
+
 def cox_hazard_ratio(frame: pd.DataFrame, duration: str, event: str, covariates: list[str],
                      level: float = 0.95) -> dict:
     """Cox proportional hazards (Efron ties) as R's coxph: HR, CI and Wald p per covariate,
@@ -287,6 +327,8 @@ def cox_hazard_ratio(frame: pd.DataFrame, duration: str, event: str, covariates:
         out[name] = {"coef": coef, "hr": float(np.exp(coef)), "se": float(se[i]),
                      "lower": float(np.exp(coef - z * se[i])), "upper": float(np.exp(coef + z * se[i])),
                      "p": float(2 * stats.norm.sf(abs(coef / se[i])))}
+    if len(covariates) == 1:
+        out[covariates[0]]["profile"] = profile_interval(frame[duration], events, frame[covariates], fit, level)
     df = len(covariates)
     lr = 2 * (fit["loglik"] - fit["loglik0"])
     wald = float(fit["coef"] @ np.linalg.solve(fit["var"], fit["coef"]))

@@ -1,0 +1,106 @@
+"""Survival told one way: the profile-likelihood interval and likelihood-ratio test of the Cox hazard
+ratio and the RMST difference with its CI, against R (tests/r_reference/survival_profile.R, its
+output survival_profile_values.json); the pre-specified test chosen by config; the E-value's
+rare-outcome rule."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from msc_ascites.analysis.endpoints import SURVIVAL_TESTS, survival
+from msc_ascites.stats import survival as surv
+from msc_ascites.stats.robustness import e_value
+
+HERE = Path(__file__).parent / "r_reference"
+R = json.loads((HERE / "survival_profile_values.json").read_text())
+
+
+def _data(name: str) -> tuple[pd.DataFrame, str, float]:
+    frame = pd.read_csv(HERE / "data" / f"{name}.csv")
+    column, tau = {"lung": ("female", 730), "veteran": ("test", 365), "aml": ("maintained", 40)}[name]
+    frame[column] = {"lung": frame.get("sex", 0) == 2, "veteran": frame.get("trt", 0) == 2,
+                     "aml": frame.get("x", "") == "Maintained"}[name]
+    frame[column] = frame[column].astype(int)
+    return frame, column, tau
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9])
+@pytest.mark.parametrize("name", ["lung", "veteran", "aml"])
+def test_profile_interval_and_lr_test_as_r(name, level):
+    frame, column, _ = _data(name)
+    got = surv.cox_hazard_ratio(frame, "time", "status", [column], level)
+    key = f"{name}.profile{round(level * 100)}."
+    profile = got["covariates"][column]["profile"]
+    assert profile["lower"] == pytest.approx(R[key + "lower"], rel=1e-6)
+    assert profile["upper"] == pytest.approx(R[key + "upper"], rel=1e-6)
+    assert got["lr_p"] == pytest.approx(R[key + "lr_p"], rel=1e-6)
+    assert got["covariates"][column]["p"] == pytest.approx(R[key + "wald_p"], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lung", "veteran", "aml"])
+def test_rmst_difference_as_r(name):
+    frame, column, tau = _data(name)
+    arms = [surv.rmst(surv.kaplan_meier(rows["time"], rows["status"]), tau)
+            for _, rows in sorted(frame.groupby(column), reverse=True)]
+    got = surv.rmst_difference(*arms)
+    for field, value in (("estimate", "difference"), ("std_err", "se"), ("lower", "lower"), ("upper", "upper"),
+                         ("p", "p")):
+        assert got[field] == pytest.approx(R[f"{name}.rmst{tau}.{value}"], rel=1e-6), field
+
+
+def test_profile_interval_of_few_events_is_wider_above_than_wald():
+    """1 vs 6 deaths: the log-likelihood is skewed, so the profile interval is not symmetric on the
+    log scale as the Wald one is; both contain the estimate."""
+    frame = pd.DataFrame({"time": [30, *[800] * 38, 50, 120, 200, 300, 400, 500, *[800] * 33],
+                          "status": [1, *[0] * 38, *[1] * 6, *[0] * 33], "arm": [1] * 39 + [0] * 39})
+    got = surv.cox_hazard_ratio(frame, "time", "status", ["arm"])["covariates"]["arm"]
+    profile = got["profile"]
+    assert profile["lower"] < got["hr"] < profile["upper"]
+    assert profile["upper"] < got["upper"] and profile["lower"] < got["lower"]
+
+
+def _subjects(deaths_treatment: list[int], deaths_control: list[int], n: int = 20) -> pd.DataFrame:
+    rows = []
+    for arm, deaths in (("treatment", deaths_treatment), ("control", deaths_control)):
+        for i in range(n):
+            dead = i < len(deaths)
+            rows.append({"subject_id": f"{arm[0]}{i:02d}", "arm": arm, "death_day": deaths[i] if dead else None,
+                         "last_contact_day": deaths[i] if dead else 800, "transplant_day": None})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("primary_test", sorted(SURVIVAL_TESTS))
+def test_the_configured_test_is_the_one_answer(primary_test, monkeypatch):
+    from msc_ascites.analysis import endpoints
+    monkeypatch.setattr(endpoints, "death_times", lambda subjects, transplant, horizon: _death_times(subjects))
+    result, _ = survival(_subjects([100], [50, 120, 200, 300, 400]), 730, "censor", True, 0.95,
+                         primary_test=primary_test)
+    r = result["results"]
+    expected = {"logrank": r["logrank"]["p"], "cox_likelihood_ratio": r["cox"]["lr_p"],
+                "cox_wald": r["cox"]["wald_p"]}[primary_test]
+    assert r["primary"] == {"test": primary_test, "name": SURVIVAL_TESTS[primary_test][0],
+                            "address": SURVIVAL_TESTS[primary_test][1], "p": expected}
+    interval = ("wald_lower", "wald_upper") if primary_test == "cox_wald" else ("profile_lower", "profile_upper")
+    assert (r["cox"]["lower"], r["cox"]["upper"]) == tuple(r["cox"][k] for k in interval)
+    assert r["rmst_difference"]["lower"] < r["rmst_difference"]["estimate"] < r["rmst_difference"]["upper"]
+    assert r["both_arms"]["at_horizon"]["surv"] == pytest.approx(34 / 40)
+
+
+def _death_times(subjects: pd.DataFrame) -> pd.DataFrame:
+    dead = subjects["death_day"].notna()
+    return pd.DataFrame({"subject_id": subjects["subject_id"], "arm": subjects["arm"],
+                         "day": subjects["death_day"].where(dead, subjects["last_contact_day"]).astype(float),
+                         "event": dead.astype(int)})
+
+
+def test_e_value_of_a_rare_outcome_takes_the_hazard_ratio_as_a_risk_ratio():
+    """VanderWeele & Ding (2017): E = RR + sqrt(RR (RR - 1)) with RR = 1 / HR for HR < 1; the
+    common-outcome conversion only when over 15 % have the outcome. HR 0.16: 1/0.16 = 6.25,
+    6.25 + sqrt(6.25 * 5.25) = 11.978..."""
+    rare = e_value(0.16, 0.02, 0.98, kind="hr", common=False)
+    assert rare["e_value"] == pytest.approx(6.25 + (6.25 * 5.25) ** 0.5, rel=1e-12)
+    assert rare["e_value_ci"] == pytest.approx(1 / 0.98 + ((1 / 0.98) * (1 / 0.98 - 1)) ** 0.5, rel=1e-12)
+    common = e_value(0.16, 0.02, 0.98, kind="hr", common=True)
+    assert common["e_value"] < rare["e_value"]
