@@ -35,6 +35,35 @@ def step(dotted: str):
 
 
 @dataclass(frozen=True)
+class Test:
+    """A test an endpoint may pre-specify (config ``endpoints.<name>.primary_test``): its name in the
+    report, and where its p sits in the comparison it belongs to (relative to the endpoint's node)."""
+
+    name: str
+    p: str
+
+
+#: Every pre-specifiable test, by the name config uses.
+TESTS: dict[str, Test] = {
+    "student_t": Test("Student's t-test", "student_t.p"),
+    "welch_t": Test("Welch's t-test", "welch_t.p"),
+    "mann_whitney": Test("Mann-Whitney test", "mann_whitney.p"),
+    "ancova": Test("ANCOVA adjusted for baseline", "ancova.p"),
+    "fisher_exact": Test("Fisher's exact test", "fisher_exact.p"),
+    "chi_square": Test("chi-square test", "chi_square.p"),
+    "chi_square_yates": Test("chi-square test with Yates' correction", "chi_square_yates.p"),
+    "logrank": Test("log-rank test", "logrank.p"),
+    "cox_likelihood_ratio": Test("Cox likelihood-ratio test", "cox.lr_p"),
+    "cox_wald": Test("Cox Wald test", "cox.wald_p"),
+    "poisson": Test("Poisson regression", "rate_ratio.poisson.p"),
+    "negative_binomial": Test("negative binomial regression", "rate_ratio.negative_binomial.p"),
+}
+
+_BETWEEN_MEANS = ("student_t", "welch_t", "mann_whitney", "ancova")
+_TWO_BY_TWO = ("fisher_exact", "chi_square", "chi_square_yates")
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """One endpoint: results/endpoints/<name>.json and .csv.
 
@@ -43,7 +72,8 @@ class Endpoint:
     ``needs`` the entries of availability.json without which it is not available (an optional table,
     or an outcome a cohort.yaml declares not collected). A trace of one of its numbers follows the
     rows of ``traced`` whose key (test or endpoint column) is ``traced_key`` (default: the address's
-    first part), at the baseline week too when ``traced_baseline``.
+    first part), at the baseline week too when ``traced_baseline``. ``tests`` are those of TESTS it may
+    pre-specify as its one primary test; the others it computes are supplementary.
     """
 
     name: str
@@ -53,6 +83,7 @@ class Endpoint:
     needs: tuple[str, ...] = ()
     traced_key: str | None = None
     traced_baseline: bool = False
+    tests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,17 +106,18 @@ def _registry(entries) -> dict:
 #: In the order of the paper.
 ENDPOINTS: dict[str, Endpoint] = _registry([
     Endpoint("liver_function", "analysis.endpoints.liver_function_endpoint", ("subjects", "labs"), traced="labs",
-             needs=("labs",)),
+             needs=("labs",), tests=_BETWEEN_MEANS),
     Endpoint("meld", "analysis.endpoints.meld_endpoint", ("subjects", "labs"), traced="labs", needs=("labs",),
-             traced_key="MELD"),
+             traced_key="MELD", tests=_BETWEEN_MEANS),
     Endpoint("survival", "analysis.endpoints.survival_endpoint", ("subjects",), traced="time_to_event",
-             needs=("death",), traced_key=DEATH),
+             needs=("death",), traced_key=DEATH, tests=("logrank", "cox_likelihood_ratio", "cox_wald")),
     Endpoint("ascites_resolution", "analysis.endpoints.ascites_resolution_endpoint", ("subjects", "ascites"),
-             traced="ascites", needs=("ascites",), traced_baseline=True),
+             traced="ascites", needs=("ascites",), traced_baseline=True, tests=_TWO_BY_TWO),
     Endpoint("paracentesis", "analysis.endpoints.paracentesis_endpoint",
-             ("subjects", "time_to_event", "paracentesis"), traced="paracentesis", needs=("paracentesis",)),
+             ("subjects", "time_to_event", "paracentesis"), traced="paracentesis", needs=("paracentesis",),
+             tests=("negative_binomial", "poisson", *_TWO_BY_TWO, "logrank")),
     Endpoint("complications", "analysis.endpoints.complications_endpoint", ("subjects", "time_to_event"),
-             traced="time_to_event", needs=("complications",)),
+             traced="time_to_event", needs=("complications",), tests=_TWO_BY_TWO),
     Endpoint("adverse_events", "analysis.endpoints.adverse_events_endpoint", ("subjects", "adverse_events"),
              traced="adverse_events", needs=("adverse_events",)),
 ])

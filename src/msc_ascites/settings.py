@@ -17,6 +17,7 @@ from pathlib import Path
 from .data.contract import DEATH, EVENT_CODES, TABLES, TRANSPLANT
 from .data.units import LAB_NAMES
 from .errors import ConfigError
+from .products import ENDPOINTS
 from .safe_files import load_yaml, present
 
 #: Lab tests a comparison may name: the contract's tests and the MELD score derived from them.
@@ -141,6 +142,16 @@ def check_config(config: dict) -> None:
         for i, test in enumerate(tests):
             _check_test_code(f"{key}[{i}]", test)
     _check_event_roles(config)
+    _check_primary_tests(config["endpoints"])
+
+
+def _check_primary_tests(endpoints: dict) -> None:
+    """Each endpoint's pre-specified test is one it computes (its ENDPOINTS entry's ``tests``)."""
+    for name, spec in endpoints.items():
+        allowed = ENDPOINTS[name].tests if name in ENDPOINTS else ()
+        if "primary_test" in spec and spec["primary_test"] not in allowed:
+            raise ConfigError(f"endpoints.{name}.primary_test: {spec['primary_test']!r} is not a test of this "
+                              f"endpoint; choose one of {', '.join(allowed)}")
 
 
 def _check_event_roles(config: dict) -> None:

@@ -21,7 +21,7 @@ from ..data.contract import ARMS
 from ..data.units import LAB_NAMES
 from ..errors import user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
-from ..products import ENDPOINTS, step
+from ..products import ENDPOINTS, TESTS, step
 from ..stats import comparisons as cmp
 from ..stats import survival as surv
 
@@ -171,13 +171,6 @@ def _competing_words(competing: list[str], transplant: str) -> str:
             ".")
 
 
-#: The pre-specified survival tests (config endpoints.survival.primary_test): name and the address
-#: of the p-value in the survival results.
-SURVIVAL_TESTS = {"logrank": ("log-rank test", "logrank.p"),
-                  "cox_likelihood_ratio": ("Cox likelihood-ratio test", "cox.lr_p"),
-                  "cox_wald": ("Cox Wald test", "cox.wald_p")}
-
-
 def _cox_of_arms(times: pd.DataFrame, level: float, primary_test: str) -> dict:
     """Treatment vs control hazard ratio with the interval that goes with the primary test: the Wald
     interval for the Wald test, else the profile-likelihood one (the likelihood-ratio test's, which
@@ -195,16 +188,6 @@ def _cox_of_arms(times: pd.DataFrame, level: float, primary_test: str) -> dict:
             "lr_chi2": cox["lr_chi2"], "lr_p": cox["lr_p"], "events": cox["events"]}
 
 
-def _primary_survival_test(results: dict, primary_test: str) -> dict:
-    """The pre-specified test, named, with its p (None when that test is not estimable here)."""
-    name, address = SURVIVAL_TESTS[primary_test]
-    try:
-        p = lookup({"results": results}, address)
-    except KeyError:
-        p = None
-    return {"test": primary_test, "name": name, "address": address, "p": p}
-
-
 def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bool,
              level: float, landmarks: list[int] | None = None,
              competing: list[str] | None = None, primary_test: str = "logrank") -> tuple[dict, pd.DataFrame]:
@@ -217,7 +200,7 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
                   + ", Cox hazard ratio treatment vs control (Efron ties) with its "
                   + ("Wald" if primary_test == "cox_wald" else "profile-likelihood")
                   + f" interval, difference of restricted mean survival times to {horizon} days. Pre-specified "
-                  f"test: {SURVIVAL_TESTS[primary_test][0]}. {_competing_words(competing, transplant)} "
+                  f"test: {TESTS[primary_test].name}. {_competing_words(competing, transplant)} "
                   "Survival with its standard error "
                   f"and CI, n at risk and deaths so far at day {marks} (as R's summary(fit, times, extend = TRUE)); "
                   "deaths counted within the horizon and over the whole follow-up.")
@@ -235,15 +218,13 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
                                                            level)}
     results["logrank"] = surv.logrank(times["day"], times["event"], times["arm"])
     results["cox"] = _cox_of_arms(times, level, primary_test)
-    results["primary"] = _primary_survival_test(results, primary_test)
     results["rmst_difference"] = surv.rmst_difference(results["treatment"]["rmst"], results["control"]["rmst"],
                                                       level)
     inputs = {"deaths": {arm: sorted(rows.loc[rows["event"] == 1, "subject_id"]) for arm, rows in
                          _by_arm(times).items()}}
     return ({"definition": definition, "parameters": {"horizon_days": horizon, "transplant": transplant,
                                                       "competing_events": list(competing or []),
-                                                      "truncate_at_horizon": truncate,
-                                                      "primary_test": primary_test},
+                                                      "truncate_at_horizon": truncate},
              "results": results, "inputs": inputs}, _km_curves(full, level))
 
 
@@ -424,13 +405,58 @@ def adverse_events_endpoint(data: dict, analysis: dict, spec: dict, availability
     return adverse_events(data["adverse_events"], data["subjects"], analysis["horizon_days"])
 
 
+def chosen_test(results: dict, endpoint: str, choice: str, where=lambda test: "") -> dict:
+    """The endpoint's one pre-specified test (config ``primary_test``), named, with the address and
+    value of its p (None where it is not estimable), and the endpoint's other tests found in the same
+    comparison as supplementary. ``where(test)``: the prefix of that test's p address in ``results``."""
+    def p_of(test: str):
+        try:
+            return lookup({"results": results}, where(test) + TESTS[test].p)
+        except (KeyError, TypeError):
+            return None
+    others = [{"test": test, "name": TESTS[test].name, "p": p_of(test)}
+              for test in ENDPOINTS[endpoint].tests if test != choice]
+    return {"test": choice, "name": TESTS[choice].name, "address": where(choice) + TESTS[choice].p,
+            "p": p_of(choice), "supplementary": [other for other in others if other["p"] is not None]}
+
+
+#: Where paracentesis's tests sit: the 2x2 of patients with any, the rate ratios, time to the first.
+_PARACENTESIS_AT = {"fisher_exact": "patients_with_any.", "chi_square": "patients_with_any.",
+                    "chi_square_yates": "patients_with_any.", "logrank": "time_to_first."}
+
+
+def _comparisons(name: str, results: dict) -> list[tuple[dict, object]]:
+    """Each comparison of an endpoint's results that gets a primary test: the node it is written
+    into, and where its tests' p-values sit. A lab test, or a complication, is one comparison each;
+    an endpoint with no tests to choose from (adverse events: counts only) has none."""
+    if not ENDPOINTS[name].tests:
+        return []
+    if name == "liver_function":
+        return [(node[PRIMARY], lambda t, test=test: f"{test}.{PRIMARY}." + ("" if t == "ancova" else "between."))
+                for test, node in results.items()]
+    if name == "complications":
+        return [(node, lambda t, event=event: f"{event}.") for event, node in results.items()
+                if node.get("available", True)]
+    if name == "meld":
+        return [(results[PRIMARY], lambda t: f"{PRIMARY}.")]
+    if name == "paracentesis":
+        return [(results, lambda t: _PARACENTESIS_AT.get(t, ""))]
+    return [(results, lambda t: "")]
+
+
 def compute(name: str, data: dict[str, pd.DataFrame], analysis: dict, spec: dict,
             availability: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """One endpoint from the datasets, by its config ``spec``, the shared ``analysis`` settings and
-    what the cohort collected (``availability``): the function of its ENDPOINTS entry."""
+    what the cohort collected (``availability``): the function of its ENDPOINTS entry, with the
+    pre-specified test of each comparison named in it."""
     if name not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {name}")
-    return step(ENDPOINTS[name].function)(data, analysis, spec, availability or {})
+    result, table = step(ENDPOINTS[name].function)(data, analysis, spec, availability or {})
+    if ENDPOINTS[name].tests:
+        result["parameters"]["primary_test"] = spec["primary_test"]
+    for node, where in _comparisons(name, result["results"]):
+        node["primary_test"] = chosen_test(result["results"], name, spec["primary_test"], where)
+    return result, table
 
 
 @user_errors_exit

@@ -279,6 +279,22 @@ def study_context(config: dict, flow: dict, published: bool) -> dict:
             "design": block.get("design"), "notes": block.get("notes", {}) if published else {}}
 
 
+def supplementary_tests(endpoints: dict) -> list[dict]:
+    """Each comparison's pre-specified test, with the other tests computed for it, in the endpoints'
+    order. A comparison is a results node holding ``primary_test``: the endpoint's own, or one per lab
+    test (under its primary visit) or per complication, labelled with that test's name or event."""
+    rows = []
+    for name, result in endpoints.items():
+        results = result.get("results", {}) if result.get("available") else {}
+        for key, node in [("", results), *results.items()]:
+            if key != "primary" and isinstance(node, dict) and isinstance(node.get("primary"), dict):
+                node = node["primary"]
+            if isinstance(node, dict) and "primary_test" in node:
+                label = results[key].get("name", key) if key and key != "primary" else ""
+                rows.append({"endpoint": name, "comparison": label, "primary": node["primary_test"]})
+    return rows
+
+
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
     log = _as_written(inputs["cleaning_log"])
@@ -305,6 +321,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
                    "notes": _json(inputs["table1_notes"])},
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
+        "supplementary_tests": supplementary_tests(endpoints),
         "safety": _json(inputs["safety_json"]),
         "scorecard": scorecard,
         "numbers": numbers,

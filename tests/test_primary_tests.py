@@ -1,7 +1,7 @@
-"""Survival told one way: the profile-likelihood interval and likelihood-ratio test of the Cox hazard
-ratio and the RMST difference with its CI, against R (tests/r_reference/survival_profile.R, its
-output survival_profile_values.json); the pre-specified test chosen by config; the E-value's
-rare-outcome rule."""
+"""One pre-specified answer per question: each comparison's test chosen by config, the others
+supplementary; survival told one way (the profile-likelihood interval and likelihood-ratio test of the
+Cox hazard ratio and the RMST difference with its CI, against R: tests/r_reference/survival_profile.R,
+its output survival_profile_values.json); the E-value's rare-outcome rule."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from msc_ascites.analysis.endpoints import SURVIVAL_TESTS, survival
+from msc_ascites.analysis.endpoints import chosen_test, compute, survival
+from msc_ascites.errors import ConfigError
+from msc_ascites.products import ENDPOINTS, TESTS
+from msc_ascites.report.render import supplementary_tests
+from msc_ascites.settings import check_config
 from msc_ascites.stats import survival as surv
 from msc_ascites.stats.robustness import e_value
 
@@ -71,17 +75,17 @@ def _subjects(deaths_treatment: list[int], deaths_control: list[int], n: int = 2
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("primary_test", sorted(SURVIVAL_TESTS))
+@pytest.mark.parametrize("primary_test", ENDPOINTS["survival"].tests)
 def test_the_configured_test_is_the_one_answer(primary_test, monkeypatch):
     from msc_ascites.analysis import endpoints
     monkeypatch.setattr(endpoints, "death_times", lambda subjects, transplant, horizon: _death_times(subjects))
     result, _ = survival(_subjects([100], [50, 120, 200, 300, 400]), 730, "censor", True, 0.95,
                          primary_test=primary_test)
     r = result["results"]
-    expected = {"logrank": r["logrank"]["p"], "cox_likelihood_ratio": r["cox"]["lr_p"],
-                "cox_wald": r["cox"]["wald_p"]}[primary_test]
-    assert r["primary"] == {"test": primary_test, "name": SURVIVAL_TESTS[primary_test][0],
-                            "address": SURVIVAL_TESTS[primary_test][1], "p": expected}
+    chosen = chosen_test(r, "survival", primary_test)
+    p = {"logrank": r["logrank"]["p"], "cox_likelihood_ratio": r["cox"]["lr_p"], "cox_wald": r["cox"]["wald_p"]}
+    assert chosen["p"] == p[primary_test] and chosen["name"] == TESTS[primary_test].name
+    assert {o["test"]: o["p"] for o in chosen["supplementary"]} == {k: v for k, v in p.items() if k != primary_test}
     interval = ("wald_lower", "wald_upper") if primary_test == "cox_wald" else ("profile_lower", "profile_upper")
     assert (r["cox"]["lower"], r["cox"]["upper"]) == tuple(r["cox"][k] for k in interval)
     assert r["rmst_difference"]["lower"] < r["rmst_difference"]["estimate"] < r["rmst_difference"]["upper"]
@@ -104,3 +108,30 @@ def test_e_value_of_a_rare_outcome_takes_the_hazard_ratio_as_a_risk_ratio():
     assert rare["e_value_ci"] == pytest.approx(1 / 0.98 + ((1 / 0.98) * (1 / 0.98 - 1)) ** 0.5, rel=1e-12)
     common = e_value(0.16, 0.02, 0.98, kind="hr", common=True)
     assert common["e_value"] < rare["e_value"]
+
+
+def test_each_comparison_names_its_test_and_keeps_the_others_as_supplementary(config):
+    """Mini cohort: a lab test's between-arm comparison, MELD's, each complication's: the configured
+    test is the answer (its p from the same comparison), the endpoint's other tests are listed."""
+    from test_endpoints import datasets_of
+    data = datasets_of(config["raw_dir"], config)
+    spec = {**config["endpoints"]["liver_function"], "primary_test": "welch_t"}
+    result, _ = compute("liver_function", data, config["analysis"], spec)
+    for test, node in result["results"].items():
+        chosen = node["primary"]["primary_test"]
+        assert chosen["address"] == f"{test}.primary.between.welch_t.p"
+        computed = {t: (node["primary"] if t == "ancova" else node["primary"]["between"]).get(t) or {}
+                    for t in ENDPOINTS["liver_function"].tests}
+        assert chosen["p"] == computed["welch_t"].get("p")
+        assert {o["test"]: o["p"] for o in chosen["supplementary"]} == {
+            t: c["p"] for t, c in computed.items() if t != "welch_t" and c.get("p") is not None}
+    rows = supplementary_tests({"liver_function": {**result, "available": True}})
+    assert [row["comparison"] for row in rows] == [node["name"] for node in result["results"].values()]
+
+
+def test_a_test_the_endpoint_does_not_compute_is_refused_at_parse_time(config):
+    bad = {**config, "endpoints": {**config["endpoints"],
+                                   "meld": {"primary_test": "fisher_exact"}}}
+    with pytest.raises(ConfigError, match=r"endpoints\.meld\.primary_test: 'fisher_exact' is not a test of this "
+                                          r"endpoint; choose one of student_t, welch_t, mann_whitney, ancova"):
+        check_config(bad)
