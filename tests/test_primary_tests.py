@@ -135,3 +135,21 @@ def test_a_test_the_endpoint_does_not_compute_is_refused_at_parse_time(config):
     with pytest.raises(ConfigError, match=r"endpoints\.meld\.primary_test: 'fisher_exact' is not a test of this "
                                           r"endpoint; choose one of student_t, welch_t, mann_whitney, ancova"):
         check_config(bad)
+
+
+def test_the_papers_choices_cell_runs_each_endpoints_pre_specified_test(config, tmp_path):
+    """Fisher's exact test of the ascites risk ratio is the non-parametric cell's; a t-test the parametric one's."""
+    from msc_ascites.sensitivity.grid import ROW, summarise
+    from msc_ascites.settings import paper_tests, primary_spec
+    tests = paper_tests(config)
+    assert tests["ascites_disappearance"] == "nonparametric" and tests["primary_MELD"] == "parametric"
+    primary = primary_spec(config)
+    rows = [{**{column: None for column in ROW}, **{axis: str(value) for axis, value in primary.items()},
+             "family": "primary", "test": test, "endpoint": endpoint, "estimand": "x"}
+            for endpoint in ("ascites_disappearance", "primary_MELD") for test in ("parametric", "nonparametric")]
+    for row in rows:
+        row["transplant"] = row["horizon_days"] = None
+    (tmp_path / "cell.json").write_text(json.dumps({"rows": rows}))
+    table = summarise([tmp_path / "cell.json"], primary, tests)
+    chosen = table[table["primary"]].set_index("endpoint")["test"].to_dict()
+    assert chosen == {"ascites_disappearance": "nonparametric", "primary_MELD": "parametric"}

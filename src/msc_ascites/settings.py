@@ -251,6 +251,21 @@ def settings_from_config(config: dict) -> dict:
             "ascites": config["endpoints"]["ascites_resolution"]}
 
 
+#: The grid's `test` axis value that runs an endpoint's pre-specified test; every other is "parametric".
+GRID_TEST_OF = {"fisher_exact": "nonparametric", "mann_whitney": "nonparametric"}
+
+
+def paper_tests(config: dict) -> dict[str, str]:
+    """Grid endpoint -> the `test` value of its paper's-choices cell: the cell that runs the endpoint's
+    pre-specified test (Fisher's exact test of the ascites risk ratio is the non-parametric cell's)."""
+    endpoints = config["endpoints"]
+    labs = GRID_TEST_OF.get(endpoints["liver_function"]["primary_test"], "parametric")
+    tests = {f"primary_{test}": labs for test in config["sensitivity"]["outcomes"]}
+    tests["primary_MELD"] = GRID_TEST_OF.get(endpoints["meld"]["primary_test"], "parametric")
+    tests["ascites_disappearance"] = GRID_TEST_OF.get(endpoints["ascites_resolution"]["primary_test"], "parametric")
+    return tests
+
+
 def primary_spec(config: dict) -> dict:
     """The paper's own choices, as a cell: the reference every other cell is read against."""
     return {"population": "itt", "missing": "complete_case", "window_days": window_label(primary_visit(config)["window_days"]),

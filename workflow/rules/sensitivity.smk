@@ -7,7 +7,7 @@
 # paid a Python start and the imports of pandas and scipy (about 1.5 s); as `run:` blocks,
 # with `force-use-threads` from profiles/default, they run inside the Snakemake process,
 # which imports the package once.
-from msc_ascites.settings import primary_spec, settings_from_config, visits_with_window, window_label
+from msc_ascites.settings import paper_tests, primary_spec, settings_from_config, visits_with_window, window_label
 
 SENSITIVITY = config["sensitivity"]
 SETTINGS = settings_from_config(config)
@@ -181,6 +181,7 @@ rule sensitivity_summary:
         "logs/sensitivity_summary.log",
     params:
         primary=PRIMARY,
+        tests=paper_tests(config),
     script:
         "../scripts/sensitivity_summary.py"
 

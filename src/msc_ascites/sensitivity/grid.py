@@ -410,16 +410,18 @@ def write_robustness(endpoint_jsons: list, datasets_dir, settings: dict, shifts,
     write_csv(grid, out_csv)
 
 
-def summarise(cell_files: list[Path | str], primary: dict) -> pd.DataFrame:
+def summarise(cell_files: list[Path | str], primary: dict, tests: dict[str, str]) -> pd.DataFrame:
     """All cells' rows, one per cell and endpoint, in a stable order; ``primary`` marks
-    the cells made with the paper's own choices (the reference for all others)."""
+    the cells made with the paper's own choices (the reference for all others), whose `test`
+    is, per endpoint, the one in ``tests`` that runs its pre-specified test (settings.paper_tests)."""
     rows = []
     for path in cell_files:
         rows += json.loads(Path(path).read_text(encoding="utf-8"))["rows"]
     table = pd.DataFrame(rows, columns=ROW)
     is_primary = table["family"] != "reconstruction"
     for axis, value in primary.items():
-        is_primary &= table[axis].isna() | (table[axis] == str(value))
+        expected = table["endpoint"].map(tests).fillna(str(value)) if axis == "test" else str(value)
+        is_primary &= table[axis].isna() | (table[axis] == expected)
     table["primary"] = is_primary
     keys = ["family", *AXES, "endpoint"]
     return table.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
@@ -454,6 +456,7 @@ def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple
                                                        and pd.notna(first["estimate"]) else 1) > 0
         endpoints.append({
             "endpoint": endpoint, "estimand": rows["estimand"].iloc[0], "cells": int(len(grid)),
+            "primary_in_grid": first is not None,
             "estimable": int(len(estimable)),
             "primary": None if first is None or pd.isna(first["estimate"]) else first[
                 ["estimate", "lower", "upper", "p"]].astype(float).to_dict(),
@@ -477,7 +480,7 @@ def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple
 
 
 @user_errors_exit
-def write_summary(cell_files, primary: dict, out_csv) -> None:
+def write_summary(cell_files, primary: dict, tests: dict[str, str], out_csv) -> None:
     """Step `sensitivity_summary`."""
-    write_csv(summarise(cell_files, primary), out_csv)
+    write_csv(summarise(cell_files, primary, tests), out_csv)
 
