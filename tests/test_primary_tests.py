@@ -153,3 +153,25 @@ def test_the_papers_choices_cell_runs_each_endpoints_pre_specified_test(config, 
     table = summarise([tmp_path / "cell.json"], primary, tests)
     chosen = table[table["primary"]].set_index("endpoint")["test"].to_dict()
     assert chosen == {"ascites_disappearance": "nonparametric", "primary_MELD": "parametric"}
+
+
+def test_estimands_list_only_the_endpoints_the_cohort_has(config):
+    """Mini cohort: one row per available efficacy endpoint, strategies from the config; an endpoint
+    that is not available (no labs) has no row, and adverse events (safety counts) never have one."""
+    from msc_ascites.data.labels import endpoint_words
+    from msc_ascites.products import ENDPOINTS
+    from msc_ascites.report.estimands import departures, estimands
+    from test_endpoints import datasets_of, run
+    data = datasets_of(config["raw_dir"], config)
+    endpoints = {name: {**run(name, data, config)[0], "available": True} for name in ENDPOINTS}
+    endpoints["liver_function"] = {"available": False, "reason": "no labs"}
+    rows = estimands(endpoints, config, endpoint_words(endpoints))
+    names = endpoint_words(endpoints)
+    assert [row["endpoint"] for row in rows] == [names[n] for n in ("meld", "survival", "ascites_resolution",
+                                                                     "paracentesis", "complications")]
+    survival = rows[1]
+    assert ("TRANSPLANT", "hypothetical: censored at the event") in survival["intercurrent"]
+    assert survival["measure"].endswith("; log-rank test")
+    assert rows[0]["measure"] == "difference in means, treatment minus control; Student's t-test"
+    assert rows[2]["measure"] == "risk difference, treatment minus control; Fisher's exact test"
+    assert len(departures(config["sensitivity"])) == 7 and departures({"tests": ["parametric"]}) == []

@@ -34,6 +34,7 @@ from ..products import FIGURES
 from ..safe_files import load_yaml
 from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
 from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
+from .estimands import departures, estimands
 from .layout import beyond_text_block
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
 
@@ -322,6 +323,8 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
         "supplementary_tests": supplementary_tests(endpoints),
+        "estimands": estimands(endpoints, config, endpoint_words(endpoints)),
+        "departures": departures(config["sensitivity"]),
         "safety": _json(inputs["safety_json"]),
         "scorecard": scorecard,
         "numbers": numbers,
