@@ -272,6 +272,10 @@ def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashe
     from msc_ascites.data.datasets import write_datasets
     from msc_ascites.data.cleaning import write_clean_cohort
     config = load_config(ROOT / "config.yaml", raw_dir=str(ROOT / "tests" / "data" / "mini_cohort"))
+    # Three covariates the mini cohort has, all adjusted for: the cells' own failures are the subject here
+    # (the selection of imbalanced covariates has its own tests below).
+    config["sensitivity"].update(covariates=["baseline_MELD", "child_pugh_score", "age_years"],
+                                 covariate_selection={"rule": "all", "min_smd": 0.1})
     write_clean_cohort(config["raw_dir"], config["cohort"], config["visits"], tmp_path, tmp_path / "log.csv",
                        tmp_path / "summary.json")
     write_datasets(tmp_path, tmp_path / "summary.json", config["visits"], "MELD", tmp_path / "datasets")
@@ -358,3 +362,42 @@ def test_a_cohort_may_analyse_lab_tests_of_its_own():
     config = _visit_config(48, [295, 378])
     config["sensitivity"].update(outcomes=["CD4"], covariates=["age_years", "baseline_CD4"])
     resolved(config)
+
+
+# Adjustment covariates: those imbalanced at baseline ---------------------------------------
+
+def _two_arms(**columns) -> pd.DataFrame:
+    return pd.DataFrame({"arm": ["treatment"] * 4 + ["control"] * 4, **columns})
+
+
+def test_only_covariates_imbalanced_at_baseline_are_adjusted_for():
+    from msc_ascites.sensitivity.grid import available_covariates, baseline_imbalance
+    subjects = _two_arms(balanced=[1, 2, 3, 4, 1, 2, 3, 4], shifted=[3, 4, 5, 6, 1, 2, 3, 4],
+                         missing=[None] * 8)
+    smd = baseline_imbalance(subjects, ["balanced", "shifted"])
+    assert smd["balanced"] == 0 and smd["shifted"] == pytest.approx(2 / np.sqrt(5 / 3))
+    names = ["balanced", "shifted", "missing"]
+    assert available_covariates(subjects, names, {"rule": "imbalanced", "min_smd": 0.1}) == (["shifted"], ["missing"])
+    assert available_covariates(subjects, names, {"rule": "all", "min_smd": 0.1}) == (["balanced", "shifted"],
+                                                                                        ["missing"])
+
+
+def test_effective_sample_size_is_kish():
+    from msc_ascites.sensitivity.grid import effective_sample_size
+    assert effective_sample_size([1, 1, 1, 1]) == 4
+    assert effective_sample_size([1, 1, 2]) == pytest.approx(16 / 6)
+
+
+def test_balance_lists_every_candidate_and_the_weights_cost():
+    from msc_ascites.sensitivity.grid import balance
+    rng = np.random.default_rng(1)
+    subjects = pd.DataFrame({"arm": ["treatment"] * 20 + ["control"] * 20,
+                             "shifted": np.r_[rng.normal(1, 1, 20), rng.normal(0, 1, 20)],
+                             "balanced": np.tile([1.0, 2.0], 20)})
+    settings = {"covariates": ["shifted", "balanced"], "covariate_selection": {"rule": "imbalanced", "min_smd": 0.1},
+                "populations": ["itt"], "week_first_day": 295, "min_infusions": 1}
+    table = balance(subjects, settings)
+    assert table["covariate"].tolist() == ["shifted", "balanced"] and table["adjusted"].tolist() == [True, False]
+    row = table.iloc[0]
+    assert abs(row["smd_weighted"]) < abs(row["smd_unweighted"])
+    assert 0 < row["ess_treatment"] < 20 and 0 < row["ess_control"] < 20 and row["weight_min"] < 1 < row["weight_max"]

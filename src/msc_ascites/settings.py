@@ -246,7 +246,8 @@ def settings_from_config(config: dict) -> dict:
                              *[scheduled[w]["label"] for w in sorted(scheduled)]],
             "week_first_day": int(scheduled[week]["window_days"][0]),
             "level": config["analysis"]["confidence_level"], "horizon_days": config["analysis"]["horizon_days"],
-            "outcomes": grid["outcomes"], "covariates": grid["covariates"], "populations": grid["populations"],
+            "outcomes": grid["outcomes"], "covariates": grid["covariates"],
+            "covariate_selection": grid["covariate_selection"], "populations": grid["populations"],
             "min_infusions": grid["per_protocol"]["min_infusions"], "imputation": grid["imputation"],
             "ascites": config["endpoints"]["ascites_resolution"]}
 

@@ -223,8 +223,10 @@ def _sensitivity(inputs: dict, config: dict) -> dict:
     """The grid's overview, the covariate balance and the robustness analyses."""
     summary = read_summary(inputs["sensitivity_summary"])
     order = grid_endpoints(settings_from_config(config))
+    balance = read_csv(inputs["covariate_balance"])
     return {"overview": overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
-            "balance": read_csv(inputs["covariate_balance"]).to_dict("records"),
+            "balance": balance.to_dict("records"),
+            "adjusted": list(dict.fromkeys(balance.loc[balance["adjusted"].astype(bool), "covariate"])),
             "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
             "populations": population_texts(config["analysis"]["primary_week"]), "choices": CHOICES}
 

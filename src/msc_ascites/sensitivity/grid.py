@@ -66,10 +66,28 @@ def select_population(subjects: pd.DataFrame, name: str, week_first_day: int, mi
     return subjects[infused & followed]
 
 
-def available_covariates(subjects: pd.DataFrame, names: list[str]) -> tuple[list[str], list[str]]:
-    """The adjustment covariates this cohort has (some value present), and those it lacks."""
+def baseline_imbalance(subjects: pd.DataFrame, names: list[str]) -> dict[str, float]:
+    """Each covariate's standardised mean difference (treatment - control) among all enrolled with a
+    value: the imbalance an adjustment is there to remove."""
+    out = {}
+    for name in names:
+        rows = subjects.dropna(subset=[name])
+        treated = (rows["arm"] == "treatment").astype(int).to_numpy()
+        out[name] = adj.standardised_differences(treated, rows[[name]])[name] if min(
+            treated.sum(), (1 - treated).sum()) > 1 else float("nan")
+    return out
+
+
+def available_covariates(subjects: pd.DataFrame, names: list[str], selection: dict) -> tuple[list[str], list[str]]:
+    """The adjustment covariates: of ``names``, those this cohort has (some value present), kept all
+    (selection rule ``all``) or only where imbalanced at baseline (``imbalanced``: |SMD| at least
+    ``min_smd``, all enrolled); and those it lacks. Every cell derives the same set from the same rows."""
     have = [c for c in names if c in subjects and subjects[c].notna().any()]
-    return have, [c for c in names if c not in have]
+    lacking = [c for c in names if c not in have]
+    if selection["rule"] == "imbalanced":
+        smd = baseline_imbalance(subjects, have)
+        have = [c for c in have if abs(smd[c]) >= selection["min_smd"]]
+    return have, lacking
 
 
 def _row(spec: dict, endpoint: str, estimand: str, **values) -> dict:
@@ -179,7 +197,8 @@ def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> l
     """Rows of one primary-visit cell: each outcome lab test, then ascites disappearance."""
     label = settings["week_label"]
     visits = settings["visit_labels"]
-    covariates, lacking = available_covariates(data["subjects"], settings["covariates"])
+    covariates, lacking = available_covariates(data["subjects"], settings["covariates"],
+                                               settings["covariate_selection"])
     note = f"covariates not in this cohort: {', '.join(lacking)}" if lacking and spec["adjustment"] != "unadjusted" \
         else ""
     rows = []
@@ -235,7 +254,7 @@ def survival_cell(subjects: pd.DataFrame, spec: dict, settings: dict) -> list[di
     """Death: hazard ratio treatment / control, censored at last contact (and transplant)
     or counting transplant as an event, over follow-up cut at the cell's horizon."""
     endpoint, estimand = "death", "hazard ratio treatment / control"
-    covariates, lacking = available_covariates(subjects, settings["covariates"])
+    covariates, lacking = available_covariates(subjects, settings["covariates"], settings["covariate_selection"])
     note = f"covariates not in this cohort: {', '.join(lacking)}" if lacking and spec["adjustment"] != "unadjusted" \
         else ""
     try:
@@ -256,30 +275,54 @@ def survival_cell(subjects: pd.DataFrame, spec: dict, settings: dict) -> list[di
     return [_result_row(spec, endpoint, estimand, result, used, note, events=times["event"].to_numpy())]
 
 
+#: results/sensitivity/covariate_balance.csv
+BALANCE_COLUMNS = ["population", "covariate", "adjusted", "n", "smd_unweighted", "smd_weighted", "ess_treatment",
+                   "ess_control", "weight_min", "weight_max"]
+
+
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size of weighted patients, (sum w)^2 / sum w^2."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / (w ** 2).sum())
+
+
+def _weights_row(treated: np.ndarray, weights: np.ndarray | None) -> dict:
+    if weights is None:
+        return dict.fromkeys(BALANCE_COLUMNS[6:], float("nan"))
+    return {"ess_treatment": effective_sample_size(weights[treated == 1]),
+            "ess_control": effective_sample_size(weights[treated == 0]),
+            "weight_min": float(weights.min()), "weight_max": float(weights.max())}
+
+
 def balance(subjects: pd.DataFrame, settings: dict) -> pd.DataFrame:
-    """Standardised mean differences of the covariates before and after IPT weighting,
-    per population: the check that weighting balanced the arms (|SMD| < 0.1)."""
-    covariates, _ = available_covariates(subjects, settings["covariates"])
+    """Per population, every candidate covariate's standardised mean difference before and after
+    IPT weighting on the adjusted ones (|SMD| < 0.1 reads as balanced), with the weights' effective
+    sample size per arm and their range: how much weighting costs."""
+    candidates, _ = available_covariates(subjects, settings["covariates"], {"rule": "all"})
+    chosen, _ = available_covariates(subjects, settings["covariates"], settings["covariate_selection"])
     rows = []
     for population in settings["populations"]:
         try:
-            chosen = select_population(subjects, population, settings["week_first_day"], settings["min_infusions"])
+            members = select_population(subjects, population, settings["week_first_day"], settings["min_infusions"])
         except NotEstimable:
             continue
-        chosen = chosen.dropna(subset=covariates)
-        treated = (chosen["arm"] == "treatment").astype(int).to_numpy()
-        if not covariates or min(treated.sum(), (1 - treated).sum()) < 2:
+        members = members.dropna(subset=chosen)
+        treated = (members["arm"] == "treatment").astype(int).to_numpy()
+        if not candidates or min(treated.sum(), (1 - treated).sum()) < 2:
             continue
-        before = adj.standardised_differences(treated, chosen[covariates])
         try:  # a propensity model that separates the arms has no weights: the weighted SMD is not estimable
-            after = adj.standardised_differences(treated, chosen[covariates],
-                                                 adj.propensity_weights(treated, chosen[covariates]))
+            weights = adj.propensity_weights(treated, members[chosen])
         except NotEstimable:
-            after = dict.fromkeys(covariates, float("nan"))
-        for name in covariates:
-            rows.append({"population": population, "covariate": name, "n": len(chosen),
-                         "smd_unweighted": before[name], "smd_weighted": after[name]})
-    return pd.DataFrame(rows, columns=["population", "covariate", "n", "smd_unweighted", "smd_weighted"])
+            weights = None
+        for name in candidates:
+            has = members[name].notna().to_numpy()
+            before = adj.standardised_differences(treated[has], members.loc[has, [name]])[name]
+            after = float("nan") if weights is None else adj.standardised_differences(
+                treated[has], members.loc[has, [name]], weights[has])[name]
+            rows.append({"population": population, "covariate": name, "adjusted": name in chosen,
+                         "n": len(members), "smd_unweighted": before, "smd_weighted": after,
+                         **_weights_row(treated, weights)})
+    return pd.DataFrame(rows, columns=BALANCE_COLUMNS)
 
 
 def _read_datasets(datasets_dir: Path | str) -> dict[str, pd.DataFrame]:
