@@ -66,3 +66,36 @@ def test_risk_table_by_hand_with_competing_events():
     assert table.to_dict("list") == {"day": [0, 3, 3.5, 10], "at_risk": [6, 5, 3, 0], "events": [0, 1, 1, 2],
                                      "competing": [0, 0, 1, 2], "censored": [0, 0, 1, 2]}
     assert np.all(table[["at_risk", "events", "competing", "censored"]].sum(axis=1) == 6)
+
+
+def test_complications_endpoint_gives_gray_test_and_curves_stepping_at_events(config):
+    from test_endpoints import datasets_of, run
+    data = datasets_of(config["raw_dir"], config)
+    result, table = run("complications", data, config)
+    horizon = config["analysis"]["horizon_days"]
+    tte = data["time_to_event"]
+    for event, found in result["results"].items():
+        if not found.get("available", True):
+            continue
+        rows = tte[tte["endpoint"] == event].copy()
+        rows.loc[rows["day"] > horizon, ["status", "day"]] = [0, horizon]   # within the horizon
+        if (rows["status"] == 1).any():
+            expected = gray_test(rows["day"], rows["status"], rows["arm"])
+            assert found["gray_test"]["p"] == pytest.approx(expected["p"], rel=1e-12)
+        else:
+            assert found["gray_test"] == {"available": False, "reason": "no event of cause 1: Gray's test is not defined"}
+        curve = table[table["event"] == event]
+        for arm in ("treatment", "control"):
+            days = set(tte.loc[(tte["endpoint"] == event) & (tte["arm"] == arm) & (tte["status"] != 0), "day"])
+            assert days <= set(curve.loc[curve["arm"] == arm, "time"])    # a step at each event day
+    assert {"lower", "upper"} <= set(table.columns)
+
+
+def test_survival_endpoint_gives_the_risk_difference_of_death(config):
+    from test_endpoints import datasets_of, run
+    result, _ = run("survival", datasets_of(config["raw_dir"], config), config)
+    r = result["results"]
+    # Mini cohort: no treatment death among 2, one control death among 2 within the horizon.
+    assert (r["treatment"]["deaths_within_horizon"], r["control"]["deaths_within_horizon"]) == (0, 1)
+    assert r["risk_difference"]["estimate"] == pytest.approx(-0.5)
+    assert r["risk_difference"]["lower"] < -0.5 < r["risk_difference"]["upper"]
