@@ -319,13 +319,16 @@ def test_sensitivity_marks_strip_ticks_and_grey_seeds(tmp_path):
         colours = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in strip.patches]
         assert colours.count(style.INK) == 2 and colours.count(figures.SIGNIFICANCE_OFF) == 2
         assert [float(t) for t in strip.get_xticks() if 0 < t <= 4] and strip.get_xlabel() == "Cell, by estimate (4 cells)"
-    # The reconstruction seed drawn in the grey the caption names; the others in ink.
+    # The reconstruction seed drawn as the grey diamond the caption names; the grid's cells as dots in ink.
     caption = FIGURES["sensitivity_estimates"].caption
-    assert "seeds in grey" in caption and "strip under each panel" in caption
-    edges = {matplotlib.colors.to_hex(c) for axis in curves for coll in axis.collections[1:3]
-             for c in coll.get_edgecolors()}
-    assert figures.SEED_GREY in edges and matplotlib.colors.to_hex(figures.SEED_GREY) != "#8a4b00"
+    assert "seeds as grey diamonds" in caption and "strip under each panel" in caption
     svg = _svg_of(figure, tmp_path)
+    for endpoint in ("primary_MELD", "ascites_disappearance", "death"):
+        # p of the seed (4th cell) 0.10: open, in grey; the grid's: 2 filled, 1 open, in ink.
+        seed = re.search(rf'<g id="seed_not_significant_{endpoint}">(.*?)</g>', svg, re.S).group(1)
+        assert "stroke: #9a9a9a" in seed and figures.SEED_GREY == "#9a9a9a"
+        grid = re.search(rf'<g id="grid_significant_{endpoint}">(.*?)</g>', svg, re.S).group(1)
+        assert "fill: #222222" in grid and "#9a9a9a" not in grid
     assert svg.count('<g id="primary_death">') == 1 and "DejaVu Sans" in svg
     ids = re.findall(r' id="([^"]+)"', svg)
     assert len(ids) == len(set(ids))                          # every named group once: valid SVG

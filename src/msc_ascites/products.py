@@ -120,12 +120,13 @@ FIGURES: dict[str, Figure] = _registry([
     Figure("forest_effects", "report.figures.write_forest_effects",
            {"ascites_json": endpoint_file("ascites_resolution"), **_endpoint_files("complications", "survival")},
            6.0, "Treatment versus control: risk differences and odds ratios of ascites disappearance and of each "
-                "complication, and the hazard ratio of death, with confidence intervals."),
+                "complication, and the risk difference (deaths within the horizon) and hazard ratio of death, with "
+                "confidence intervals."),
     Figure("sensitivity_estimates", "report.figures.write_sensitivity_estimates",
            {"summary": "results/sensitivity/summary.csv"},
            7.5, "Every cell of the sensitivity grid, sorted by its estimate, with its confidence interval: filled, "
                 "and dark in the strip under each panel, where p is below the significance level; the paper's own "
-                "choices ringed; the reconstruction seeds in grey."),
+                "choices ringed; the reconstruction seeds as grey diamonds."),
     Figure("tipping_point", "report.figures.write_tipping_point",
            {"tipping_point": "results/sensitivity/tipping_point.csv"},
            7.5, "MELD at the primary week compared after shifting the imputed missing values of each arm: p-value of "

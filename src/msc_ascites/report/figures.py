@@ -552,7 +552,7 @@ def sensitivity_panels(week: int) -> tuple:
             ("death", "Death, hazard ratio", 1.0, "log"))
 
 
-#: The reconstruction seeds' cells in the sensitivity figure (the caption says grey), and a cell
+#: The reconstruction seeds' cells in the sensitivity figure (grey diamonds, as the caption says), and a cell
 #: whose p is not below the level in the strip under each panel.
 SEED_GREY = "#9a9a9a"
 SIGNIFICANCE_OFF = "#e4e4e4"
@@ -561,20 +561,22 @@ SIGNIFICANCE_OFF = "#e4e4e4"
 def _sensitivity_panel(axis, strip, rows: pd.DataFrame, alpha: float, reference: float, scale: str) -> None:
     """One endpoint's cells sorted by estimate (rank 1 = lowest): CI bars; a filled dot where p is
     below ``alpha``, an open one where not, and the same in the ``strip`` under it (dark: below),
-    readable however many cells; the primary cell ringed; the reconstruction seeds in grey."""
+    readable however many cells; the primary cell ringed; the reconstruction seeds as grey diamonds."""
     # Equal estimates: the reconstruction seeds' cells first, then the grid's in summary order.
     name = rows["endpoint"].iloc[0]
     rows = rows.assign(grid_cell=rows["family"] != "reconstruction")
     rows = rows.sort_values(["estimate", "grid_cell"], kind="stable").reset_index(drop=True)
     x = np.arange(1, len(rows) + 1)
-    colour = np.where((rows["family"] == "reconstruction").to_numpy(), SEED_GREY, INK)
+    seed = (rows["family"] == "reconstruction").to_numpy()
     significant = (rows["p"] < alpha).to_numpy()
     primary = rows["primary"].astype(bool).to_numpy()
-    axis.vlines(x, rows["lower"], rows["upper"], colors=colour, linewidth=0.5, alpha=0.35)
-    axis.scatter(x[significant], rows["estimate"][significant], s=12, c=colour[significant], linewidths=0,
-                 zorder=3, gid=f"significant_{name}")
-    axis.scatter(x[~significant], rows["estimate"][~significant], s=12, facecolors="white",
-                 edgecolors=colour[~significant], linewidths=0.7, zorder=3, gid=f"not_significant_{name}")
+    axis.vlines(x, rows["lower"], rows["upper"], colors=np.where(seed, SEED_GREY, INK), linewidth=0.5, alpha=0.35)
+    for kind, marker, colour in (("grid", "o", INK), ("seed", "D", SEED_GREY)):
+        for filled in (True, False):
+            shown = (seed == (kind == "seed")) & (significant == filled)
+            axis.scatter(x[shown], rows["estimate"][shown], s=12 if marker == "o" else 9, marker=marker,
+                         facecolors=colour if filled else "white", edgecolors=colour, linewidths=0.7, zorder=3,
+                         gid=f"{kind}_{'significant' if filled else 'not_significant'}_{name}")
     axis.scatter(x[primary], rows["estimate"][primary], s=70, facecolors="none", edgecolors=INK, linewidths=1.0,
                  zorder=4, gid=f"primary_{name}")
     axis.axhline(reference, color=REFERENCE, linestyle="--", linewidth=0.8, zorder=0)
@@ -593,13 +595,13 @@ def _sensitivity_panel(axis, strip, rows: pd.DataFrame, alpha: float, reference:
 
 
 def _sensitivity_legend(figure, alpha: float, seeds: bool) -> None:
-    def dot(label, face, edge=INK, size=4.5):
-        return Line2D([], [], linestyle="none", marker="o", markersize=size, markerfacecolor=face,
+    def dot(label, face, edge=INK, size=4.5, marker="o"):
+        return Line2D([], [], linestyle="none", marker=marker, markersize=size, markerfacecolor=face,
                       markeredgecolor=edge, label=label)
 
     handles = [dot(f"p < {alpha:g}", INK), dot(f"p ≥ {alpha:g}", "white"), dot("Primary analysis", "none", size=9)]
     if seeds:
-        handles.append(dot("Reconstruction seed", SEED_GREY, SEED_GREY))
+        handles.append(dot("Reconstruction seed", SEED_GREY, SEED_GREY, size=3.5, marker="D"))
     figure.legend(handles=handles, loc="outside upper center", ncols=len(handles))
 
 

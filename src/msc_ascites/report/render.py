@@ -204,7 +204,7 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
             "sensitivity_estimates": "Every cell of the sensitivity grid, sorted by its estimate, with its confidence "
                                      "interval: filled, and dark in the strip under each panel, where p is below the "
                                      f"significance level; {primary} ringed"
-                                     + ("; the reconstruction seeds in grey." if reconstruction else ".")}
+                                     + ("; the reconstruction seeds as grey diamonds." if reconstruction else ".")}
 
 
 def _sensitivity(inputs: dict, config: dict) -> dict:
