@@ -39,6 +39,14 @@ def test_gray_test_does_not_depend_on_the_order_of_rows_or_group_labels():
         R["ties.rho0.cause1.stat"], rel=1e-6)
 
 
+def test_gray_test_not_estimable_where_cmprsk_gives_its_sentinel():
+    assert (R["singular.rho0.cause1.stat"], R["singular.rho0.cause1.p"]) == (-1, 1)
+    with pytest.raises(NotEstimable, match="no variance"):
+        gray_test([5, 6, 1, 2], [1, 0, 2, 2], ["a", "a", "b", "b"])
+    assert gray_test([5, 6, 1, 2], [1, 0, 2, 2], ["a", "a", "b", "b"], cause=2)["statistic"] == pytest.approx(
+        R["singular.rho0.cause2.stat"], rel=1e-6)
+
+
 def test_gray_test_not_estimable_without_two_groups_or_events():
     with pytest.raises(NotEstimable, match="two groups"):
         gray_test([1, 2], [1, 0], ["a", "a"])

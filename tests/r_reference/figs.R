@@ -39,6 +39,10 @@ ties <- data.frame(time = c(1, 1, 1, 2, 2, 3, 3, 3, 4, 5, 5, 6, 6, 6, 7, 8, 8, 9
 write.csv(ties, "data/ties_cr.csv", row.names = FALSE)
 gray("ties", ties$time, ties$status, ties$group)
 
+# Singular: the only event of cause 1 comes after everyone of the other group has died (cmprsk's
+# sentinel: stat -1, p 1; the Python function says it is not defined).
+gray("singular", c(5, 6, 1, 2), c(1, 0, 2, 2), c("a", "a", "b", "b"))
+
 # Numbers under a Kaplan-Meier curve: survival::lung by sex at 0, 6, 12, 18 and 24 months.
 lung <- read.csv("data/lung.csv")
 days <- c(0, 6, 12, 18, 24) * 365.25 / 12

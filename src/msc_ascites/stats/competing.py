@@ -121,6 +121,9 @@ def gray_test(time, status, group, cause: int = 1, rho: float = 0.0) -> dict:
         state.at_risk = state.at_risk - np.bincount(g[here], minlength=len(labels))
     c = state.c[:-1]
     var = state.var + (c * state.v3) @ c.T + c @ state.v2.T + state.v2 @ c.T
+    if np.linalg.matrix_rank(var) < len(var):   # cmprsk prints its sentinel, statistic -1 and p = 1
+        raise NotEstimable(f"Gray's test is not defined: no group is at risk beside another at any event of "
+                           f"cause {cause} (its score has no variance)")
     statistic = float(state.score @ np.linalg.solve(var, state.score))
     df = len(labels) - 1
     return {"statistic": statistic, "df": df, "p": float(stats.chi2.sf(statistic, df)),
