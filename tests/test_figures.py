@@ -425,3 +425,17 @@ def test_ratio_and_p_formats_match_the_report():
     assert [figures._ratio_text(v) for v in (0.157, 0.0189, 55.486, 0.0031, 0.0, 1e-7, None)] == \
         ["0.16", "0.02", "55.49", "0.0031", "0.00", "<0.001", "∞"]
     assert [figures._p_text(v) for v in (0.0491, 0.0004, None)] == ["p = 0.049", "p < 0.001", "p –"]
+
+
+def test_km_table_names_transplants_when_they_count_as_events(tmp_path):
+    inputs = _write_inputs(tmp_path, True)
+    survival = json.loads(inputs["survival_json"].read_text())
+    survival["parameters"] = {"transplant": "event", "competing_events": ["TRANSPLANT"]}
+    inputs["survival_json"].write_text(json.dumps(survival))
+    figures.write_km_survival(inputs, ARMS, ANALYSIS, tmp_path / "km.svg")
+    svg = (tmp_path / "km.svg").read_text(encoding="utf-8")
+    assert "Died or transplant" in svg and "censored and died or transplant before each time" in svg
+    survival["parameters"]["transplant"] = "censor"
+    inputs["survival_json"].write_text(json.dumps(survival))
+    figures.write_km_survival(inputs, ARMS, ANALYSIS, tmp_path / "km.svg")
+    assert "Died or" not in (tmp_path / "km.svg").read_text(encoding="utf-8")

@@ -198,8 +198,10 @@ def _tick_days(ticks: np.ndarray, horizon_days: float) -> list[float]:
     return [min(float(t) * DAYS_PER_MONTH, horizon_days) for t in ticks]
 
 
-#: The rows of the KMunicate table under a Kaplan-Meier plot, per arm: label and risk_table column.
-KM_TABLE_ROWS = (("At risk", "at_risk"), ("Censored", "censored"), ("Died", "events"))
+def km_table_rows(events: str = "Died") -> tuple:
+    """The rows of the KMunicate table under a Kaplan-Meier plot, per arm: label and risk_table
+    column; ``events`` names what the curve counts (deaths, or deaths and transplants)."""
+    return (("At risk", "at_risk"), ("Censored", "censored"), (events, "events"))
 
 
 def _km_curve(axis, data: pd.DataFrame, horizon_days: float, arm: str, label: str) -> float:
@@ -222,7 +224,7 @@ def _km_curve(axis, data: pd.DataFrame, horizon_days: float, arm: str, label: st
     return float(lower.min())
 
 
-def _risk_rows(risk, ticks, tables: dict, arms: dict, rows=KM_TABLE_ROWS) -> None:
+def _risk_rows(risk, ticks, tables: dict, arms: dict, rows: tuple) -> None:
     """KMunicate's table on ``risk``: per arm a heading and a line per row, a number under each tick."""
     labels = []   # (label, colour, heading), top to bottom
     for arm, table in tables.items():
@@ -246,7 +248,7 @@ def _risk_rows(risk, ticks, tables: dict, arms: dict, rows=KM_TABLE_ROWS) -> Non
 
 @uses_style
 def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation: str = "",
-                level: float = 0.95):
+                level: float = 0.95, events: str = "Died"):
     """Kaplan-Meier curves to the horizon (months) with CI bands and censoring ticks; under them
     KMunicate's table: at risk, censored and died so far, per arm at each tick.
 
@@ -263,7 +265,7 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
         data = curves[curves["arm"] == arm].sort_values("time")
         lowest = min(lowest, _km_curve(axis, data, horizon_days, arm, _label(arms, arm)))
         tables[arm] = risk_table(data, _tick_days(ticks, horizon_days))
-    _risk_rows(risk, ticks, tables, arms)
+    _risk_rows(risk, ticks, tables, arms, km_table_rows(events))
     bottom = 0 if lowest < 0.45 else 50
     axis.set_ylim(bottom, 101)
     axis.set_yticks(np.arange(bottom, 101, 10 if bottom else 20))
@@ -279,8 +281,8 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
                 title_fontsize=SMALL, alignment="left")
     if annotation:
         axis.set_title(annotation, loc="right", fontsize=SMALL, fontweight="normal")
-    risk.set_title("Numbers at risk, censored and died before each time (KMunicate)", loc="left", fontsize=SMALL,
-                   fontweight="bold")
+    risk.set_title(f"Numbers at risk, censored and {events.lower()} before each time (KMunicate)", loc="left",
+                   fontsize=SMALL, fontweight="bold")
     return figure
 
 @uses_style
@@ -701,8 +703,12 @@ def write_km_survival(inputs: dict, arms: dict, analysis: dict, out_path) -> Non
     if not result["available"]:
         figure = placeholder("km_survival", result["reason"])
     else:
+        parameters = result.get("parameters", {})
+        competing = parameters.get("competing_events") or []
+        events = ("Died" if parameters.get("transplant", "censor") == "censor" or not competing else
+                  "Died or " + " or ".join(code.lower() for code in competing))
         figure = km_survival(_table(inputs["survival_csv"]), arms, analysis["horizon_days"],
-                             survival_annotation(result, level), level)
+                             survival_annotation(result, level), level, events)
     save_svg(figure, out_path)
 
 
