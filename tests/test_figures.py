@@ -63,7 +63,8 @@ def endpoint_results():
                      "results": {"HRS": two_by_two(1, 39, 6, 39, 0.108),
                                  "HE": {"available": False, "reason": "no HE endpoint in the datasets"}}}
     survival = {"endpoint": "survival", "available": True,
-                "results": {"logrank": {"p": 0.0491}, "cox": {"hr": 0.157, "lower": 0.0189, "upper": 1.306}}}
+                "results": {"logrank": {"p": 0.0491}, "cox": {"hr": 0.157, "lower": 0.0189, "upper": 1.306},
+                            "risk_difference": {"estimate": -0.128, "lower": -0.273, "upper": 0.006}}}
     return ascites, complications, survival
 
 
@@ -134,17 +135,55 @@ def test_meld_without_values_is_a_placeholder():
     assert "Not available" in not_available_text(empty)
 
 
-def test_km_curves_censoring_and_numbers_at_risk():
-    figure = figures.km_survival(km_table(), ARMS, 730, annotation="Log-rank p = 0.049")
+def km_table_censored():
+    """Treatment: censored on days 100 (two patients), 300 and 730 (the horizon), died on 400, censored
+    past the horizon on 760. Control: censored on 50, died on 200 and 500, censored on 735."""
+    rows = {"treatment": [(100, 8, 0, 2), (300, 6, 0, 1), (400, 5, 1, 0), (730, 4, 0, 1), (760, 3, 0, 3)],
+            "control": [(50, 4, 0, 1), (200, 3, 1, 0), (500, 2, 1, 0), (735, 1, 0, 1)]}
+    frames = []
+    for arm, steps in rows.items():
+        table = pd.DataFrame(steps, columns=["time", "n_risk", "n_event", "n_censor"])
+        table["surv"] = (1 - table["n_event"] / table["n_risk"]).cumprod()
+        frames.append(table.assign(arm=arm, lower=table["surv"] * 0.8, upper=1.0))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _svg_of(figure, tmp_path) -> str:
+    path = tmp_path / "figure.svg"
+    style.save_svg(figure, path)
+    return path.read_text(encoding="utf-8")
+
+
+def _uses_in_group(svg: str, gid: str) -> int:
+    """Markers drawn by the artist with this gid (matplotlib writes one <use> per point)."""
+    group = re.search(rf'<g id="{gid}">(.*?)</g>', svg, re.S)
+    return group.group(1).count("<use ") if group else 0
+
+
+def test_km_curves_and_a_censoring_tick_per_censored_time(tmp_path):
+    figure = figures.km_survival(km_table_censored(), ARMS, 730, annotation="Log-rank p = 0.049")
     curve, risk = figure.axes
     assert len([line for line in curve.get_lines() if line.get_drawstyle() == "steps-post"]) == 2
-    assert len([line for line in curve.get_lines() if line.get_marker() == "|"]) == 2
     assert curve.get_title(loc="right") == "Log-rank p = 0.049"
-    assert [t.get_text() for t in risk.get_yticklabels()] == ["MSC arm", "SMT arm"]
-    # Ticks 0, 6, 12, 18, 24 months; at risk from the step table (24 months = the 730-day horizon).
+    assert "Censored" in [t.get_text() for t in curve.get_legend().get_texts()]
+    svg = _svg_of(figure, tmp_path)
+    # Censored times within the horizon: treatment 100, 300, 730 (the tick on the axis' end); control 50.
+    assert _uses_in_group(svg, "censoring_treatment") == 3
+    assert _uses_in_group(svg, "censoring_control") == 1
+
+
+def test_km_table_at_risk_censored_died_by_hand():
+    figure = figures.km_survival(km_table_censored(), ARMS, 730)
+    curve, risk = figure.axes
     assert [float(t) for t in curve.get_xticks()] == [0, 6, 12, 18, 24]
+    assert [t.get_text() for t in risk.get_yticklabels()] == ["MSC arm", "At risk", "Censored", "Died",
+                                                             "SMT arm", "At risk", "Censored", "Died"]
     numbers = [t.get_text() for t in risk.texts]
-    assert numbers == ["3", "2", "2", "1", "1", "3", "3", "2", "1", "1"]
+    # Days 0, 182.6, 365.25, 547.9, 730 (the horizon). Treatment, 8 patients: 2 censored on day 100,
+    # 1 on 300, a death on 400; those censored on 730 are still at risk on 730. Control, 4 patients.
+    treatment = ["8", "6", "5", "4", "4"] + ["0", "2", "3", "3", "3"] + ["0", "0", "0", "1", "1"]
+    control = ["4", "3", "2", "1", "1"] + ["0", "1", "1", "1", "1"] + ["0", "0", "1", "2", "2"]
+    assert numbers == treatment + control
 
 
 def test_ascites_bars_with_n_over_n():
@@ -157,13 +196,66 @@ def test_ascites_bars_with_n_over_n():
 
 def test_complications_one_panel_per_event_and_missing_event():
     figure = figures.complications_incidence(cif_table(("HRS", "HE", "SBP")), ARMS, 730)
-    assert len(figure.axes) == 3
-    assert all(len(a.get_lines()) == 2 for a in figure.axes)
+    assert len(figure.axes) == 6                            # a panel and its row of numbers per event
+    assert all(len(a.get_lines()) == 2 for a in figure.axes[:3])
     assert figure.axes[0].get_title() == "Hepatorenal syndrome\n(HRS)"
     partial = figures.complications_incidence(cif_table(("HRS",)), ARMS, 730, ["HRS", "HE"],
                                               {"HE": "no HE endpoint in the datasets"})
     assert "no HE endpoint" in not_available_text(partial)
     assert "Not available" in not_available_text(figures.complications_incidence(pd.DataFrame(), ARMS, 730))
+
+
+def time_to_event_table():
+    """HRS rows: treatment 4 patients (event day 30, death day 200, censored 400 and 800), control 3
+    (events days 100 and 250, censored 730)."""
+    rows = [("t1", "treatment", 30, 1), ("t2", "treatment", 200, 2), ("t3", "treatment", 400, 0),
+            ("t4", "treatment", 800, 0), ("c1", "control", 100, 1), ("c2", "control", 250, 1),
+            ("c3", "control", 730, 0)]
+    return pd.DataFrame([{"subject_id": s, "arm": a, "endpoint": "HRS", "day": d, "status": st}
+                         for s, a, d, st in rows])
+
+
+def test_complications_bands_numbers_at_risk_and_gray_test():
+    curves = cif_table(("HRS", "HE")).assign(lower=lambda t: t["cif"] / 2, upper=lambda t: t["cif"] * 2)
+    at_risk = figures.complications_at_risk(time_to_event_table(), ["HRS", "HE"], 730)
+    assert set(at_risk) == {"HRS"}      # HE has no rows in this dataset
+    figure = figures.complications_incidence(curves, ARMS, 730, ["HRS", "HE"], at_risk=at_risk,
+                                             tests={"HRS": "Gray's test p = 0.31"})
+    hrs, he, hrs_risk, he_risk = figure.axes
+    assert len(hrs.collections) == 2 and len(he.collections) == 2     # a CI band per arm
+    assert "Gray's test p = 0.31" in [t.get_text() for t in hrs.texts]
+    # At 0, 6, 12, 18, 24 months (day 730 the last): at risk = follow-up reaching the day.
+    assert [t.get_text() for t in hrs_risk.texts] == ["4", "3", "2", "1", "1", "3", "2", "1", "1", "1"]
+    assert [t.get_text() for t in hrs_risk.get_yticklabels()] == ["MSC arm", "SMT arm"]
+    assert hrs_risk.get_title(loc="left") == "Number at risk" and not he_risk.texts
+
+
+def test_complications_panels_follow_the_results_table_and_show_gray_p(tmp_path):
+    inputs = _write_inputs(tmp_path, True)
+    result = json.loads(inputs["complications_json"].read_text())
+    result["parameters"]["events"] = ["HRS", "HE"]
+    result["results"] = {"HE": {"available": False, "reason": "no HE endpoint in the datasets"},
+                         "HRS": {**result["results"]["HRS"], "gray_test": {"available": True, "p": 0.0123}}}
+    inputs["complications_json"].write_text(json.dumps(result))
+    out = tmp_path / "cif.svg"
+    figures.write_complications_incidence(inputs, ARMS, ANALYSIS, out)
+    svg = out.read_text(encoding="utf-8")
+    assert svg.index("Hepatic encephalopathy") < svg.index("Hepatorenal syndrome")   # HE first, as the table
+    assert "Gray&#39;s test p = 0.012" in svg or "Gray's test p = 0.012" in svg
+
+
+def test_trajectory_error_bars_of_the_two_arms_do_not_overlap():
+    figure = figures.liver_trajectories(liver_table(), {}, ARMS)
+    figure.canvas.draw()
+    for axis in figure.axes:
+        spans = []
+        for container in axis.containers:
+            caps = container.lines[1][0]            # the lower caps: one marker per visit
+            x = axis.transData.transform(list(zip(caps.get_xdata(), caps.get_ydata())))[:, 0]
+            half = caps.get_markersize() / 2 * figure.dpi / 72
+            spans.append(list(zip(x - half, x + half)))
+        for (left_t, right_t), (left_c, right_c) in zip(*spans):
+            assert right_t < left_c or right_c < left_t    # the arms' caps apart at every visit
 
 
 def test_forest_rows_and_panels():
@@ -172,7 +264,8 @@ def test_forest_rows_and_panels():
     assert rows[0]["difference"] == pytest.approx((17.9, 2.2, 33.7))
     assert rows[0]["ratio"] == ("OR", 5.44, 1.02, 55.5)
     assert rows[2]["reason"] == "no HE endpoint in the datasets" and rows[2]["ratio"] is None
-    assert rows[3] == {"label": "Death", "difference": None, "ratio": ("HR", 0.157, 0.0189, 1.306), "reason": None}
+    assert rows[3]["label"] == "Death" and rows[3]["ratio"] == ("HR", 0.157, 0.0189, 1.306)
+    assert rows[3]["difference"] == pytest.approx((-12.8, -27.3, 0.6)) and rows[3]["reason"] is None
     figure = figures.forest_effects(rows)
     assert len(figure.axes) == 4
     texts = {t.get_text() for ax in figure.axes for t in ax.texts}
@@ -216,6 +309,31 @@ def sensitivity_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def test_sensitivity_marks_strip_ticks_and_grey_seeds(tmp_path):
+    figure = figures.sensitivity_estimates(sensitivity_table(), 48)
+    curves, strips = figure.axes[:3], figure.axes[3:]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["p < 0.05", "p ≥ 0.05", "Primary analysis",
+                                                                    "Reconstruction seed"]
+    for strip in strips:
+        # One bar per cell, dark where p < 0.05: p = 0.01, 0.04, 0.07, 0.10 (sorted by estimate).
+        colours = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in strip.patches]
+        assert colours.count(style.INK) == 2 and colours.count(figures.SIGNIFICANCE_OFF) == 2
+        assert [float(t) for t in strip.get_xticks() if 0 < t <= 4] and strip.get_xlabel() == "Cell, by estimate (4 cells)"
+    # The reconstruction seed drawn as the grey diamond the caption names; the grid's cells as dots in ink.
+    caption = FIGURES["sensitivity_estimates"].caption
+    assert "seeds as grey diamonds" in caption and "strip under each panel" in caption
+    svg = _svg_of(figure, tmp_path)
+    for endpoint in ("primary_MELD", "ascites_disappearance", "death"):
+        # p of the seed (4th cell) 0.10: open, in grey; the grid's: 2 filled, 1 open, in ink.
+        seed = re.search(rf'<g id="seed_not_significant_{endpoint}">(.*?)</g>', svg, re.S).group(1)
+        assert "stroke: #9a9a9a" in seed and figures.SEED_GREY == "#9a9a9a"
+        grid = re.search(rf'<g id="grid_significant_{endpoint}">(.*?)</g>', svg, re.S).group(1)
+        assert "fill: #222222" in grid and "#9a9a9a" not in grid
+    assert svg.count('<g id="primary_death">') == 1 and "DejaVu Sans" in svg
+    ids = re.findall(r' id="([^"]+)"', svg)
+    assert len(ids) == len(set(ids))                          # every named group once: valid SVG
+
+
 def tipping_table() -> pd.DataFrame:
     shifts = [-2.0, 0.0, 2.0]
     return pd.DataFrame([{"shift_treatment": t, "shift_control": c, "estimate": -2 + (t - c) / 2,
@@ -231,6 +349,7 @@ def _write_inputs(tmp_path: Path, available: bool) -> dict:
     files = {"liver_function_json": liver, "ascites_json": ascites, "complications_json": complications,
              "survival_json": survival}
     tables = {"liver_function_csv": liver_table(), "complications_csv": cif_table(("HRS",)),
+              "time_to_event": time_to_event_table(),
               "survival_csv": km_table(), "labs": labs_table(), "summary": sensitivity_table(),
               "tipping_point": tipping_table()}
     inputs = {}
@@ -306,3 +425,17 @@ def test_ratio_and_p_formats_match_the_report():
     assert [figures._ratio_text(v) for v in (0.157, 0.0189, 55.486, 0.0031, 0.0, 1e-7, None)] == \
         ["0.16", "0.02", "55.49", "0.0031", "0.00", "<0.001", "∞"]
     assert [figures._p_text(v) for v in (0.0491, 0.0004, None)] == ["p = 0.049", "p < 0.001", "p –"]
+
+
+def test_km_table_names_transplants_when_they_count_as_events(tmp_path):
+    inputs = _write_inputs(tmp_path, True)
+    survival = json.loads(inputs["survival_json"].read_text())
+    survival["parameters"] = {"transplant": "event", "competing_events": ["TRANSPLANT"]}
+    inputs["survival_json"].write_text(json.dumps(survival))
+    figures.write_km_survival(inputs, ARMS, ANALYSIS, tmp_path / "km.svg")
+    svg = (tmp_path / "km.svg").read_text(encoding="utf-8")
+    assert "Died or transplant" in svg and "censored and died or transplant before each time" in svg
+    survival["parameters"]["transplant"] = "censor"
+    inputs["survival_json"].write_text(json.dumps(survival))
+    figures.write_km_survival(inputs, ARMS, ANALYSIS, tmp_path / "km.svg")
+    assert "Died or" not in (tmp_path / "km.svg").read_text(encoding="utf-8")

@@ -138,24 +138,27 @@ FIGURES: dict[str, Figure] = _registry([
            7.0, "MELD score at baseline and at the primary week by arm: one point per patient, with box (median, "
                 "quartiles, Tukey whiskers)."),
     Figure("km_survival", "report.figures.write_km_survival", _endpoint_files("survival", csv=True),
-           9.0, "Overall survival by arm (Kaplan-Meier) with confidence bands, censoring ticks and the number at "
-                "risk; log-rank test and Cox hazard ratio."),
+           12.0, "Overall survival by arm (Kaplan-Meier) with confidence bands and a tick at each censoring; under it "
+                 "(KMunicate), per arm, the numbers at risk, censored and died before each time; log-rank test and "
+                 "Cox hazard ratio."),
     Figure("ascites_resolution", "report.figures.write_ascites_resolution",
            {"ascites_json": endpoint_file("ascites_resolution")},
            4.8, "Disappearance of ascites at the primary week by arm, with Wilson confidence intervals; Fisher's "
                 "exact test."),
     Figure("complications_incidence", "report.figures.write_complications_incidence",
-           _endpoint_files("complications", csv=True),
-           5.8, "Cumulative incidence of each complication by arm, with death as a competing risk (Aalen-Johansen)."),
+           {**_endpoint_files("complications", csv=True), "time_to_event": dataset_file("time_to_event")},
+           8.0, "Cumulative incidence of each complication by arm, with death as a competing risk (Aalen-Johansen), "
+                "confidence bands, the numbers at risk and Gray's test."),
     Figure("forest_effects", "report.figures.write_forest_effects",
            {"ascites_json": endpoint_file("ascites_resolution"), **_endpoint_files("complications", "survival")},
            6.0, "Treatment versus control: risk differences and odds ratios of ascites disappearance and of each "
-                "complication, and the hazard ratio of death, with confidence intervals."),
+                "complication, and the risk difference (deaths within the horizon) and hazard ratio of death, with "
+                "confidence intervals."),
     Figure("sensitivity_estimates", "report.figures.write_sensitivity_estimates",
            {"summary": "results/sensitivity/summary.csv"},
-           7.5, "Every cell of the sensitivity grid, sorted by its estimate, with its confidence interval: filled "
-                "where p is below the significance level; the paper's own choices ringed; the reconstruction seeds "
-                "in grey."),
+           7.5, "Every cell of the sensitivity grid, sorted by its estimate, with its confidence interval: filled, "
+                "and dark in the strip under each panel, where p is below the significance level; the paper's own "
+                "choices ringed; the reconstruction seeds as grey diamonds."),
     Figure("tipping_point", "report.figures.write_tipping_point",
            {"tipping_point": "results/sensitivity/tipping_point.csv"},
            7.5, "MELD at the primary week compared after shifting the imputed missing values of each arm: p-value of "

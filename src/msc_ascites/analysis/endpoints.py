@@ -19,10 +19,11 @@ import pandas as pd
 
 from ..data.contract import ARMS
 from ..data.units import LAB_NAMES
-from ..errors import user_errors_exit
+from ..errors import NotEstimable, user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..products import ENDPOINTS, TESTS, step
 from ..stats import comparisons as cmp
+from ..stats import competing as competing_risks
 from ..stats import survival as surv
 
 DAYS_PER_YEAR = 365.25
@@ -203,7 +204,8 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
                   f"test: {TESTS[primary_test].name}. {_competing_words(competing, transplant)} "
                   "Survival with its standard error "
                   f"and CI, n at risk and deaths so far at day {marks} (as R's summary(fit, times, extend = TRUE)); "
-                  "deaths counted within the horizon and over the whole follow-up.")
+                  "deaths counted within the horizon and over the whole follow-up; the difference in the "
+                  "proportions who died within the horizon with Newcombe's CI.")
     results = {}
     for arm, rows in _by_arm(full).items():
         table = surv.kaplan_meier(rows["day"], rows["event"])
@@ -220,6 +222,8 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
     results["cox"] = _cox_of_arms(times, level, primary_test)
     results["rmst_difference"] = surv.rmst_difference(results["treatment"]["rmst"], results["control"]["rmst"],
                                                       level)
+    deaths = [results[arm][key] for arm in ARMS for key in ("deaths_within_horizon", "n")]
+    results["risk_difference"] = cmp.proportions(*deaths, level)["risk_difference"]
     inputs = {"deaths": {arm: sorted(rows.loc[rows["event"] == 1, "subject_id"]) for arm, rows in
                          _by_arm(times).items()}}
     return ({"definition": definition, "parameters": {"horizon_days": horizon, "transplant": transplant,
@@ -285,9 +289,18 @@ def paracentesis(procedures: pd.DataFrame, subjects: pd.DataFrame, time_to_event
             per.reset_index(drop=True))
 
 
-def curve_grid(horizon: int, last: int) -> list[int]:
-    """Days of the cumulative-incidence table: every 30 days, the horizon and the last follow-up day."""
-    return sorted({0, *range(30, max(horizon, last) + 1, 30), horizon, last})
+def curve_grid(horizon: int, last: int, event_days=()) -> list[int]:
+    """Days of the cumulative-incidence table: every 30 days, the horizon, the last follow-up day, and
+    the days of the arm's events (so the curve drawn steps where the incidence does)."""
+    return sorted({0, *range(30, max(horizon, last) + 1, 30), horizon, last, *(int(d) for d in event_days)})
+
+
+def gray(rows: pd.DataFrame) -> dict:
+    """Gray's test of the arms' cumulative incidence within the horizon (death competing), or why not."""
+    try:
+        return {"available": True, **competing_risks.gray_test(rows["day"], rows["status"], rows["arm"])}
+    except NotEstimable as error:
+        return {"available": False, "reason": str(error)}
 
 
 def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, level: float,
@@ -295,7 +308,6 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, 
     """First episodes and cumulative incidence; death competes only where the cohort recorded deaths."""
     results, curves = {}, []
     last = int(time_to_event["day"].max()) if len(time_to_event) else horizon
-    grid = curve_grid(horizon, last)
     for event in events:
         rows = time_to_event[time_to_event["endpoint"] == event].copy()
         if rows.empty:
@@ -308,7 +320,8 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, 
         for arm in ARMS:
             compared[arm]["percent"] = 100 * compared[arm]["proportion"]
             # Over the whole follow-up: up to the horizon the same as cut at it (the same risk sets).
-            cif = surv.cumulative_incidence(whole[arm]["day"], whole[arm]["status"], 1, grid)
+            days = curve_grid(horizon, last, whole[arm].loc[whole[arm]["status"] != 0, "day"])
+            cif = surv.cumulative_incidence(whole[arm]["day"], whole[arm]["status"], 1, days, level)
             compared[arm]["cumulative_incidence_at_horizon"] = float(cif.loc[cif["time"] == horizon, "cif"].iloc[0])
             curves.append(cif.assign(event=event, arm=arm))
             marks = surv.cumulative_incidence(whole[arm]["day"], whole[arm]["status"], 1, landmarks or [horizon],
@@ -316,6 +329,7 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, 
             compared[arm]["landmarks"] = [_landmark(row, row["time"]) for row in marks.to_dict("records")]
             compared[arm]["events_within_horizon"] = counts[arm][0]
             compared[arm]["events_total"] = int((whole[arm]["status"] == 1).sum())
+        compared["gray_test"] = gray(rows)
         compared["subjects"] = {arm: sorted(g.loc[g["status"] == 1, "subject_id"]) for arm, g in
                                 _by_arm(rows).items()}
         results[event] = compared
@@ -325,8 +339,10 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, 
     definition = (f"Patients with a first episode within {horizon} days, by arm, with Fisher's exact test; "
                   f"cumulative incidence {competing}, with its standard error "
                   f"(infinitesimal jackknife), log-scale CI and n at risk at day {marks} (as R's multi-state "
-                  "survfit); first episodes counted within the horizon and over the whole follow-up.")
-    table = pd.concat(curves, ignore_index=True)[["event", "arm", "time", "cif"]] if curves else pd.DataFrame()
+                  f"survfit); Gray's test of the arms' cumulative incidence within {horizon} days (as R's "
+                  "cmprsk::cuminc); first episodes counted within the horizon and over the whole follow-up.")
+    table = (pd.concat(curves, ignore_index=True)[["event", "arm", "time", "cif", "lower", "upper", "n_risk"]]
+             if curves else pd.DataFrame())
     return ({"definition": definition, "parameters": {"events": events, "horizon_days": horizon,
                                                       "deaths_collected": deaths_collected},
              "results": results}, table)

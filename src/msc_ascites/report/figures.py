@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..outputs import read_csv
+from ..stats.competing import event_counts, risk_table
 from ..stats.quantiles import t_two_sided, wilson_interval
 from .formatting import format_p, format_p_eq
 from ..data.contract import ARMS
@@ -37,6 +39,9 @@ EVENT_NAMES = {"HRS": "Hepatorenal syndrome", "HE": "Hepatic encephalopathy",
 DAYS_PER_MONTH = 365.25 / 12
 #: Row labels of the forest plot, a little larger than tick labels.
 FONT_LABEL = SMALL + 0.5
+#: Trajectories: the arms' points at a visit this fraction of the week axis apart, so that their
+#: error bars (caps 3 pt wide) stand clear of each other.
+TRAJECTORY_DODGE = 0.055
 #: Units as printed on an axis.
 UNIT_DISPLAY = {"umol/L": "µmol/L", "1": "", "10^9/L": "10⁹/L"}
 
@@ -81,9 +86,9 @@ def _month_ticks(horizon_days: float) -> tuple[np.ndarray, float]:
 
 def _arm_legend(figure, arms: dict, **kwargs):
     """One legend for the whole figure, above the panels: a line of the arm's colour per arm."""
-    marker = kwargs.pop("marker", None)
-    handles = [Line2D([], [], color=arm_colour(a), marker=marker, label=_label(arms, a)) for a in ARMS]
-    return figure.legend(handles=handles, loc="outside upper center", ncols=len(ARMS), **kwargs)
+    marker, extra = kwargs.pop("marker", None), kwargs.pop("extra", [])
+    handles = [Line2D([], [], color=arm_colour(a), marker=marker, label=_label(arms, a)) for a in ARMS] + extra
+    return figure.legend(handles=handles, loc="outside upper center", ncols=len(handles), **kwargs)
 
 
 def _panel_not_available(axis, reason: str) -> None:
@@ -119,12 +124,13 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
         return placeholder("liver_trajectories", "the cohort has no albumin, prothrombin or bilirubin values")
     figure = new_figure(FIGURES["liver_trajectories"].height_cm)
     axes = figure.subplots(1, len(tests))
-    dodge = 0.9   # weeks: the two arms' intervals side by side
     for axis, test, choices in zip(axes, tests, LIVER_TESTS):
         if test is None:
             _panel_not_available(axis, f"no {LAB_NAMES.get(choices[0], choices[0]).lower()} values")
             continue
         rows = table[table["test"] == test]
+        weeks = sorted(int(w) for w in rows["week"].unique())
+        dodge = TRAJECTORY_DODGE * (max(weeks) - min(weeks) + 6)   # the arms side by side at each visit
         for offset, arm in zip((-dodge / 2, dodge / 2), ARMS):
             data = rows[rows["arm"] == arm].sort_values("week")
             n = data["n"].to_numpy(dtype=float)
@@ -132,8 +138,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
                 half = np.where(n >= 2, t_two_sided(level, np.maximum(n - 1, 1))
                                 * data["sd"].to_numpy(dtype=float) / np.sqrt(n), np.nan)
             axis.errorbar(data["week"] + offset, data["mean"], yerr=half, color=arm_colour(arm), marker="o",
-                          elinewidth=0.9, label=_label(arms, arm))
-        weeks = sorted(int(w) for w in rows["week"].unique())
+                          markersize=3, capsize=1.5, elinewidth=0.9, label=_label(arms, arm))
         axis.set_xticks(weeks, [str(w) for w in weeks])
         axis.set_xlim(min(weeks) - 3, max(weeks) + 3)
         axis.set_xlabel("Week")
@@ -188,10 +193,64 @@ def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str 
     return figure
 
 
+def _tick_days(ticks: np.ndarray, horizon_days: float) -> list[float]:
+    """The day of each month tick; the last tick is the horizon itself (730 days, not 730.5)."""
+    return [min(float(t) * DAYS_PER_MONTH, horizon_days) for t in ticks]
+
+
+def km_table_rows(events: str = "Died") -> tuple:
+    """The rows of the KMunicate table under a Kaplan-Meier plot, per arm: label and risk_table
+    column; ``events`` names what the curve counts (deaths, or deaths and transplants)."""
+    return (("At risk", "at_risk"), ("Censored", "censored"), (events, "events"))
+
+
+def _km_curve(axis, data: pd.DataFrame, horizon_days: float, arm: str, label: str) -> float:
+    """One arm's step curve to the horizon, its CI band and a tick at each censoring time; returns
+    the band's lowest point."""
+    within = data[data["time"] <= horizon_days]
+    months = np.concatenate([[0.0], within["time"].to_numpy(float) / DAYS_PER_MONTH, [horizon_days / DAYS_PER_MONTH]])
+    surv = np.concatenate([[1.0], within["surv"].to_numpy(float)])
+    lower = np.concatenate([[1.0], within["lower"].fillna(0).to_numpy(float)])
+    upper = np.concatenate([[1.0], within["upper"].fillna(1).to_numpy(float)])
+    surv, lower, upper = (np.append(v, v[-1]) for v in (surv, lower, upper))
+    colour = arm_colour(arm)
+    axis.step(months, 100 * surv, where="post", color=colour, label=label, zorder=3)
+    axis.fill_between(months, 100 * lower, 100 * upper, step="post", color=colour, alpha=BAND_ALPHA,
+                      linewidth=0, zorder=1)
+    censored = within[within["n_censor"] > 0]
+    # Not clipped: a patient censored at the horizon has the tick on the axis' end.
+    axis.plot(censored["time"] / DAYS_PER_MONTH, 100 * censored["surv"], linestyle="none", marker="|",
+              markersize=7, markeredgewidth=1.2, color=colour, zorder=4, clip_on=False, gid=f"censoring_{arm}")
+    return float(lower.min())
+
+
+def _risk_rows(risk, ticks, tables: dict, arms: dict, rows: tuple) -> None:
+    """KMunicate's table on ``risk``: per arm a heading and a line per row, a number under each tick."""
+    labels = []   # (label, colour, heading), top to bottom
+    for arm, table in tables.items():
+        colour = arm_colour(arm)
+        labels.append((_label(arms, arm), colour, True))
+        for label, column in rows:
+            y = -len(labels)
+            for tick, value in zip(ticks, table[column]):
+                risk.text(tick, y, str(int(value)), ha="center", va="center", color=colour, fontsize=SMALL)
+            labels.append((label, INK, False))
+    risk.set_ylim(-len(labels) + 0.5, 0.5)
+    risk.set_yticks(-np.arange(len(labels)), [label for label, _, _ in labels])
+    for text, (_, colour, heading) in zip(risk.get_yticklabels(), labels):
+        text.set_color(colour)
+        text.set_fontweight("bold" if heading else "normal")
+    risk.tick_params(axis="y", length=0, pad=16)   # clear of the numbers centred on month 0
+    risk.tick_params(axis="x", length=0, labelbottom=False)
+    for side in ("left", "bottom"):
+        risk.spines[side].set_visible(False)
+
+
 @uses_style
 def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation: str = "",
-                level: float = 0.95):
-    """Kaplan-Meier curves to the horizon (months) with CI bands, censoring ticks and numbers at risk.
+                level: float = 0.95, events: str = "Died"):
+    """Kaplan-Meier curves to the horizon (months) with CI bands and censoring ticks; under them
+    KMunicate's table: at risk, censored and died so far, per arm at each tick.
 
     ``curves``: results/endpoints/survival.csv, the step table of each arm (arm, time in days, n_risk,
     n_event, n_censor, surv, lower, upper).
@@ -199,33 +258,14 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
     if curves.empty or "surv" not in curves:
         return placeholder("km_survival", "no survival curves")
     figure = new_figure(FIGURES["km_survival"].height_cm)
-    axis, risk = figure.subplots(2, 1, gridspec_kw={"height_ratios": [4.2, 1]})
+    axis, risk = figure.subplots(2, 1, gridspec_kw={"height_ratios": [3.6, 2.0]})
     ticks, end = _month_ticks(horizon_days)
-    horizon = horizon_days / DAYS_PER_MONTH
-    lowest = 1.0
-    for row, arm in enumerate(ARMS):
-        colour = arm_colour(arm)
+    lowest, tables = 1.0, {}
+    for arm in ARMS:
         data = curves[curves["arm"] == arm].sort_values("time")
-        within = data[data["time"] <= horizon_days]
-        months = np.concatenate([[0.0], within["time"].to_numpy(float) / DAYS_PER_MONTH, [horizon]])
-        surv = np.concatenate([[1.0], within["surv"].to_numpy(float)])
-        lower = np.concatenate([[1.0], within["lower"].fillna(0).to_numpy(float)])
-        upper = np.concatenate([[1.0], within["upper"].fillna(1).to_numpy(float)])
-        surv, lower, upper = (np.append(v, v[-1]) for v in (surv, lower, upper))
-        lowest = min(lowest, lower.min())
-        axis.step(months, 100 * surv, where="post", color=colour, label=_label(arms, arm), zorder=3)
-        axis.fill_between(months, 100 * lower, 100 * upper, step="post", color=colour, alpha=BAND_ALPHA,
-                          linewidth=0, zorder=1)
-        censored = within[within["n_censor"] > 0]
-        axis.plot(censored["time"] / DAYS_PER_MONTH, 100 * censored["surv"], linestyle="none", marker="|",
-                  markersize=6, markeredgewidth=1.0, color=colour, zorder=4)
-        # Number at risk at a tick: n_risk of the first step at or after it (0 past the last one).
-        times, n_risk = data["time"].to_numpy(float), data["n_risk"].to_numpy(int)
-        for tick in ticks:
-            day = min(tick * DAYS_PER_MONTH, horizon_days)
-            later = np.flatnonzero(times >= day)
-            risk.text(tick, 1 - row, str(n_risk[later[0]]) if len(later) else "0", ha="center", va="center",
-                      color=colour, fontsize=SMALL)
+        lowest = min(lowest, _km_curve(axis, data, horizon_days, arm, _label(arms, arm)))
+        tables[arm] = risk_table(data, _tick_days(ticks, horizon_days))
+    _risk_rows(risk, ticks, tables, arms, km_table_rows(events))
     bottom = 0 if lowest < 0.45 else 50
     axis.set_ylim(bottom, 101)
     axis.set_yticks(np.arange(bottom, 101, 10 if bottom else 20))
@@ -234,21 +274,16 @@ def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation:
     for ax in (axis, risk):
         ax.set_xlim(0, end)
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    axis.legend(loc="lower left", title=f"Shaded: {_percent_level(level)} CI", title_fontsize=SMALL,
-                alignment="left")
+    handles, _ = axis.get_legend_handles_labels()
+    handles.append(Line2D([], [], color=INK, linestyle="none", marker="|", markersize=7, markeredgewidth=1.2,
+                          label="Censored"))
+    axis.legend(handles=handles, loc="lower left", title=f"Shaded: {_percent_level(level)} CI",
+                title_fontsize=SMALL, alignment="left")
     if annotation:
         axis.set_title(annotation, loc="right", fontsize=SMALL, fontweight="normal")
-    risk.set_ylim(-0.6, 1.6)
-    risk.set_yticks([1, 0], [_label(arms, a) for a in ARMS])
-    for label, arm in zip(risk.get_yticklabels(), ARMS):
-        label.set_color(arm_colour(arm))
-    risk.tick_params(axis="y", length=0, pad=16)   # clear of the numbers centred on month 0
-    risk.tick_params(axis="x", length=0, labelbottom=False)
-    for side in ("left", "bottom"):
-        risk.spines[side].set_visible(False)
-    risk.set_title("Number at risk", loc="left", fontsize=SMALL, fontweight="bold")
+    risk.set_title(f"Numbers at risk, censored and {events.lower()} before each time (KMunicate)", loc="left",
+                   fontsize=SMALL, fontweight="bold")
     return figure
-
 
 @uses_style
 def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95):
@@ -288,45 +323,94 @@ def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95)
     return figure
 
 
+def _cif_curve(axis, data: pd.DataFrame, colour: str, label: str) -> None:
+    """One arm's cumulative incidence (%), a step at each of its days, with its CI band (none where
+    the incidence is 0: the endpoint's limits are empty there)."""
+    months = data["time"].to_numpy(float) / DAYS_PER_MONTH
+    axis.step(months, 100 * data["cif"], where="post", color=colour, label=label, zorder=3)
+    if "lower" in data:
+        zero = data["cif"].to_numpy(float) == 0
+        lower = np.where(zero, 0.0, data["lower"].to_numpy(float))
+        upper = np.where(zero, 0.0, data["upper"].to_numpy(float))
+        axis.fill_between(months, 100 * lower, 100 * upper, step="post", color=colour, alpha=BAND_ALPHA,
+                          linewidth=0, zorder=1)
+
+
 @uses_style
 def complications_incidence(curves: pd.DataFrame, arms: dict, horizon_days: int,
-                            events: list[str] | None = None, reasons: dict[str, str] | None = None):
-    """Cumulative incidence (death a competing risk) of each complication by arm, a panel per event.
+                            events: list[str] | None = None, reasons: dict[str, str] | None = None,
+                            at_risk: dict | None = None, tests: dict[str, str] | None = None,
+                            level: float = 0.95):
+    """Cumulative incidence (death a competing risk) of each complication by arm with its CI band, a
+    panel per event, the numbers at risk under each.
 
-    ``curves``: results/endpoints/complications.csv (event, arm, time in days, cif); ``events``: the
-    panels in order (default: as in ``curves``); ``reasons``: why an event has no curve.
+    ``curves``: results/endpoints/complications.csv (event, arm, time in days, cif, lower, upper);
+    ``events``: the panels in order (default: as in ``curves``); ``reasons``: why an event has no
+    curve; ``at_risk``: event -> arm -> `risk_table` at the month ticks; ``tests``: event -> the
+    text of its between-arm test.
     """
     has_curves = not curves.empty and "cif" in curves
     events = list(events) if events else (list(dict.fromkeys(curves["event"])) if has_curves else [])
     if not events:
         return placeholder("complications_incidence", "no complication curves")
-    reasons = reasons or {}
+    reasons, at_risk, tests = reasons or {}, at_risk or {}, tests or {}
     figure = new_figure(FIGURES["complications_incidence"].height_cm)
-    axes = np.atleast_1d(figure.subplots(1, len(events), sharey=True))
+    grid = figure.subplots(2, len(events), squeeze=False, gridspec_kw={"height_ratios": [4, 1.1]})
+    for axis in grid[0][1:]:
+        axis.sharey(grid[0][0])   # the curves share a scale; each row of numbers keeps its own labels
     ticks, end = _month_ticks(horizon_days)
-    drawn = [a for a, e in zip(axes, events) if has_curves and (curves["event"] == e).any()]
-    for axis, event in zip(axes, events):
+    drawn = []
+    for axis, risk, event in zip(grid[0], grid[1], events):
         name = EVENT_NAMES.get(event)
         axis.set_title("\n".join(textwrap.wrap(f"{name} ({event})" if name else event, 24)), fontsize=SMALL + 0.5)
-        if axis not in drawn:
+        if not (has_curves and (curves["event"] == event).any()):
             _panel_not_available(axis, reasons.get(event, f"no {event} curve"))
+            risk.set_axis_off()
             continue
+        drawn.append(axis)
         for arm in ARMS:
             data = curves[(curves["event"] == event) & (curves["arm"] == arm)].sort_values("time")
-            data = data[data["time"] <= horizon_days]
-            axis.step(data["time"] / DAYS_PER_MONTH, 100 * data["cif"], where="post", color=arm_colour(arm),
-                      label=_label(arms, arm))
-        axis.set_xlim(0, end)
-        axis.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            _cif_curve(axis, data[data["time"] <= horizon_days], arm_colour(arm), _label(arms, arm))
+        if event in tests:
+            axis.text(0.03, 0.97, tests[event], transform=axis.transAxes, ha="left", va="top", fontsize=SMALL)
+        for ax in (axis, risk):
+            ax.set_xlim(0, end)
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         axis.set_xlabel("Months since enrollment")
+        _cif_risk_row(risk, ticks, at_risk.get(event, {}), arms, first=not drawn[:-1])
     if drawn:
         drawn[0].set_ylabel("Cumulative incidence, %")
         drawn[0].set_ylim(bottom=0)
-        drawn[0].yaxis.set_tick_params(labelleft=True)
-        for axis in drawn[1:]:
+        for axis in drawn:
             axis.yaxis.set_tick_params(labelleft=True)
-    _arm_legend(figure, arms)
+    band = Patch(color=INK, alpha=BAND_ALPHA, linewidth=0, label=f"{_percent_level(level)} CI")
+    _arm_legend(figure, arms, extra=[band])
     return figure
+
+
+def _cif_risk_row(risk, ticks, tables: dict, arms: dict, first: bool) -> None:
+    """Numbers at risk under a cumulative-incidence panel, a line per arm in its colour; the arms'
+    names and the row's title beside the first panel only."""
+    for row, (arm, table) in enumerate(tables.items()):
+        for tick, value in zip(ticks, table["at_risk"]):
+            risk.text(tick, -row, str(int(value)), ha="center", va="center", color=arm_colour(arm), fontsize=SMALL)
+    risk.set_ylim(-len(ARMS) + 0.4, 0.6)
+    risk.set_yticks(-np.arange(len(tables)), [_label(arms, a) for a in tables] if first else [""] * len(tables))
+    for text, arm in zip(risk.get_yticklabels(), tables):
+        text.set_color(arm_colour(arm))
+    risk.tick_params(axis="y", length=0, pad=10, labelleft=first)
+    risk.tick_params(axis="x", length=0, labelbottom=False)
+    for side in ("left", "bottom"):
+        risk.spines[side].set_visible(False)
+    if first:
+        risk.set_title("Number at risk", loc="left", fontsize=SMALL, fontweight="bold")
+
+
+def _percentage_points(rd: dict) -> tuple | None:
+    """A risk difference's estimate and limits (proportions; None where unbounded) in percentage points."""
+    if rd.get("estimate") is None:
+        return None
+    return tuple(None if v is None else 100 * v for v in (rd["estimate"], rd["lower"], rd["upper"]))
 
 
 def forest_rows(ascites: dict | None, complications: dict | None, survival: dict | None) -> list[dict]:
@@ -343,8 +427,7 @@ def forest_rows(ascites: dict | None, complications: dict | None, survival: dict
             rows.append({"label": label, "difference": None, "ratio": None, "reason": reason})
             return
         rd, fe = r.get("risk_difference", {}), r.get("fisher_exact", {})
-        difference = (None if rd.get("estimate") is None else
-                      tuple(None if v is None else 100 * v for v in (rd["estimate"], rd["lower"], rd["upper"])))
+        difference = _percentage_points(rd)
         ratio = None if fe.get("odds_ratio") is None else ("OR", fe["odds_ratio"], fe["lower"], fe["upper"])
         rows.append({"label": label, "difference": difference, "ratio": ratio,
                      "reason": None if difference or ratio else "no estimate"})
@@ -354,21 +437,23 @@ def forest_rows(ascites: dict | None, complications: dict | None, survival: dict
             ascites.get("reason"))
     if complications is not None:
         if complications.get("available"):
-            order = complications.get("parameters", {}).get("events") or sorted(complications["results"])
-            for event in order:
-                r = complications["results"].get(event, {"available": False, "reason": f"no {event} result"})
+            for event, r in complications["results"].items():   # the order of the report's table
                 add(event, r if r.get("available", True) else None, r.get("reason"))
         else:
             add("Complications", None, complications.get("reason"))
     if survival is not None:
-        cox = survival.get("results", {}).get("cox", {}) if survival.get("available") else {}
-        if cox.get("hr") is not None:
-            rows.append({"label": "Death", "difference": None, "ratio": ("HR", cox["hr"], cox["lower"], cox["upper"]),
-                         "reason": None})
-        else:
-            rows.append({"label": "Death", "difference": None, "ratio": None,
-                         "reason": survival.get("reason") or cox.get("reason") or "no hazard ratio"})
+        rows.append(_death_row(survival))
     return rows
+
+
+def _death_row(survival: dict) -> dict:
+    """Death: the difference in the proportions who died within the horizon, and the Cox hazard ratio."""
+    r = survival.get("results", {}) if survival.get("available") else {}
+    cox, rd = r.get("cox", {}), r.get("risk_difference", {})
+    ratio = ("HR", cox["hr"], cox["lower"], cox["upper"]) if cox.get("hr") is not None else None
+    difference = _percentage_points(rd)
+    reason = None if ratio or difference else survival.get("reason") or cox.get("reason") or "no hazard ratio"
+    return {"label": "Death", "difference": difference, "ratio": ratio, "reason": reason}
 
 
 def _interval(axis, y, estimate, lower, upper, low_edge, high_edge):
@@ -469,40 +554,77 @@ def sensitivity_panels(week: int) -> tuple:
             ("death", "Death, hazard ratio", 1.0, "log"))
 
 
+#: The reconstruction seeds' cells in the sensitivity figure (grey diamonds, as the caption says), and a cell
+#: whose p is not below the level in the strip under each panel.
+SEED_GREY = "#9a9a9a"
+SIGNIFICANCE_OFF = "#e4e4e4"
+
+
+def _sensitivity_panel(axis, strip, rows: pd.DataFrame, alpha: float, reference: float, scale: str) -> None:
+    """One endpoint's cells sorted by estimate (rank 1 = lowest): CI bars; a filled dot where p is
+    below ``alpha``, an open one where not, and the same in the ``strip`` under it (dark: below),
+    readable however many cells; the primary cell ringed; the reconstruction seeds as grey diamonds."""
+    # Equal estimates: the reconstruction seeds' cells first, then the grid's in summary order.
+    name = rows["endpoint"].iloc[0]
+    rows = rows.assign(grid_cell=rows["family"] != "reconstruction")
+    rows = rows.sort_values(["estimate", "grid_cell"], kind="stable").reset_index(drop=True)
+    x = np.arange(1, len(rows) + 1)
+    seed = (rows["family"] == "reconstruction").to_numpy()
+    significant = (rows["p"] < alpha).to_numpy()
+    primary = rows["primary"].astype(bool).to_numpy()
+    axis.vlines(x, rows["lower"], rows["upper"], colors=np.where(seed, SEED_GREY, INK), linewidth=0.5, alpha=0.35)
+    for kind, marker, colour in (("grid", "o", INK), ("seed", "D", SEED_GREY)):
+        for filled in (True, False):
+            shown = (seed == (kind == "seed")) & (significant == filled)
+            axis.scatter(x[shown], rows["estimate"][shown], s=12 if marker == "o" else 9, marker=marker,
+                         facecolors=colour if filled else "white", edgecolors=colour, linewidths=0.7, zorder=3,
+                         gid=f"{kind}_{'significant' if filled else 'not_significant'}_{name}")
+    axis.scatter(x[primary], rows["estimate"][primary], s=70, facecolors="none", edgecolors=INK, linewidths=1.0,
+                 zorder=4, gid=f"primary_{name}")
+    axis.axhline(reference, color=REFERENCE, linestyle="--", linewidth=0.8, zorder=0)
+    if scale == "log":
+        axis.set_yscale("log")
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
+    strip.bar(x, 1, width=1, color=np.where(significant, INK, SIGNIFICANCE_OFF), linewidth=0)
+    strip.set_ylim(0, 1)
+    strip.set_yticks([])
+    for side in ("left", "top", "right"):
+        strip.spines[side].set_visible(False)
+    axis.tick_params(axis="x", labelbottom=False)
+    strip.set_xlim(0, len(rows) + 1)
+    strip.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True, min_n_ticks=1))
+    strip.set_xlabel(f"Cell, by estimate ({len(rows)} cells)")
+
+
+def _sensitivity_legend(figure, alpha: float, seeds: bool) -> None:
+    def dot(label, face, edge=INK, size=4.5, marker="o"):
+        return Line2D([], [], linestyle="none", marker=marker, markersize=size, markerfacecolor=face,
+                      markeredgecolor=edge, label=label)
+
+    handles = [dot(f"p < {alpha:g}", INK), dot(f"p ≥ {alpha:g}", "white"), dot("Primary analysis", "none", size=9)]
+    if seeds:
+        handles.append(dot("Reconstruction seed", SEED_GREY, SEED_GREY, size=3.5, marker="D"))
+    figure.legend(handles=handles, loc="outside upper center", ncols=len(handles))
+
+
+@uses_style
 def sensitivity_estimates(summary: pd.DataFrame, week: int, level: float = 0.95):
     """One panel per endpoint: the cells' estimates sorted, CIs as bars (a specification curve)."""
     if "estimate" not in summary or summary["estimate"].isna().all():
         return placeholder("sensitivity_estimates", "no cell of the sensitivity grid could be estimated")
     figure = new_figure(FIGURES["sensitivity_estimates"].height_cm)
     panels = sensitivity_panels(week)
-    axes = figure.subplots(1, len(panels))
-    alpha = 1 - level
-    for axis, (endpoint, title, reference, scale) in zip(axes, panels):
+    grid = figure.subplots(2, len(panels), sharex="col", gridspec_kw={"height_ratios": [9, 0.55]})
+    for axis, strip, (endpoint, title, reference, scale) in zip(grid[0], grid[1], panels):
         rows = summary[(summary["endpoint"] == endpoint) & summary["estimate"].notna()]
-        axis.set_title(title, loc="left", fontsize=SMALL + 0.5)
+        axis.set_title("\n".join(textwrap.wrap(title, 22)), loc="left", fontsize=SMALL + 0.5)
         if rows.empty:
             _panel_not_available(axis, "no estimable cell")
+            strip.set_axis_off()
             continue
-        # Equal estimates: the reconstruction seeds' cells first, then the grid's in summary order.
-        rows = rows.assign(grid_cell=rows["family"] != "reconstruction")
-        rows = rows.sort_values(["estimate", "grid_cell"], kind="stable").reset_index(drop=True)
-        x = np.arange(len(rows))
-        seeds = (rows["family"] == "reconstruction").to_numpy()
-        is_primary = rows["primary"].astype(bool).to_numpy()
-        significant = (rows["p"] < alpha).to_numpy()
-        colour = np.where(seeds, NOT_AVAILABLE, INK)
-        axis.vlines(x, rows["lower"], rows["upper"], colors=colour, linewidth=0.4, alpha=0.3)
-        axis.scatter(x[significant], rows["estimate"][significant], s=4, c=colour[significant], zorder=3)
-        axis.scatter(x[~significant], rows["estimate"][~significant], s=4, facecolors="white",
-                     edgecolors=colour[~significant], linewidths=0.6, zorder=3)
-        axis.scatter(x[is_primary], rows["estimate"][is_primary], s=40, facecolors="none", edgecolors=INK,
-                     linewidths=0.9, zorder=4)
-        axis.axhline(reference, color=REFERENCE, linestyle="--", linewidth=0.8, zorder=0)
-        if scale == "log":
-            axis.set_yscale("log")
-            axis.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
-        axis.set_xticks([])
-        axis.set_xlabel(f"{len(rows)} cells, sorted")
+        _sensitivity_panel(axis, strip, rows, 1 - level, reference, scale)
+    grid[1][0].set_ylabel(f"p < {1 - level:g}", rotation=0, ha="right", va="center", fontsize=SMALL)
+    _sensitivity_legend(figure, 1 - level, (summary["family"] == "reconstruction").any())
     return figure
 
 
@@ -581,8 +703,12 @@ def write_km_survival(inputs: dict, arms: dict, analysis: dict, out_path) -> Non
     if not result["available"]:
         figure = placeholder("km_survival", result["reason"])
     else:
+        parameters = result.get("parameters", {})
+        competing = parameters.get("competing_events") or []
+        events = ("Died" if parameters.get("transplant", "censor") == "censor" or not competing else
+                  "Died or " + " or ".join(code.lower() for code in competing))
         figure = km_survival(_table(inputs["survival_csv"]), arms, analysis["horizon_days"],
-                             survival_annotation(result, level), level)
+                             survival_annotation(result, level), level, events)
     save_svg(figure, out_path)
 
 
@@ -596,15 +722,35 @@ def write_ascites_resolution(inputs: dict, arms: dict, analysis: dict, out_path)
     save_svg(figure, out_path)
 
 
+def complications_at_risk(time_to_event: pd.DataFrame, events: list[str], horizon_days: int) -> dict:
+    """event -> arm -> `risk_table` at the month ticks, from the time-to-event dataset's rows of the event."""
+    ticks, _ = _month_ticks(horizon_days)
+    tables = {}
+    for event in events:
+        rows = time_to_event[time_to_event["endpoint"] == event] if "endpoint" in time_to_event else time_to_event
+        if len(rows):
+            tables[event] = {arm: risk_table(event_counts(g["day"], g["status"]), _tick_days(ticks, horizon_days))
+                             for arm in ARMS for g in [rows[rows["arm"] == arm]]}
+    return tables
+
+
+def gray_texts(results: dict) -> dict[str, str]:
+    """event -> "Gray's test p = 0.11", from the complications endpoint's results."""
+    return {event: f"Gray's test {_p_text(r['gray_test'].get('p'))}" for event, r in results.items()
+            if r.get("available", True) and r.get("gray_test", {}).get("available")}
+
+
 def write_complications_incidence(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
     result = _json(inputs["complications_json"])
     if not result["available"]:
         figure = placeholder("complications_incidence", result["reason"])
     else:
-        events = result.get("parameters", {}).get("events") or list(result["results"])
+        events = list(result["results"])   # the order of the report's table of complications
         reasons = {e: r["reason"] for e, r in result["results"].items() if not r.get("available", True)}
+        at_risk = complications_at_risk(_table(inputs["time_to_event"]), events, analysis["horizon_days"])
         figure = complications_incidence(_table(inputs["complications_csv"]), arms, analysis["horizon_days"],
-                                         events, reasons)
+                                         events, reasons, at_risk, gray_texts(result["results"]),
+                                         analysis["confidence_level"])
     save_svg(figure, out_path)
 
 

@@ -211,12 +211,13 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
                  else "deaths not collected")
     return {**{name: figure.caption for name, figure in FIGURES.items()},
             "complications_incidence": f"Cumulative incidence of each complication by arm, {competing} "
-                                       "(Aalen-Johansen).",
+                                       "(Aalen-Johansen), with confidence bands, the numbers at risk and Gray's test.",
             "liver_trajectories": upper_first(str(join_words(names or ["lab tests"]))) + " by analysis visit and arm: mean with "
                                   "t-based confidence interval.",
             "sensitivity_estimates": "Every cell of the sensitivity grid, sorted by its estimate, with its confidence "
-                                     f"interval: filled where p is below the significance level; {primary} ringed"
-                                     + ("; the reconstruction seeds in grey." if reconstruction else ".")}
+                                     "interval: filled, and dark in the strip under each panel, where p is below the "
+                                     f"significance level; {primary} ringed"
+                                     + ("; the reconstruction seeds as grey diamonds." if reconstruction else ".")}
 
 
 def _sensitivity(inputs: dict, config: dict) -> dict:
