@@ -11,6 +11,7 @@ Snakefile reads it when it parses, and this module imports no analysis library.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -65,6 +66,27 @@ def check_schema(config: dict, schema: Path | str, sources: list[tuple[str, obje
         keys.append(min(set(error.instance) - set(error.schema.get("properties", {}))))
     depth = [(_depth(data, keys), i) for i, (_, data) in enumerate(sources)]
     raise ConfigError(f"{sources[max(depth)[1]][0]}: {path}: {problem}")
+
+
+def check_published(path: Path | str, schema: Path | str) -> None:
+    """A study's published figures as the comparison reads them: the schema's structure (an arm of
+    n 0 ended paper_consistency in a ZeroDivisionError), then what it cannot state: each figure
+    once, each percentage a number from 0 to 100, each other value a number or a bound '<x'.
+    Raises ConfigError naming the file and key."""
+    data = load_yaml(path)
+    check_schema(data, schema, [(str(path), data)])
+    seen = set()
+    for i, figure in enumerate(data["figures"]):
+        if figure["id"] in seen:
+            raise ConfigError(f"{path}: figures[{i}].id: {figure['id']!r} is given twice; keep one")
+        seen.add(figure["id"])
+        value = figure["value"]
+        if figure["id"].endswith("_pct") and (isinstance(value, str) or not 0 <= value <= 100):
+            raise ConfigError(f"{path}: figures[{i}].value: {value!r} is not a percentage from 0 to 100 "
+                              f"({figure['id']} is a per cent of patients)")
+        if isinstance(value, str) and not re.fullmatch(r"<\s*\d*\.?\d+", value):
+            raise ConfigError(f"{path}: figures[{i}].value: {value!r} is neither a number nor a bound such as "
+                              "'<0.05'")
 
 
 def _depth(data, keys: list) -> int:
