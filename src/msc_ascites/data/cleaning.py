@@ -219,7 +219,8 @@ def _date_hint(value: str, table: Table) -> str:
     serial day number (41484 is 2013-07-29 in Excel)."""
     other = next((name for name in contract.DATE_FORMATS if _in_format(pd.Series([value]), name).iat[0]), None)
     if other is not None:
-        return f" (it is in the format {other}: set date_formats.{table.name} in cohort.yaml)"
+        return (f" (it is in the format {other}: write the file's dates in one format, the one "
+                f"date_formats.{table.name} in cohort.yaml names)")
     if re.fullmatch(r"\d{5}(\.\d+)?", value):
         return " (a spreadsheet's serial day number? export the column formatted as dates)"
     return ""
@@ -347,9 +348,26 @@ def _bounds_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns)
 
 
+def _subject_key(subject: str) -> str:
+    """A subject_id as a spreadsheet may have mangled it: case, spaces and leading zeros aside."""
+    return _code_key(subject).lstrip("0")
+
+
+def _subject_hint(subject: str, known) -> str:
+    """The subject of subjects.csv an unknown subject_id is likely meant to be (``1`` for ``001``)."""
+    same = sorted(k for k in known if _subject_key(k) == _subject_key(subject))
+    return f" (subjects.csv has {same[0]!r}: leading zeros, case and spaces count)" if same else ""
+
+
 def _clean_subjects(table, frame, cohort, log) -> tuple[pd.DataFrame, pd.Series]:
     dup = frame["subject_id"].duplicated().to_numpy()
     _fail(table, frame, dup, "subject_id", "duplicate subject: subject_id must be unique")
+    keys = frame["subject_id"].map(_subject_key)
+    twin = keys.duplicated().to_numpy()
+    if twin.any():
+        first = frame["subject_id"][keys == keys[twin].iat[0]].iat[0]
+        _fail(table, frame, twin, "subject_id", f"the same subject as {first!r} (differs only in leading zeros, "
+              "case or spaces)? subject_id must be unique")
     arm_map = {label: arm for arm, spec in cohort["arms"].items() for label in spec["raw_labels"]}
     sex_map = {code: sex for sex, codes in cohort["sex_codes"].items() for code in codes}
     frame["arm"] = _map_codes(table, frame, "arm", arm_map, log, "arm_label_recoded", "arm label")
@@ -581,8 +599,9 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
     for name in sorted((n for n in raw if n != "subjects"), key=lambda n: n != "events"):
         frame = raw.pop(name)  # no second reference: a large table's copies are freed as cleaning goes
         table = TABLES[name]
-        _fail(table, frame, ~frame["subject_id"].isin(known_subjects), "subject_id",
-              "subject is not in subjects.csv")
+        unknown = ~frame["subject_id"].isin(known_subjects)
+        _fail(table, frame, unknown, "subject_id", "subject is not in subjects.csv"
+              + (_subject_hint(frame["subject_id"][unknown].iat[0], known_subjects) if unknown.any() else ""))
         date_column = table.date_columns[0]
         if name in ("events", "labs"):
             _normalise_codes(table, frame, table.columns[1 if name == "events" else 3].name,
