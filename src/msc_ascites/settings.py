@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 from .data.contract import DEATH, EVENT_CODES, TABLES, TRANSPLANT
@@ -40,6 +41,10 @@ def load_config(path: Path | str, **overrides) -> dict:
 
 
 def with_cohort_overrides(config: dict) -> dict:
+    if not Path(config["raw_dir"]).is_dir():  # else each raw table would be "missing", one by one
+        raise ConfigError(f"raw_dir: {config['raw_dir']} is not a folder "
+                          f"({'a file' if present(config['raw_dir']) else 'no such folder'}); name the folder of "
+                          "the raw exports (--config raw_dir=...)")
     override = Path(config["raw_dir"]) / "cohort.yaml"
     if present(override):
         cohort = load_yaml(override, folder=config["raw_dir"]) or {}
@@ -186,14 +191,14 @@ def _check_event_roles(config: dict) -> None:
 
 def _check_cohort_mappings(cohort: dict) -> None:
     """A raw arm label or sex code listed under two values makes the mapping no function: cleaning
-    would silently pick one (37 of 39 treated patients became controls). Case is folded, as
-    cleaning folds it."""
+    would silently pick one (37 of 39 treated patients became controls). Compared as cleaning reads
+    the raw values: spaces stripped (a no-break space too), case folded."""
     arms = {arm: spec.get("raw_labels", []) for arm, spec in cohort.get("arms", {}).items()}
     for key, mapping in (("arms", arms), ("sex_codes", cohort.get("sex_codes", {}))):
         owner = {}
         for value, codes in mapping.items():
             for code in codes:
-                other = owner.setdefault(str(code).casefold(), value)
+                other = owner.setdefault(unicodedata.normalize("NFKC", str(code)).strip().casefold(), value)
                 if other != value:
                     path = f"cohort.{key}.{value}" + (".raw_labels" if key == "arms" else "")
                     raise ConfigError(f"{path}: {code!r} is also listed under {other!r}; a raw "

@@ -254,7 +254,7 @@ def _parse_typed_columns(table: Table, frame: pd.DataFrame) -> None:
 def _map_codes(table, frame, column, mapping: dict[str, str], log, rule, what) -> pd.Series:
     """Map raw codes by config: exact match first, then case-insensitive (logged)."""
     exact = frame[column].map(mapping)
-    folded = {k.casefold(): v for k, v in mapping.items()}
+    folded = {unicodedata.normalize("NFKC", k).strip().casefold(): v for k, v in mapping.items()}
     loose = frame[column].str.casefold().map(folded)
     _fail(table, frame, exact.isna() & loose.isna(), column,
           f"{what} is not mapped in config (known: {', '.join(sorted(mapping))})")
