@@ -19,6 +19,7 @@ import yaml
 
 from msc_ascites.errors import ConfigError, NotEstimable, RawDataError
 from msc_ascites.outputs import neutralised, write_csv
+from msc_ascites.stats.comparisons import rate_ratio
 from msc_ascites.stats.survival import cox_hazard_ratio, fit_cox
 from test_bad_input import DOC, MINI, Case, append, corrupted_copy, error, replace, run_steps, warning
 
@@ -149,6 +150,9 @@ CASES = [
           INVISIBLE.format(0xFEFF, "byte-order mark inside the file: two exports joined?", 1)),
     error("soft_hyphen_in_term", "adverse_events.csv", "a soft hyphen inside a term", replace("fever", "fe\u00adver"), 2,
           None, "001,2012-01-11,fe\u00adver,1,N,possible", INVISIBLE.format(0xAD, "soft hyphen", 18)),
+    error("control_character_in_term", "adverse_events.csv", "`U+0093` in a term (a Windows-1252 quote read as Latin-1)",
+          replace("fever", "fever\u0093"), 2, None, "001,2012-01-11,fever\u0093,1,N,possible",
+          INVISIBLE.format(0x93, "a control character: text of another encoding?", 21)),
     # Headers and lines as spreadsheets and joined exports write them.
     error("spreadsheet_sep_line", "events.csv", "`sep=,` before the header", lambda d: b"sep=,\n" + d, 1, None, "sep=,",
           "a spreadsheet's separator line before the header: delete the line (the header must be the first line)"),
@@ -189,6 +193,8 @@ CASES = [
           "cells_per_kg", "1,000,000", NOT_NUMBER),
     error("thousands_space", "infusions.csv", "cells_per_kg `1 050 000`", replace("1050000", "1 050 000"), 3,
           "cells_per_kg", "1 050 000", NOT_NUMBER),
+    error("number_underflow", "labs.csv", "value `1e-400` (was read as 0 without a word)", replace("W4,ALB,31.0", "W4,ALB,1e-400"),
+          19, "value", "1e-400", "too small to be stored as a number (it would be read as 0): check the value"),
     error("lab_le_sign", "labs.csv", "value `<=31` (named as written, not `=31`)", replace("W4,ALB,31.0", "W4,ALB,<=31"),
           19, "value", "<=31", "not a finite number (a censored value is written <x or >x)"),
     error("lab_unicode_le", "labs.csv", "value `\u226431`", replace("W4,ALB,31.0", "W4,ALB,\u226431"), 19, "value",
@@ -387,6 +393,17 @@ def test_cox_not_estimable_separated_continuous_covariate():
     time, event = np.array([1.0, 2, 3, 4, 5, 6]), np.array([1, 1, 1, 0, 1, 0])
     with pytest.raises(NotEstimable, match="smallest value of covariate 2"):
         fit_cox(time, event, np.column_stack([[0, 1, 0, 1, 0, 1], [1.0, 2, 3, 4, 5, 6]]))
+
+
+@pytest.mark.parametrize("counts,arm", [([0, 0, 0, 0], "treatment"), ([2, 1, 0, 0], "control")],
+                         ids=["no-procedures", "none-in-control"])
+def test_rate_ratio_not_estimable_when_an_arm_has_no_events(counts, arm):
+    """No paracentesis at all ended the paracentesis step in statsmodels' ValueError (a NaN deviance);
+    none in one arm put the ratio at 0 or infinity."""
+    why = f"not estimable, because the {arm} arm has no events: the rate ratio is 0 or infinite"
+    result = rate_ratio(counts, [1.0, 2.0, 1.5, 1.0], [1, 1, 0, 0])
+    assert result == {"poisson": {"available": False, "reason": why},
+                      "negative_binomial": {"available": False, "reason": why}}
 
 
 def test_cox_estimable_fits_as_before():

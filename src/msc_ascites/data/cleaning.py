@@ -175,10 +175,16 @@ def _parse_numbers(table: Table, frame: pd.DataFrame, column: str, whole: bool =
     parsed = pd.to_numeric(pd.Series(uniques, dtype=object).where(lambda u: u != "", None),
                            errors="coerce").astype(float).to_numpy()
     numbers = pd.Series(parsed[codes] if len(uniques) else [], index=text.index, dtype=float)
+    # 1e-400 is not 0: a number too small for a float is as wrong as one too large (1e400).
+    underflow = np.array([p == 0 and re.match(r"\s*[-+]?[0.]*[1-9]", u) is not None for p, u in zip(parsed, uniques)],
+                         dtype=bool)
     bad = ((numbers.isna() & (text != "")) | np.isinf(numbers.fillna(0))).to_numpy()
+    shown = frame if written is None else frame.assign(**{column: written})
     if bad.any():
-        shown = frame if written is None else frame.assign(**{column: written})
         _fail(table, shown, bad, column, "not a finite number" + _number_hint(shown[column].to_numpy()[bad][0]))
+    if underflow.any():
+        _fail(table, shown, underflow[codes], column, "too small to be stored as a number (it would be read as 0): "
+              "check the value")
     if whole:
         _fail(table, frame, numbers.notna() & (numbers % 1 != 0), column, "not a whole number")
     return numbers

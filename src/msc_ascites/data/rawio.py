@@ -49,7 +49,9 @@ def _decode(data: bytes, file: str) -> tuple[str, bool]:
 INVISIBLE = {"\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "\u200d": "zero-width joiner",
              "\u2060": "word joiner", "\u00ad": "soft hyphen",
              "\ufeff": "byte-order mark inside the file: two exports joined?"}
-_INVISIBLE = re.compile("[" + "".join(INVISIBLE) + "]")
+#: Control characters but tab and line endings (C0, DEL and C1): U+0093 is a Windows-1252 quote read as Latin-1.
+_CONTROLS = "\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_INVISIBLE = re.compile("[" + "".join(INVISIBLE) + _CONTROLS + "]")
 
 
 def _check_invisible(text: str, file: str) -> None:
@@ -60,7 +62,8 @@ def _check_invisible(text: str, file: str) -> None:
         at = hidden.start()
         start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
         raise RawDataError(file, text.count("\n", 0, at) + 1, None, text[start:end if end >= 0 else len(text)],
-                           f"holds an invisible character, U+{ord(hidden.group()):04X} ({INVISIBLE[hidden.group()]}), "
+                           f"holds an invisible character, U+{ord(hidden.group()):04X} "
+                           f"({INVISIBLE.get(hidden.group(), 'a control character: text of another encoding?')}), "
                            f"at character {at - start + 1} of the line: remove it")
 
 
