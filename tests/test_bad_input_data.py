@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from msc_ascites.analysis.baseline import table_one
 from msc_ascites.errors import ConfigError, NotEstimable, RawDataError
 from msc_ascites.outputs import neutralised, write_csv
 from msc_ascites.stats.comparisons import rate_ratio
@@ -404,6 +405,18 @@ def test_rate_ratio_not_estimable_when_an_arm_has_no_events(counts, arm):
     result = rate_ratio(counts, [1.0, 2.0, 1.5, 1.0], [1, 1, 0, 0])
     assert result == {"poisson": {"available": False, "reason": why},
                       "negative_binomial": {"available": False, "reason": why}}
+
+
+def test_table_one_prints_a_dash_not_nan():
+    """One value in an arm (no SD), an arm without values, constant values (no SMD): Table 1 printed
+    'nan' in the report; now the report's dash."""
+    adsl = pd.DataFrame({"arm": ["treatment", "treatment", "control", "control"],
+                         "age_years": [40.0, 50.0, 60.0, np.nan], "weight_kg": [70.0, 70.0, 70.0, 70.0],
+                         "baseline_INR": [1.2, 1.3, np.nan, np.nan]})
+    arms = {"treatment": {"label": "T"}, "control": {"label": "C"}}
+    flat, _ = table_one(adsl, arms, ["age_years", "weight_kg", "baseline_INR"], [], [])
+    cells = flat.astype(str).to_numpy().ravel().tolist()
+    assert not any("nan" in cell for cell in cells if cell != "nan") and "60.00 (–)" in cells, cells
 
 
 def test_cox_estimable_fits_as_before():
