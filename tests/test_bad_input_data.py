@@ -196,6 +196,9 @@ CASES = [
           "cells_per_kg", "1 050 000", NOT_NUMBER),
     error("number_underflow", "labs.csv", "value `1e-400` (was read as 0 without a word)", replace("W4,ALB,31.0", "W4,ALB,1e-400"),
           19, "value", "1e-400", "too small to be stored as a number (it would be read as 0): check the value"),
+    error("missing_as_null", "subjects.csv", "weight `NULL` (not a configured missing code)", replace("HBV,9,62.5", "HBV,9,NULL"),
+          2, "weight_kg", "NULL", "not a finite number (a missing value? write one of cohort.missing_codes, or add "
+          "this code to them in cohort.yaml)"),
     error("lab_le_sign", "labs.csv", "value `<=31` (named as written, not `=31`)", replace("W4,ALB,31.0", "W4,ALB,<=31"),
           19, "value", "<=31", "not a finite number (a censored value is written <x or >x)"),
     error("lab_unicode_le", "labs.csv", "value `\u226431`", replace("W4,ALB,31.0", "W4,ALB,\u226431"), 19, "value",

@@ -190,12 +190,18 @@ def _parse_numbers(table: Table, frame: pd.DataFrame, column: str, whole: bool =
     return numbers
 
 
+#: What exports write for a missing number besides the configured codes (compared case-folded).
+MISSING_LOOKALIKES = {"n/a", "na", "nd", "null", "none", "missing", "-", "--", "?", "n.a.", "not done"}
+
+
 def _number_hint(value: str) -> str:
     """Why a number may not parse, when it shows."""
     if re.fullmatch(r"[-+]?\d+([,.' \u00a0\u202f_]\d+)+", value) and not re.fullmatch(r"[-+]?\d+\.\d+", value):
         return " (a decimal comma or a thousands separator? write a decimal point and no separators: 1234.5)"
     if value[:2] in ("<=", ">=") or value[:1] in ("\u2264", "\u2265"):
         return " (a censored value is written <x or >x)"
+    if value.casefold() in MISSING_LOOKALIKES:
+        return " (a missing value? write one of cohort.missing_codes, or add this code to them in cohort.yaml)"
     return ""
 
 
