@@ -220,6 +220,8 @@ CASES = [
           19, "test", "Albumin", SYNONYM.format("ALB")),
     error("lab_other_name", "labs.csv", "`Bilirubin` for `TBIL`", replace("BL,TBIL,51.3", "BL,Bilirubin,51.3"), 3, "test",
           "Bilirubin", SYNONYM.format("TBIL")),
+    warning("own_event_code", "events.csv", "`variceal bleeding`, a code the contract does not know (was kept without a word)",
+            replace("002,HE", "002,variceal bleeding"), "code_kept_as_cohorts_own", None, "event"),
     # Subjects as spreadsheets mangle them.
     error("subject_leading_zeros_lost", "events.csv", "subject `3` for `003`", replace(EVENTS_LINE_4, "3,SBP,2013-01-10"),
           4, "subject_id", "3", "subject is not in subjects.csv (subjects.csv has '003': leading zeros, case and spaces "
@@ -292,12 +294,16 @@ def test_normalised_codes_are_analysed_as_the_known_code(tmp_path):
 
 
 def test_a_cohort_code_of_its_own_is_kept(tmp_path):
-    """ALP is alkaline phosphatase, not a slip of ALT: short codes are never near-misses."""
+    """ALP is alkaline phosphatase, not a slip of ALT: short codes are never near-misses. Each code
+    of the cohort's own is named once in the log (it used to be kept without a word)."""
     raw = corrupted_copy(warning("alp", "labs.csv", "", replace("BL,ALT,<5,U/L", "BL,ALP,90,U/L"), ""),
                          tmp_path / "raw")
     run_steps(raw, tmp_path / "results")
     labs = pd.read_csv(tmp_path / "results" / "clean" / "labs.csv", dtype=str)
-    assert "ALP" in set(labs["test"]) and "code_normalised" not in set(_log(tmp_path / "results")["rule"])
+    log = _log(tmp_path / "results")
+    assert "ALP" in set(labs["test"]) and "code_normalised" not in set(log["rule"])
+    kept = log.query("rule == 'code_kept_as_cohorts_own'")[["file", "column", "old_value", "new_value"]]
+    assert kept.values.tolist() == [["labs.csv", "test", "ALP", "kept (1 row)"], ["labs.csv", "test", "XYZ", "kept (1 row)"]]
 
 
 @pytest.mark.parametrize("endings", [[b"\n"], [b"\r\n"], [b"\r\r\n"], [b"\n", b"\r\n", b"\r\r\n", b"\r\n"]],

@@ -45,6 +45,8 @@ RULES = {
                                 "baseline window) was kept; no analysis reads it",
     "code_normalised": "an event or lab test code matched a known code only after Unicode normalisation (NFKC), "
                        "case folding and removing spaces; the known code is used",
+    "code_kept_as_cohorts_own": "an event code or lab test the contract does not know (nor a slip or another name "
+                                "of a known one) was kept as the cohort's own; only an analysis config names reads it",
     "table_has_no_rows": "the file has a header and no records: an empty table",
     "whitespace_stripped": "leading or trailing spaces were removed",
     "missing_code": "a missing-value code was read as missing",
@@ -309,7 +311,8 @@ def _near_miss(code: str, known: str) -> bool:
 
 def _normalise_codes(table, frame, column, known, log) -> None:
     """Known codes matched whatever their case and spacing (``death`` is DEATH: logged); a near-miss
-    of a known code is an error, never silently a code of the cohort's own."""
+    or another name of a known code is an error, never silently a code of the cohort's own; a code of
+    the cohort's own is named once in the log."""
     by_key = {_code_key(code): code for code in known}
 
     def resolve(value: str) -> str:
@@ -318,7 +321,9 @@ def _normalise_codes(table, frame, column, known, log) -> None:
     _log_changes(log, table, frame, column, frame[column], new, "code_normalised", where=changed)
     frame[column] = new
     codes, synonyms = pd.Series(pd.unique(new)), _synonyms(known)
-    for code in codes[~codes.isin(known)]:
+    unknown = codes[~codes.isin(known)]
+    counts = new.value_counts() if len(unknown) else None  # one pass over the rows, only when needed
+    for code in unknown:
         match = next((k for k in known if _near_miss(code, k)), None)
         if match is not None:
             _fail(table, frame, new == code, column,
@@ -329,6 +334,9 @@ def _normalise_codes(table, frame, column, known, log) -> None:
             _fail(table, frame, new == code, column,
                   f"not a known code, but another name of {match!r}: write {match!r} (a code of the cohort's own "
                   "is kept, and no analysis reads it)")
+        rows = int(counts[code])
+        log.add_file(table.file, column, code, f"kept ({rows} row{'' if rows == 1 else 's'})",
+                     "code_kept_as_cohorts_own")
 
 
 def _validate(table: Table, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
