@@ -31,6 +31,7 @@ report: $(STAMP)
 
 ## test: run the test suite
 test: $(STAMP)
+	@bash scripts/system_packages.sh test
 	$(BIN)/python -m pytest
 
 ## bench: time the workflow on this machine (results/benchmark.csv, .svg); 15-30 min, less with BENCH_ARGS=--skip-large

@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from msc_ascites.analysis.baseline import table_one
 from msc_ascites.errors import ConfigError, NotEstimable, RawDataError
 from msc_ascites.outputs import neutralised, write_csv
+from msc_ascites.stats.comparisons import rate_ratio
 from msc_ascites.stats.survival import cox_hazard_ratio, fit_cox
 from test_bad_input import DOC, MINI, Case, append, corrupted_copy, error, replace, run_steps, warning
 
@@ -47,6 +49,23 @@ def extra_column(name: str):
         return b"\n".join([header + b"," + name.encode(), *(row + b",x" for row in rows)]) + b"\n"
     return corrupt
 
+
+def repeated_header(data: bytes) -> bytes:
+    rows = data.split(b"\n")
+    return b"\n".join(rows[:3] + [rows[0]] + rows[3:])
+
+
+def trailing_comma_row_2(data: bytes) -> bytes:
+    rows = data.split(b"\n")
+    return b"\n".join([rows[0], rows[1] + b",", *rows[2:]])
+
+
+INVISIBLE = "holds an invisible character, U+{:04X} ({}), at character {} of the line: remove it"
+SYNONYM = ("not a known code, but another name of {0!r}: write {0!r} (a code of the cohort's own is kept, and no "
+           "analysis reads it)")
+NOT_NUMBER = "not a finite number (a decimal comma or a thousands separator? write a decimal point and no separators: 1234.5)"
+REPEATED = "the header line again: two exports joined? Keep one header, at the top"
+EVENTS_LINE_4 = "003,SBP,2013-01-10"
 
 # ``words`` is the whole problem: the message is compared in full.
 CASES = [
@@ -122,6 +141,105 @@ CASES = [
             "line_endings_normalised", None, ""),
     warning("mixed_endings", "events.csv", "`\\n`, `\\r\\n` and `\\r\\r\\n` in turn",
             lambda d: lines(d, [b"\n", b"\r\n", b"\r\r\n"]), "line_endings_normalised", None, ""),
+    # Second set (issue 16, rerun): how real exports and careless users go wrong. Invisible characters.
+    error("zero_width_space_in_id", "events.csv", "`003` + a zero-width space", replace(EVENTS_LINE_4, "003\u200b,SBP,2013-01-10"),
+          4, None, "003\u200b,SBP,2013-01-10", INVISIBLE.format(0x200B, "zero-width space", 4)),
+    error("zero_width_space_in_code", "events.csv", "`DEATH` + a zero-width space", replace("DEATH", "DEATH\u200b"), 3,
+          None, "002,DEATH\u200b,2013-06-01", INVISIBLE.format(0x200B, "zero-width space", 10)),
+    error("bom_inside_file", "events.csv", "a byte-order mark at the start of row 4",
+          replace(EVENTS_LINE_4, "\ufeff" + EVENTS_LINE_4), 4, None, "\ufeff" + EVENTS_LINE_4,
+          INVISIBLE.format(0xFEFF, "byte-order mark inside the file: two exports joined?", 1)),
+    error("soft_hyphen_in_term", "adverse_events.csv", "a soft hyphen inside a term", replace("fever", "fe\u00adver"), 2,
+          None, "001,2012-01-11,fe\u00adver,1,N,possible", INVISIBLE.format(0xAD, "soft hyphen", 18)),
+    error("control_character_in_term", "adverse_events.csv", "`U+0093` in a term (a Windows-1252 quote read as Latin-1)",
+          replace("fever", "fever\u0093"), 2, None, "001,2012-01-11,fever\u0093,1,N,possible",
+          INVISIBLE.format(0x93, "a control character: text of another encoding?", 21)),
+    # Headers and lines as spreadsheets and joined exports write them.
+    error("spreadsheet_sep_line", "events.csv", "`sep=,` before the header", lambda d: b"sep=,\n" + d, 1, None, "sep=,",
+          "a spreadsheet's separator line before the header: delete the line (the header must be the first line)"),
+    error("header_case", "events.csv", "header `Subject_ID`", replace("subject_id", "Subject_ID"), 1, "subject_id",
+          "Subject_ID,event,event_date", "required column 'subject_id' is missing (the header has 'Subject_ID': names "
+          "are exact, write 'subject_id')"),
+    error("header_spaced_name", "labs.csv", "header `sample date`", replace("sample_date", "sample date"), 1,
+          "sample_date", "subject_id,sample date,visit,test,value,unit", "required column 'sample_date' is missing "
+          "(the header has 'sample date': names are exact, write 'sample_date')"),
+    error("repeated_header", "events.csv", "the header again as row 4", repeated_header, 4, None,
+          "subject_id,event,event_date", REPEATED),
+    error("two_exports_joined", "events.csv", "the whole file twice", lambda d: d + d, 7, None,
+          "subject_id,event,event_date", REPEATED),
+    error("line_of_spaces", "events.csv", "a line of three spaces at the end", lambda d: d + b"   \n", 7, None, "   ",
+          "a line of only spaces: delete it (an empty line is no record)"),
+    error("trailing_comma", "events.csv", "a comma at the end of row 2", trailing_comma_row_2, 2, None,
+          "002,HE,2012-09-01,", "the header has 3 fields, this row 4 (a comma at the end of the line: delete it, or add "
+          "it to the header too)"),
+    warning("trailing_comma_everywhere", "events.csv", "a comma at the end of every line, the header's too",
+            lambda d: d.replace(b"\n", b",\n"), "extra_column_ignored", None, ""),
+    warning("bom_and_crlf", "subjects.csv", "a byte-order mark and `\\r\\n` line endings",
+            lambda d: b"\xef\xbb\xbf" + d.replace(b"\n", b"\r\n"), "utf8_bom_removed", None, ""),
+    # Dates and numbers as spreadsheets write them.
+    error("excel_serial_date", "events.csv", "event_date `41153` (a spreadsheet's day number)",
+          replace("2012-09-01", "41153"), 2, "event_date", "41153", "not a date in the format YYYY-MM-DD configured for "
+          "events.csv (a spreadsheet's serial day number? export the column formatted as dates)"),
+    error("date_with_time", "events.csv", "event_date `2012-09-01 00:00:00`", replace("2012-09-01", "2012-09-01 00:00:00"),
+          2, "event_date", "2012-09-01 00:00:00", "not a date in the format YYYY-MM-DD configured for events.csv (it is "
+          "in the format YYYY-MM-DD HH:MM[:SS]: write the file's dates in one format, the one date_formats.events in "
+          "cohort.yaml names)"),
+    error("date_other_format_one_row", "labs.csv", "one sample_date `2012-01-08` in a DD/MM/YYYY file",
+          replace("001,08/01/2012,BL,ALB", "001,2012-01-08,BL,ALB"), 2, "sample_date", "2012-01-08",
+          "not a date in the format DD/MM/YYYY configured for labs.csv (it is in the format YYYY-MM-DD: write the "
+          "file's dates in one format, the one date_formats.labs in cohort.yaml names)"),
+    error("decimal_comma_age", "subjects.csv", "age `\"45,5\"`", replace("M,45,", 'M,"45,5",'), 2, "age_years", "45,5",
+          NOT_NUMBER),
+    error("thousands_separator", "infusions.csv", "cells_per_kg `\"1,000,000\"`", replace("1000000", '"1,000,000"'), 2,
+          "cells_per_kg", "1,000,000", NOT_NUMBER),
+    error("thousands_space", "infusions.csv", "cells_per_kg `1 050 000`", replace("1050000", "1 050 000"), 3,
+          "cells_per_kg", "1 050 000", NOT_NUMBER),
+    error("number_underflow", "labs.csv", "value `1e-400` (was read as 0 without a word)", replace("W4,ALB,31.0", "W4,ALB,1e-400"),
+          19, "value", "1e-400", "too small to be stored as a number (it would be read as 0): check the value"),
+    error("missing_as_null", "subjects.csv", "weight `NULL` (not a configured missing code)", replace("HBV,9,62.5", "HBV,9,NULL"),
+          2, "weight_kg", "NULL", "not a finite number (a missing value? write one of cohort.missing_codes, or add "
+          "this code to them in cohort.yaml)"),
+    error("lab_le_sign", "labs.csv", "value `<=31` (named as written, not `=31`)", replace("W4,ALB,31.0", "W4,ALB,<=31"),
+          19, "value", "<=31", "not a finite number (a censored value is written <x or >x)"),
+    error("lab_unicode_le", "labs.csv", "value `\u226431`", replace("W4,ALB,31.0", "W4,ALB,\u226431"), 19, "value",
+          "\u226431", "not a finite number (a censored value is written <x or >x)"),
+    error("unit_lower_case", "labs.csv", "TBIL in `mg/dl`", replace("2.0,mg/dL", "2.0,mg/dl"), 15, "unit", "mg/dl",
+          "unknown unit for TBIL (accepted: 'umol/L', 'µmol/L', 'mg/dL'); units are exact: write 'mg/dL'"),
+    error("unit_empty", "labs.csv", "ALB without its unit", replace("W4,ALB,31.0,g/L", "W4,ALB,31.0,"), 19, "unit", "",
+          "unknown unit for ALB (accepted: 'g/L', 'g/dL'); the unit is empty: write it"),
+    # Codes: other spellings and other names of the known ones.
+    warning("nbsp_around_code", "events.csv", "`Death` + a no-break space for `DEATH`", replace("DEATH", "Death\u00a0"),
+            "code_normalised", 3, "event"),
+    warning("full_width_code", "events.csv", "full-width `\uff24\uff25\uff21\uff34\uff28` for `DEATH`",
+            replace("DEATH", "\uff24\uff25\uff21\uff34\uff28"), "code_normalised", 3, "event"),
+    error("death_synonym", "events.csv", "`Died` for `DEATH` (was kept as a code of the cohort's own: no death)",
+          replace("DEATH", "Died"), 3, "event", "Died", SYNONYM.format("DEATH")),
+    error("death_synonym_deceased", "events.csv", "`deceased` for `DEATH`", replace("DEATH", "deceased"), 3, "event",
+          "deceased", SYNONYM.format("DEATH")),
+    error("lab_full_name", "labs.csv", "`Albumin` for `ALB` (was not analysed)", replace("W4,ALB,31.0", "W4,Albumin,31.0"),
+          19, "test", "Albumin", SYNONYM.format("ALB")),
+    error("lab_other_name", "labs.csv", "`Bilirubin` for `TBIL`", replace("BL,TBIL,51.3", "BL,Bilirubin,51.3"), 3, "test",
+          "Bilirubin", SYNONYM.format("TBIL")),
+    warning("own_event_code", "events.csv", "`variceal bleeding`, a code the contract does not know (was kept without a word)",
+            replace("002,HE", "002,variceal bleeding"), "code_kept_as_cohorts_own", None, "event"),
+    # Subjects as spreadsheets mangle them.
+    error("subject_leading_zeros_lost", "events.csv", "subject `3` for `003`", replace(EVENTS_LINE_4, "3,SBP,2013-01-10"),
+          4, "subject_id", "3", "subject is not in subjects.csv (subjects.csv has '003': leading zeros, case and spaces "
+          "count)"),
+    error("subject_twin", "subjects.csv", "a subject `01` beside `001`", append("01,SMT,2012-03-05,F,60,2014-03-10,HBV,8,55,v2"),
+          6, "subject_id", "01", "the same subject as '001' (differs only in leading zeros, case or spaces)? subject_id "
+          "must be unique"),
+    # Records before enrollment: one rule for every table.
+    error("infusion_before_enrollment", "infusions.csv", "an infusion of 004 on 2012-03-01, enrolled 2012-04-01",
+          replace("004,2012-04-02", "004,2012-03-01"), 3, "infusion_date", "2012-03-01",
+          "an infusion before the subject's enrollment_date in subjects.csv: cells are given on or after enrollment"),
+    warning("ae_before_enrollment", "adverse_events.csv", "an adverse event of 001 on 2012-01-01, enrolled 2012-01-10 "
+            "(was left out of every count without a word)", replace("001,2012-01-11", "001,2012-01-01"),
+            "record_before_enrollment", 2, "onset_date"),
+    warning("paracentesis_before_enrollment", "paracentesis.csv", "a paracentesis of 002 on 2012-01-15, enrolled 2012-02-01",
+            replace("002,2012-05-01", "002,2012-01-15"), "record_before_enrollment", 2, "procedure_date"),
+    warning("lab_before_baseline_window", "labs.csv", "a lab of 001 a year before enrollment (before the 90-day lookback)",
+            append("001,08/01/2011,,ALB,30.0,g/L"), "record_before_enrollment", 22, "sample_date"),
     # Class 5: formula text in what a user opens in a spreadsheet (test_formula_text_is_neutralised).
     warning("formula_header", "events.csv", f"an extra column named `{FORMULA}`", extra_column(FORMULA),
             "extra_column_ignored", None, "'" + FORMULA),
@@ -176,12 +294,16 @@ def test_normalised_codes_are_analysed_as_the_known_code(tmp_path):
 
 
 def test_a_cohort_code_of_its_own_is_kept(tmp_path):
-    """ALP is alkaline phosphatase, not a slip of ALT: short codes are never near-misses."""
+    """ALP is alkaline phosphatase, not a slip of ALT: short codes are never near-misses. Each code
+    of the cohort's own is named once in the log (it used to be kept without a word)."""
     raw = corrupted_copy(warning("alp", "labs.csv", "", replace("BL,ALT,<5,U/L", "BL,ALP,90,U/L"), ""),
                          tmp_path / "raw")
     run_steps(raw, tmp_path / "results")
     labs = pd.read_csv(tmp_path / "results" / "clean" / "labs.csv", dtype=str)
-    assert "ALP" in set(labs["test"]) and "code_normalised" not in set(_log(tmp_path / "results")["rule"])
+    log = _log(tmp_path / "results")
+    assert "ALP" in set(labs["test"]) and "code_normalised" not in set(log["rule"])
+    kept = log.query("rule == 'code_kept_as_cohorts_own'")[["file", "column", "old_value", "new_value"]]
+    assert kept.values.tolist() == [["labs.csv", "test", "ALP", "kept (1 row)"], ["labs.csv", "test", "XYZ", "kept (1 row)"]]
 
 
 @pytest.mark.parametrize("endings", [[b"\n"], [b"\r\n"], [b"\r\r\n"], [b"\n", b"\r\n", b"\r\r\n", b"\r\n"]],
@@ -220,6 +342,9 @@ def test_doubled_cr_note_counts_the_lines(tmp_path):
     ("sex_code_under_both_sexes", {"sex_codes": {"F": ["F", "female", "2", "M"]}},
      "cohort.sex_codes.F: 'M' is also listed under 'M'; a raw sex code must map to one value (cohort.yaml of "
      "the raw folder, merged over config.yaml)"),
+    ("arm_label_under_both_arms_spaced", {"arms": {"control": {"raw_labels": ["SMT", "MSC\u00a0"]}}},
+     "cohort.arms.control.raw_labels: 'MSC\\xa0' is also listed under 'treatment'; a raw arm label must map to one "
+     "value (cohort.yaml of the raw folder, merged over config.yaml)"),
     ("sex_code_number_under_both", {"sex_codes": {"M": ["M", "male", "1", "2"]}},
      "cohort.sex_codes.F: '2' is also listed under 'M'; a raw sex code must map to one value (cohort.yaml of "
      "the raw folder, merged over config.yaml)"),
@@ -278,6 +403,29 @@ def test_cox_not_estimable_separated_continuous_covariate():
     time, event = np.array([1.0, 2, 3, 4, 5, 6]), np.array([1, 1, 1, 0, 1, 0])
     with pytest.raises(NotEstimable, match="smallest value of covariate 2"):
         fit_cox(time, event, np.column_stack([[0, 1, 0, 1, 0, 1], [1.0, 2, 3, 4, 5, 6]]))
+
+
+@pytest.mark.parametrize("counts,arm", [([0, 0, 0, 0], "treatment"), ([2, 1, 0, 0], "control")],
+                         ids=["no-procedures", "none-in-control"])
+def test_rate_ratio_not_estimable_when_an_arm_has_no_events(counts, arm):
+    """No paracentesis at all ended the paracentesis step in statsmodels' ValueError (a NaN deviance);
+    none in one arm put the ratio at 0 or infinity."""
+    why = f"not estimable, because the {arm} arm has no events: the rate ratio is 0 or infinite"
+    result = rate_ratio(counts, [1.0, 2.0, 1.5, 1.0], [1, 1, 0, 0])
+    assert result == {"poisson": {"available": False, "reason": why},
+                      "negative_binomial": {"available": False, "reason": why}}
+
+
+def test_table_one_prints_a_dash_not_nan():
+    """One value in an arm (no SD), an arm without values, constant values (no SMD): Table 1 printed
+    'nan' in the report; now the report's dash."""
+    adsl = pd.DataFrame({"arm": ["treatment", "treatment", "control", "control"],
+                         "age_years": [40.0, 50.0, 60.0, np.nan], "weight_kg": [70.0, 70.0, 70.0, 70.0],
+                         "baseline_INR": [1.2, 1.3, np.nan, np.nan]})
+    arms = {"treatment": {"label": "T"}, "control": {"label": "C"}}
+    flat, _ = table_one(adsl, arms, ["age_years", "weight_kg", "baseline_INR"], [], [])
+    cells = flat.astype(str).to_numpy().ravel().tolist()
+    assert not any("nan" in cell for cell in cells if cell != "nan") and "60.00 (–)" in cells, cells
 
 
 def test_cox_estimable_fits_as_before():

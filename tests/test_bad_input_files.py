@@ -69,6 +69,17 @@ def outside_link(path: Path, tmp: Path) -> None:
     path.symlink_to(tmp / "elsewhere.csv")
 
 
+def published(old: str, new: str, inside: bool = True) -> Callable[[Path, Path], None]:
+    """The shipped cohort's published figures with ``old`` replaced, as pub.yaml in the raw folder (or beside
+    it), named by cohort.yaml as study.published."""
+    def setup(raw: Path, tmp: Path) -> None:
+        text = (ROOT / "resources" / "raw" / "hua2020_abstract.yaml").read_text(encoding="utf-8")
+        assert old in text, old
+        (raw if inside else tmp).joinpath("pub.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+        write(COHORT, LABS + f"study: {{title: T, published: {'' if inside else '../'}pub.yaml}}\n")(raw, tmp)
+    return setup
+
+
 COHORT = "raw/cohort.yaml"
 LABS = "date_formats:\n  labs: DD/MM/YYYY\n"
 ERR = "config error: <raw>/cohort.yaml"
@@ -140,6 +151,62 @@ CASES = [
     FileCase("configfile_billion_laughs", "extra.yaml", "nested aliases in a --configfile", write("extra.yaml", LAUGHS),
              "config error: <tmp>/extra.yaml, line 6: YAML aliases expand to more than 100000 values; "
              "write the settings out without nested aliases (&/*)", args=("--configfile", "<tmp>/extra.yaml")),
+    # Second set (issue 16, rerun). The published figures, checked when the Snakefile parses.
+    FileCase("published_arm_of_none", "pub.yaml", "the control arm's n is 0 (a ZeroDivisionError in paper_consistency)",
+             published('control: {label: "SMT", n: 39}', 'control: {label: "SMT", n: 0}'),
+             "config error: <raw>/pub.yaml: arms.control.n: 0 is less than the minimum of 1"),
+    FileCase("published_n_as_text", "pub.yaml", "`n: 39 patients`",
+             published('control: {label: "SMT", n: 39}', 'control: {label: "SMT", n: 39 patients}'),
+             "config error: <raw>/pub.yaml: arms.control.n: '39 patients' is not of type 'integer'"),
+    FileCase("published_figure_twice", "pub.yaml", "two figures with the id `n_treatment`",
+             published("  - id: n_control", "  - id: n_treatment"),
+             "config error: <raw>/pub.yaml: figures[1].id: 'n_treatment' is given twice; keep one"),
+    FileCase("published_percent_as_text", "pub.yaml", "a percentage written `15%`",
+             published("    value: 15\n", "    value: 15%\n"),
+             "config error: <raw>/pub.yaml: figures[17].value: '15%' is not a percentage from 0 to 100 "
+             "(hrs_control_pct is a per cent of patients)"),
+    FileCase("published_value_as_words", "pub.yaml", "a p value written `significant`",
+             published('value: "<0.05"', "value: significant"),
+             "config error: <raw>/pub.yaml: figures[2].value: 'significant' is neither a number nor a bound such as "
+             "'<0.05'"),
+    FileCase("published_figure_without_value", "pub.yaml", "a figure without its `value`",
+             published("    value: 39\n", ""),
+             "config error: <raw>/pub.yaml: figures[0]: 'value' is a required property"),
+    FileCase("published_outside_raw", "cohort.yaml", "`study.published: ../pub.yaml`, outside the raw folder",
+             published("value: 39", "value: 39", inside=False),
+             f"{ERR}: study.published '../pub.yaml': outside the raw folder (<tmp>/pub.yaml); copy the file into <raw>"),
+    # Configuration as users get it wrong.
+    FileCase("cohort_yaml_a_list", "cohort.yaml", "a list, not a mapping", write(COHORT, "- MSC\n- SMT\n"),
+             f"{ERR}: expected a mapping of cohort settings, found a list"),
+    FileCase("cohort_yaml_tab_indent", "cohort.yaml", "a tab indenting a list item",
+             write(COHORT, LABS + "missing_codes:\n\t- NA\n"),
+             f"{ERR}, line 4: not valid YAML: found character '\\t' that cannot start any token; fix the file "
+             "(indentation, quotes, colons)"),
+    FileCase("cohort_yaml_date_format_lower_case", "cohort.yaml", "`labs: dd/mm/yyyy`", write(COHORT, "date_formats:\n  labs: dd/mm/yyyy\n"),
+             f"{ERR}: cohort.date_formats.labs: 'dd/mm/yyyy' is not one of ['YYYY-MM-DD', 'DD/MM/YYYY', 'YYYY/MM/DD', "
+             "'YYYY-MM-DD HH:MM[:SS]']"),
+    FileCase("cohort_yaml_sex_code_twice_spaced", "cohort.yaml", "sex code `' m'` under F (`M` is under M)",
+             write(COHORT, LABS + "sex_codes:\n  M: [M, male, '1']\n  F: [F, female, '2', ' m']\n"),
+             "config error: cohort.sex_codes.F: ' m' is also listed under 'M'; a raw sex code must map to one value "
+             "(cohort.yaml of the raw folder, merged over config.yaml)"),
+    FileCase("configfile_key_typo", "extra.yaml", "`analysis.primary_wek` in a --configfile",
+             write("extra.yaml", "analysis:\n  primary_wek: 48\n"),
+             "config error: <tmp>/extra.yaml: analysis: Additional properties are not allowed ('primary_wek' was "
+             "unexpected)", args=("--configfile", "<tmp>/extra.yaml")),
+    FileCase("configfile_nested_key_typo", "extra.yaml", "`windows_days` in a visit of a --configfile",
+             write("extra.yaml", "visits:\n  scheduled:\n  - {week: 48, label: W48, windows_days: [295, 378]}\n"),
+             "config error: <tmp>/extra.yaml: visits.scheduled[0]: Additional properties are not allowed "
+             "('windows_days' was unexpected)", args=("--configfile", "<tmp>/extra.yaml")),
+    FileCase("configfile_duplicate_key", "extra.yaml", "`primary_week` twice in a --configfile (the last used to win)",
+             write("extra.yaml", "analysis:\n  primary_week: 48\n  primary_week: 24\n"),
+             "config error: <tmp>/extra.yaml, line 3: key 'primary_week' is given twice; keep one",
+             args=("--configfile", "<tmp>/extra.yaml")),
+    FileCase("raw_dir_missing", "--config", "`raw_dir` naming no folder (each table was then missing in turn)",
+             lambda raw, tmp: None, "config error: raw_dir: <tmp>/nothere is not a folder (no such folder); name the "
+             "folder of the raw exports (--config raw_dir=...)", args=("raw_dir=<tmp>/nothere",)),
+    FileCase("raw_dir_a_file", "--config", "`raw_dir` naming a file", lambda raw, tmp: None,
+             "config error: raw_dir: <raw>/events.csv is not a folder (a file); name the folder of the raw exports "
+             "(--config raw_dir=...)", args=("raw_dir=<tmp>/raw/events.csv",)),
     FileCase("labs_named_pipe", "labs.csv", "a named pipe (used to block forever)",
              replace_with("raw/labs.csv", lambda path, tmp: os.mkfifo(path)),
              "error: <raw>/labs.csv: is a named pipe, not a regular file; replace it with the file itself",

@@ -11,7 +11,9 @@ Snakefile reads it when it parses, and this module imports no analysis library.
 from __future__ import annotations
 
 import math
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 from .data.contract import DEATH, EVENT_CODES, TABLES, TRANSPLANT
@@ -40,6 +42,10 @@ def load_config(path: Path | str, **overrides) -> dict:
 
 
 def with_cohort_overrides(config: dict) -> dict:
+    if not Path(config["raw_dir"]).is_dir():  # else each raw table would be "missing", one by one
+        raise ConfigError(f"raw_dir: {config['raw_dir']} is not a folder "
+                          f"({'a file' if present(config['raw_dir']) else 'no such folder'}); name the folder of "
+                          "the raw exports (--config raw_dir=...)")
     override = Path(config["raw_dir"]) / "cohort.yaml"
     if present(override):
         cohort = load_yaml(override, folder=config["raw_dir"]) or {}
@@ -66,6 +72,27 @@ def check_schema(config: dict, schema: Path | str, sources: list[tuple[str, obje
         keys.append(min(set(error.instance) - set(error.schema.get("properties", {}))))
     depth = [(_depth(data, keys), i) for i, (_, data) in enumerate(sources)]
     raise ConfigError(f"{sources[max(depth)[1]][0]}: {path}: {problem}")
+
+
+def check_published(path: Path | str, schema: Path | str) -> None:
+    """A study's published figures as the comparison reads them: the schema's structure (an arm of
+    n 0 ended paper_consistency in a ZeroDivisionError), then what it cannot state: each figure
+    once, each percentage a number from 0 to 100, each other value a number or a bound '<x'.
+    Raises ConfigError naming the file and key."""
+    data = load_yaml(path)
+    check_schema(data, schema, [(str(path), data)])
+    seen = set()
+    for i, figure in enumerate(data["figures"]):
+        if figure["id"] in seen:
+            raise ConfigError(f"{path}: figures[{i}].id: {figure['id']!r} is given twice; keep one")
+        seen.add(figure["id"])
+        value = figure["value"]
+        if figure["id"].endswith("_pct") and (isinstance(value, str) or not 0 <= value <= 100):
+            raise ConfigError(f"{path}: figures[{i}].value: {value!r} is not a percentage from 0 to 100 "
+                              f"({figure['id']} is a per cent of patients)")
+        if isinstance(value, str) and not re.fullmatch(r"<\s*\d*\.?\d+", value):
+            raise ConfigError(f"{path}: figures[{i}].value: {value!r} is neither a number nor a bound such as "
+                              "'<0.05'")
 
 
 def _depth(data, keys: list) -> int:
@@ -175,14 +202,14 @@ def _check_event_roles(config: dict) -> None:
 
 def _check_cohort_mappings(cohort: dict) -> None:
     """A raw arm label or sex code listed under two values makes the mapping no function: cleaning
-    would silently pick one (37 of 39 treated patients became controls). Case is folded, as
-    cleaning folds it."""
+    would silently pick one (37 of 39 treated patients became controls). Compared as cleaning reads
+    the raw values: spaces stripped (a no-break space too), case folded."""
     arms = {arm: spec.get("raw_labels", []) for arm, spec in cohort.get("arms", {}).items()}
     for key, mapping in (("arms", arms), ("sex_codes", cohort.get("sex_codes", {}))):
         owner = {}
         for value, codes in mapping.items():
             for code in codes:
-                other = owner.setdefault(str(code).casefold(), value)
+                other = owner.setdefault(unicodedata.normalize("NFKC", str(code)).strip().casefold(), value)
                 if other != value:
                     path = f"cohort.{key}.{value}" + (".raw_labels" if key == "arms" else "")
                     raise ConfigError(f"{path}: {code!r} is also listed under {other!r}; a raw "

@@ -30,6 +30,10 @@ def published_figures(config: dict) -> Path | None:
     if not present(path):
         raise ConfigError(f"{Path(config['raw_dir']) / 'cohort.yaml'}: study.published {name!r}: "
                           f"no such file ({path})")
+    raw = Path(os.path.realpath(config["raw_dir"]))
+    if not Path(os.path.realpath(path)).is_relative_to(raw):
+        raise ConfigError(f"{Path(config['raw_dir']) / 'cohort.yaml'}: study.published {name!r}: outside the raw "
+                          f"folder ({path}); copy the file into {config['raw_dir']}")
     load_yaml(path, folder=config["raw_dir"])  # a directory, pipe, bad or oversized YAML: one line now
     return path
 

@@ -9,7 +9,7 @@ from msc_ascites.errors import UserError, debugging
 from msc_ascites.products import DATASETS, ENDPOINTS, FIGURES, dataset_file, endpoint_inputs
 from msc_ascites.audit.provenance import module_files
 from msc_ascites.safe_files import load_yaml, present
-from msc_ascites.settings import check_schema, resolved, with_cohort_overrides
+from msc_ascites.settings import check_published, check_schema, resolved, with_cohort_overrides
 from msc_ascites.study import project_path, published_figures
 
 # The study's own `cohort` defaults, before a raw folder's overrides (other reconstructions
@@ -37,6 +37,8 @@ try:  # a bad file or value: one line naming the file and key, before any job ru
     _resolved, _notes = resolved(config)
     #: The published-figures file of the raw folder's study, or no file (then no scorecard rule).
     PUBLISHED = published_figures(_resolved) or []
+    if PUBLISHED:  # a bad figures file: one line now, not a crash of paper_consistency
+        check_published(PUBLISHED, Path(workflow.basedir) / "workflow" / "schemas" / "published.schema.yaml")
 except UserError as _error:
     if debugging():
         raise

@@ -6,6 +6,7 @@ differences beside the p-values: balance, not significance, is the question.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -43,6 +44,9 @@ def table_one(adsl: pd.DataFrame, arms: dict, continuous: list[str], categorical
     flat.columns = ["variable", "level", *flat.columns[2:]]
     flat = flat.rename(columns=lambda c: "SMD" if str(c).startswith("SMD") else c)
     flat = flat.rename(columns={"P-Value": "p", "Test": "test"})
+    # tableone writes "nan" for an SD of one value, an arm without values, an SMD of constant values:
+    # the report's dash (format_number's), never a number that is not one.
+    flat = flat.apply(lambda col: col.map(lambda v: re.sub(r"\bnan\b", "–", v) if isinstance(v, str) else v))
     return flat, left_out
 
 

@@ -83,7 +83,10 @@ def _unique_count(counts: dict[str, list[int]], fid: str) -> int | None:
 
 def _meld_p_check(figs: dict, n: dict) -> list[dict]:
     """Whether the printed MELD p comes from the printed means and SDs (Student or Welch t)."""
-    meld = [figs[f"meld_week48_{a}_{s}"]["value"] for a in ARMS for s in ("mean", "sd")]
+    needed = [f"meld_week48_{a}_{s}" for a in ARMS for s in ("mean", "sd")]
+    if any(fid not in figs for fid in [*needed, "meld_week48_p"]):  # a study that printed no MELD t-test
+        return []
+    meld = [figs[fid]["value"] for fid in needed]
     t = cmp.t_test_from_summary(meld[0], meld[1], n["treatment"], meld[2], meld[3], n["control"])
     reported_p = figs["meld_week48_p"]
     return [_row("meld_p_from_summary", ["meld_week48_p"], str(reported_p["value"]),
@@ -97,7 +100,7 @@ def _ascites_p_check(figs: dict, n: dict, counts: dict) -> list[dict]:
     """Which test of two proportions gives the printed ascites-disappearance p."""
     a_t = _unique_count(counts, "ascites_disappearance_treatment_pct")
     a_c = _unique_count(counts, "ascites_disappearance_control_pct")
-    if a_t is None or a_c is None:
+    if a_t is None or a_c is None or "ascites_disappearance_p" not in figs:
         return []
     props = cmp.proportions(a_t, n["treatment"], a_c, n["control"])
     reported = figs["ascites_disappearance_p"]
@@ -130,7 +133,7 @@ def _logrank_extremes(n: dict, deaths: dict) -> tuple[float, float]:
 def _survival_p_check(figs: dict, n: dict, counts: dict) -> list[dict]:
     """Whether the printed log-rank p is possible given the deaths the survival percentages imply."""
     s_t, s_c = _unique_count(counts, "survival_2y_treatment_pct"), _unique_count(counts, "survival_2y_control_pct")
-    if s_t is None or s_c is None:
+    if s_t is None or s_c is None or "survival_2y_p" not in figs:
         return []
     deaths = {"treatment": n["treatment"] - s_t, "control": n["control"] - s_c}
     reported = figs["survival_2y_p"]

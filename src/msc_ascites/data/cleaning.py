@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from ..outputs import write_csv, write_json
 from . import contract
 from .contract import TABLES, Table
 from .rawio import read_raw_table
-from .units import LAB_UNITS
+from .units import LAB_NAMES, LAB_UNITS
 from .visits import Visit, nominal_visit, visits_from_config
 
 SUBJECT_COLUMNS = ("subject_id", "arm", "sex", "age_years", "etiology", "child_pugh_score", "weight_kg",
@@ -40,8 +41,12 @@ RULES = {
                                "one line each (line numbers unchanged)",
     "record_after_last_contact": "a record (not an event) dated after the subject's last_contact_date was "
                                  "kept: the subject was seen after the follow-up of subjects.csv ends",
-    "code_normalised": "an event or lab test code matched a known code only after case folding and removing "
-                       "spaces; the known code is used",
+    "record_before_enrollment": "a record dated before the subject's enrollment (labs and ascites: before the "
+                                "baseline window) was kept; no analysis reads it",
+    "code_normalised": "an event or lab test code matched a known code only after Unicode normalisation (NFKC), "
+                       "case folding and removing spaces; the known code is used",
+    "code_kept_as_cohorts_own": "an event code or lab test the contract does not know (nor a slip or another name "
+                                "of a known one) was kept as the cohort's own; only an analysis config names reads it",
     "table_has_no_rows": "the file has a header and no records: an empty table",
     "whitespace_stripped": "leading or trailing spaces were removed",
     "missing_code": "a missing-value code was read as missing",
@@ -163,18 +168,43 @@ def _strip_and_missing(table: Table, frame: pd.DataFrame, missing_codes: set[str
     return frame
 
 
-def _parse_numbers(table: Table, frame: pd.DataFrame, column: str, whole: bool = False) -> pd.Series:
-    """Numbers from text; empty is missing; anything else unparseable is an error."""
+def _parse_numbers(table: Table, frame: pd.DataFrame, column: str, whole: bool = False,
+                   written: pd.Series | None = None) -> pd.Series:
+    """Numbers from text; empty is missing; anything else unparseable is an error, naming the value as
+    ``written`` in the file when the text parsed is part of it (the bound of ``<5``)."""
     text = frame[column]
     codes, uniques = pd.factorize(text, sort=False, use_na_sentinel=False)  # parse each distinct text once
     parsed = pd.to_numeric(pd.Series(uniques, dtype=object).where(lambda u: u != "", None),
                            errors="coerce").astype(float).to_numpy()
     numbers = pd.Series(parsed[codes] if len(uniques) else [], index=text.index, dtype=float)
-    bad = (numbers.isna() & (text != "")) | np.isinf(numbers.fillna(0))
-    _fail(table, frame, bad, column, "not a finite number")
+    # 1e-400 is not 0: a number too small for a float is as wrong as one too large (1e400).
+    underflow = np.array([p == 0 and re.match(r"\s*[-+]?[0.]*[1-9]", u) is not None for p, u in zip(parsed, uniques)],
+                         dtype=bool)
+    bad = ((numbers.isna() & (text != "")) | np.isinf(numbers.fillna(0))).to_numpy()
+    shown = frame if written is None else frame.assign(**{column: written})
+    if bad.any():
+        _fail(table, shown, bad, column, "not a finite number" + _number_hint(shown[column].to_numpy()[bad][0]))
+    if underflow.any():
+        _fail(table, shown, underflow[codes], column, "too small to be stored as a number (it would be read as 0): "
+              "check the value")
     if whole:
         _fail(table, frame, numbers.notna() & (numbers % 1 != 0), column, "not a whole number")
     return numbers
+
+
+#: What exports write for a missing number besides the configured codes (compared case-folded).
+MISSING_LOOKALIKES = {"n/a", "na", "nd", "null", "none", "missing", "-", "--", "?", "n.a.", "not done"}
+
+
+def _number_hint(value: str) -> str:
+    """Why a number may not parse, when it shows."""
+    if re.fullmatch(r"[-+]?\d+([,.' \u00a0\u202f_]\d+)+", value) and not re.fullmatch(r"[-+]?\d+\.\d+", value):
+        return " (a decimal comma or a thousands separator? write a decimal point and no separators: 1234.5)"
+    if value[:2] in ("<=", ">=") or value[:1] in ("\u2264", "\u2265"):
+        return " (a censored value is written <x or >x)"
+    if value.casefold() in MISSING_LOOKALIKES:
+        return " (a missing value? write one of cohort.missing_codes, or add this code to them in cohort.yaml)"
+    return ""
 
 
 def _parse_dates(table: Table, frame: pd.DataFrame, column: str, format_name: str) -> pd.Series:
@@ -187,7 +217,8 @@ def _parse_dates(table: Table, frame: pd.DataFrame, column: str, format_name: st
     if unparsed.any():  # only the few that failed are tried again, one by one
         wrong = unparsed.to_numpy().copy()
         wrong[wrong] = ~_in_format(text[unparsed], format_name).to_numpy(dtype=bool)
-        _fail(table, frame, wrong, column, f"not a date in the format {format_name} configured for {table.file}")
+        hint = _date_hint(text[wrong].iat[0], table) if wrong.any() else ""
+        _fail(table, frame, wrong, column, f"not a date in the format {format_name} configured for {table.file}{hint}")
     today = pd.Timestamp(datetime.date.today())
     _fail(table, frame, unparsed | (parsed.dt.normalize() > today), column,
           f"in the format, but out of the range of usable dates ({contract.FIRST_USABLE_DATE} to today, "
@@ -195,6 +226,18 @@ def _parse_dates(table: Table, frame: pd.DataFrame, column: str, format_name: st
     _fail(table, frame, parsed < pd.Timestamp(contract.FIRST_USABLE_DATE), column,
           f"a placeholder date: before {contract.FIRST_USABLE_DATE}, out of the range of usable dates")
     return parsed.dt.normalize()
+
+
+def _date_hint(value: str, table: Table) -> str:
+    """Why a date may not parse, when it shows: another of the contract's formats, or a spreadsheet's
+    serial day number (41484 is 2013-07-29 in Excel)."""
+    other = next((name for name in contract.DATE_FORMATS if _in_format(pd.Series([value]), name).iat[0]), None)
+    if other is not None:
+        return (f" (it is in the format {other}: write the file's dates in one format, the one "
+                f"date_formats.{table.name} in cohort.yaml names)")
+    if re.fullmatch(r"\d{5}(\.\d+)?", value):
+        return " (a spreadsheet's serial day number? export the column formatted as dates)"
+    return ""
 
 
 def _in_format(text: pd.Series, format_name: str) -> pd.Series:
@@ -225,7 +268,7 @@ def _parse_typed_columns(table: Table, frame: pd.DataFrame) -> None:
 def _map_codes(table, frame, column, mapping: dict[str, str], log, rule, what) -> pd.Series:
     """Map raw codes by config: exact match first, then case-insensitive (logged)."""
     exact = frame[column].map(mapping)
-    folded = {k.casefold(): v for k, v in mapping.items()}
+    folded = {unicodedata.normalize("NFKC", k).strip().casefold(): v for k, v in mapping.items()}
     loose = frame[column].str.casefold().map(folded)
     _fail(table, frame, exact.isna() & loose.isna(), column,
           f"{what} is not mapped in config (known: {', '.join(sorted(mapping))})")
@@ -235,14 +278,25 @@ def _map_codes(table, frame, column, mapping: dict[str, str], log, rule, what) -
 
 
 def _code_key(code: str) -> str:
-    return re.sub(r"\s+", "", code).casefold()
+    """A code as compared with the known ones: NFKC (full-width ``ＤＥＡＴＨ`` is DEATH), no spaces, case folded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", code)).casefold()
+
+
+def _letters(code: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", code)).casefold()
+
+
+def _synonyms(known) -> dict[str, str]:
+    """Other names of the known codes, by their letters: the contract's and the lab tests' readable names."""
+    names = {code: [*contract.CODE_SYNONYMS.get(code, ()), LAB_NAMES.get(code, code)] for code in known}
+    return {_letters(name): code for code, spellings in names.items() for name in spellings}
 
 
 def _near_miss(code: str, known: str) -> bool:
     """Not the known code, but a slip of it: equal without punctuation (``T-BIL``), or, for codes
     of five letters or more, one letter added, dropped, changed or swapped (``DEATHS``, ``DAETH``).
     Short codes are left alone: ``ALP`` is a test of its own, not a slip of ``ALT``."""
-    a, b = re.sub(r"[\W_]+", "", code).casefold(), known.casefold()
+    a, b = _letters(code), known.casefold()
     if a == b:
         return True
     if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
@@ -257,7 +311,8 @@ def _near_miss(code: str, known: str) -> bool:
 
 def _normalise_codes(table, frame, column, known, log) -> None:
     """Known codes matched whatever their case and spacing (``death`` is DEATH: logged); a near-miss
-    of a known code is an error, never silently a code of the cohort's own."""
+    or another name of a known code is an error, never silently a code of the cohort's own; a code of
+    the cohort's own is named once in the log."""
     by_key = {_code_key(code): code for code in known}
 
     def resolve(value: str) -> str:
@@ -265,13 +320,23 @@ def _normalise_codes(table, frame, column, known, log) -> None:
     new, changed = _map_unique(frame[column], resolve)
     _log_changes(log, table, frame, column, frame[column], new, "code_normalised", where=changed)
     frame[column] = new
-    codes = pd.Series(pd.unique(new))
-    for code in codes[~codes.isin(known)]:
+    codes, synonyms = pd.Series(pd.unique(new)), _synonyms(known)
+    unknown = codes[~codes.isin(known)]
+    counts = new.value_counts() if len(unknown) else None  # one pass over the rows, only when needed
+    for code in unknown:
         match = next((k for k in known if _near_miss(code, k)), None)
         if match is not None:
             _fail(table, frame, new == code, column,
                   f"not a known code, but close to {match!r}: write {match!r}, or a code of the cohort's own "
                   "that is not a slip of a known one")
+        if _letters(code) in synonyms:
+            match = synonyms[_letters(code)]
+            _fail(table, frame, new == code, column,
+                  f"not a known code, but another name of {match!r}: write {match!r} (a code of the cohort's own "
+                  "is kept, and no analysis reads it)")
+        rows = int(counts[code])
+        log.add_file(table.file, column, code, f"kept ({rows} row{'' if rows == 1 else 's'})",
+                     "code_kept_as_cohorts_own")
 
 
 def _validate(table: Table, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
@@ -303,9 +368,26 @@ def _bounds_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns)
 
 
+def _subject_key(subject: str) -> str:
+    """A subject_id as a spreadsheet may have mangled it: case, spaces and leading zeros aside."""
+    return _code_key(subject).lstrip("0")
+
+
+def _subject_hint(subject: str, known) -> str:
+    """The subject of subjects.csv an unknown subject_id is likely meant to be (``1`` for ``001``)."""
+    same = sorted(k for k in known if _subject_key(k) == _subject_key(subject))
+    return f" (subjects.csv has {same[0]!r}: leading zeros, case and spaces count)" if same else ""
+
+
 def _clean_subjects(table, frame, cohort, log) -> tuple[pd.DataFrame, pd.Series]:
     dup = frame["subject_id"].duplicated().to_numpy()
     _fail(table, frame, dup, "subject_id", "duplicate subject: subject_id must be unique")
+    keys = frame["subject_id"].map(_subject_key)
+    twin = keys.duplicated().to_numpy()
+    if twin.any():
+        first = frame["subject_id"][keys == keys[twin].iat[0]].iat[0]
+        _fail(table, frame, twin, "subject_id", f"the same subject as {first!r} (differs only in leading zeros, "
+              "case or spaces)? subject_id must be unique")
     arm_map = {label: arm for arm, spec in cohort["arms"].items() for label in spec["raw_labels"]}
     sex_map = {code: sex for sex, codes in cohort["sex_codes"].items() for code in codes}
     frame["arm"] = _map_codes(table, frame, "arm", arm_map, log, "arm_label_recoded", "arm label")
@@ -345,7 +427,8 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
     censored = (sign != "").to_numpy()
     frame["censored"] = sign
     bound = _apply_to_unique(value, lambda v: v[1:].strip() if v[:1] in ("<", ">") else v)
-    numbers = _parse_numbers(table, pd.DataFrame({"source_row": frame["source_row"], "value": bound}), "value")
+    numbers = _parse_numbers(table, pd.DataFrame({"source_row": frame["source_row"], "value": bound}), "value",
+                             written=value)
     _fail(table, frame, numbers < 0, "value", "a lab value cannot be negative")
     if censored.any():
         _log_changes(log, table, frame[censored], "value", value[censored], _format_numbers(numbers[censored]),
@@ -364,7 +447,7 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
         pair_factor[i], pair_unit[i] = accepted.get(unit, np.nan), canonical
         if np.isnan(pair_factor[i]):
             mu = ("; it is written with the Greek letter mu (U+03BC), not the micro sign µ (U+00B5)"
-                  if "\u03bc" in str(unit) else "")
+                  if "\u03bc" in str(unit) else _unit_hint(str(unit), accepted))
             _fail(table, frame, pair_codes == i, "unit",
                   f"unknown unit for {test} (accepted: {', '.join(repr(u) for u in accepted)}){mu}")
     factors = pd.Series(pair_factor[pair_codes], index=frame.index)
@@ -381,6 +464,14 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
         _log_changes(log, table, rows, "value", old, new, "unit_converted",
                      where=np.ones(int(converted.sum()), dtype=bool))
     return frame
+
+
+def _unit_hint(unit: str, accepted: dict) -> str:
+    """An accepted unit written in another case or spacing (``mg/dl``): units are exact, name the spelling."""
+    if not unit:
+        return "; the unit is empty: write it"
+    same = [u for u in accepted if re.sub(r"\s+", "", u).casefold() == re.sub(r"\s+", "", unit).casefold()]
+    return f"; units are exact: write {same[0]!r}" if same else ""
 
 
 def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
@@ -452,6 +543,22 @@ def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.Da
           "DEATH before the subject's last_contact_date in subjects.csv: no contact after death")
 
 
+def _check_before_enrollment(table: Table, frame: pd.DataFrame, baseline_first_day: int, log) -> None:
+    """Records before enrollment, one rule for every table: an event (see _check_after_last_contact) or an
+    infusion is an error; an adverse event or paracentesis (counted from day 0), or a lab or ascites record
+    before the baseline window, is kept and logged: no analysis reads it."""
+    column = table.date_columns[0]
+    if table.name == "infusions":
+        _fail(table, frame, frame["study_day"] < 0, column, "an infusion before the subject's enrollment_date in "
+              "subjects.csv: cells are given on or after enrollment")
+    if table.name in ("events", "infusions"):
+        return
+    first = baseline_first_day if table.name in ("labs", "ascites") else 0
+    before = (frame["study_day"] < first).to_numpy()
+    _log_changes(log, table, frame, column, frame["study_day"].astype(str).radd("day "),
+                 pd.Series(f"first day read {first}", index=frame.index), "record_before_enrollment", where=before)
+
+
 def _log_file_facts(table: Table, facts: dict, fmt: str, log: CleaningLog) -> None:
     """File-level notes of reading a raw file: what was removed, ignored or read by config."""
     if facts["bom"]:
@@ -512,8 +619,9 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
     for name in sorted((n for n in raw if n != "subjects"), key=lambda n: n != "events"):
         frame = raw.pop(name)  # no second reference: a large table's copies are freed as cleaning goes
         table = TABLES[name]
-        _fail(table, frame, ~frame["subject_id"].isin(known_subjects), "subject_id",
-              "subject is not in subjects.csv")
+        unknown = ~frame["subject_id"].isin(known_subjects)
+        _fail(table, frame, unknown, "subject_id", "subject is not in subjects.csv"
+              + (_subject_hint(frame["subject_id"][unknown].iat[0], known_subjects) if unknown.any() else ""))
         date_column = table.date_columns[0]
         if name in ("events", "labs"):
             _normalise_codes(table, frame, table.columns[1 if name == "events" else 3].name,
@@ -521,6 +629,7 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
         frame["study_day"] = _study_days(table, frame, date_column, cohort["date_formats"].get(name, "YYYY-MM-DD"),
                                          enrollment)
         death_day = _check_history(table, frame, subjects, death_day, log)
+        _check_before_enrollment(table, frame, visits[0].first_day, log)
         if name == "labs":
             frame = _clean_lab_values(table, frame, missing_codes, log)
         else:

@@ -99,6 +99,20 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 #: Event codes the analyses read (events.csv); other codes are kept as the cohort's own.
 DEATH, TRANSPLANT, WITHDRAWAL = "DEATH", "TRANSPLANT", "WITHDRAWAL"
 EVENT_CODES = (DEATH, "HRS", "HE", "SBP", TRANSPLANT, WITHDRAWAL)
+#: Other names exports give the contract's codes (lab tests' readable names are in units.LAB_NAMES):
+#: cleaning names each as an error ("Died" is DEATH), never a code of the cohort's own, which no
+#: analysis would read. Only unambiguous names: CR (complete response?) or LT are not listed.
+CODE_SYNONYMS = {
+    DEATH: ("died", "dead", "deceased", "exitus", "expired", "death from any cause"),
+    "HRS": ("hepatorenal syndrome", "hepato-renal syndrome"),
+    "HE": ("hepatic encephalopathy",),
+    "SBP": ("spontaneous bacterial peritonitis",),
+    TRANSPLANT: ("liver transplant", "liver transplantation", "transplantation", "transplanted", "OLT"),
+    WITHDRAWAL: ("withdrawn", "withdrew", "withdrawal of consent", "dropout", "dropped out"),
+    "ALB": ("serum albumin",), "TBIL": ("bilirubin", "serum bilirubin", "TBILI", "T.BILI"),
+    "CREA": ("CREAT", "serum creatinine"), "NA": ("serum sodium",), "PLT": ("platelet count",),
+    "ALT": ("GPT", "SGPT", "alanine aminotransferase"), "AST": ("GOT", "SGOT", "aspartate aminotransferase"),
+}
 #: Arm codes of the cleaned data, in the order every table and figure shows them (cohort.arms maps a
 #: cohort's own labels onto them).
 ARMS = ("treatment", "control")

@@ -41,7 +41,30 @@ def _decode(data: bytes, file: str) -> tuple[str, bool]:
         raise RawDataError(file, data.count(b"\n", 0, nul) + 1, None,
                            data[start:end if end >= 0 else len(data)].decode("utf-8"),
                            f"holds a NUL byte (byte {nul}): not a text file; re-export it as UTF-8 CSV")
+    _check_invisible(text, file)
     return text, bom
+
+
+#: Characters that do not show: a code, id or date holding one looks right and matches nothing.
+INVISIBLE = {"\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "\u200d": "zero-width joiner",
+             "\u2060": "word joiner", "\u00ad": "soft hyphen",
+             "\ufeff": "byte-order mark inside the file: two exports joined?"}
+#: Control characters but tab and line endings (C0, DEL and C1): U+0093 is a Windows-1252 quote read as Latin-1.
+_CONTROLS = "\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_INVISIBLE = re.compile("[" + "".join(INVISIBLE) + _CONTROLS + "]")
+
+
+def _check_invisible(text: str, file: str) -> None:
+    """An invisible character anywhere is an error naming it: ``005\u200b`` is no subject,
+    ``DEATH\u200b`` no death, and neither shows in a spreadsheet."""
+    hidden = _INVISIBLE.search(text)
+    if hidden:
+        at = hidden.start()
+        start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+        raise RawDataError(file, text.count("\n", 0, at) + 1, None, text[start:end if end >= 0 else len(text)],
+                           f"holds an invisible character, U+{ord(hidden.group()):04X} "
+                           f"({INVISIBLE.get(hidden.group(), 'a control character: text of another encoding?')}), "
+                           f"at character {at - start + 1} of the line: remove it")
 
 
 def _normalised_endings(text: str, file: str) -> tuple[str, int]:
@@ -73,6 +96,9 @@ def _checked_header(text: str, table: Table) -> list[str]:
     if not text.strip():
         raise RawDataError(file, 1, None, "", "file is empty: a header row is required")
     header_line = text.split("\n", 1)[0]
+    if header_line.strip().casefold().startswith("sep="):
+        raise RawDataError(file, 1, None, header_line, "a spreadsheet's separator line before the header: delete "
+                           "the line (the header must be the first line)")
     header = [h.strip() for h in next(csv.reader([header_line]))]
     for separator, name in ((";", "';'"), ("\t", "tabs ('\\t')")):
         if len(header) == 1 and separator in header_line:
@@ -85,9 +111,26 @@ def _checked_header(text: str, table: Table) -> list[str]:
         seen.add(name)
     for column in table.columns:
         if column.required and column.name not in seen:
+            near = [h for h in header if _column_key(h) == _column_key(column.name)]
+            hint = f" (the header has {near[0]!r}: names are exact, write '{column.name}')" if near else ""
             raise RawDataError(file, 1, column.name, header_line,
-                               f"required column '{column.name}' is missing")
+                               f"required column '{column.name}' is missing{hint}")
+    _check_header_not_repeated(text, header_line, file)
     return header
+
+
+def _column_key(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name).casefold()
+
+
+def _check_header_not_repeated(text: str, header_line: str, file: str) -> None:
+    """The header line again further down (two exports joined): its cells would be read as a record."""
+    at = text.find("\n" + header_line + "\n")
+    if at < 0 and text.endswith("\n" + header_line):
+        at = len(text) - len(header_line) - 1
+    if at >= 0:
+        raise RawDataError(file, text.count("\n", 0, at) + 2, None, header_line,
+                           "the header line again: two exports joined? Keep one header, at the top")
 
 
 def _check_rows(text: str, width: int, file: str) -> None:
@@ -111,8 +154,8 @@ def _check_rows(text: str, width: int, file: str) -> None:
         bad = bad[bad > 0]  # the header was checked on its own
         if len(bad):
             line = int(bad[0])
-            raise RawDataError(file, line + 1, None, data[starts[line]:starts[line] + length[line]].tobytes()
-                               .decode("utf-8"), f"the header has {width} fields, this row {fields[line]}")
+            record = data[starts[line]:starts[line] + length[line]].tobytes().decode("utf-8")
+            raise RawDataError(file, line + 1, None, record, _width_problem(record, width, int(fields[line])))
         return
     csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # a cell may be as long as the file
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -124,9 +167,18 @@ def _check_rows(text: str, width: int, file: str) -> None:
             raise RawDataError(file, first, None, broken[0],
                                "a quoted cell holds a line break (an unclosed quote?): a record must be one line")
         if record and len(record) != width:
-            raise RawDataError(file, first, None, ",".join(record),
-                               f"the header has {width} fields, this row {len(record)}")
+            raise RawDataError(file, first, None, ",".join(record), _width_problem(",".join(record), width, len(record)))
         first = reader.line_num + 1
+
+
+def _width_problem(record: str, width: int, fields: int) -> str:
+    """What is wrong with a record of the wrong width, with the likely cause when it shows."""
+    if not record.strip():
+        return "a line of only spaces: delete it (an empty line is no record)"
+    problem = f"the header has {width} fields, this row {fields}"
+    if fields == width + 1 and record.endswith(","):
+        problem += " (a comma at the end of the line: delete it, or add it to the header too)"
+    return problem
 
 
 def inspect_raw_file(path: Path, table: Table) -> dict:

@@ -356,7 +356,13 @@ def rate_ratio(counts, exposure, treated, level: float = 0.95) -> dict:
     with log(exposure) as offset, converged to R's glm and MASS::glm.nb answers."""
     import statsmodels.api as sm
     counts = np.asarray(counts, dtype=float)
-    design = sm.add_constant(np.asarray(treated, dtype=float))
+    treated = np.asarray(treated, dtype=bool)
+    for arm, rows in (("treatment", treated), ("control", ~treated)):
+        if counts[rows].sum() == 0:  # the MLE is at infinity: statsmodels fails, or prints a huge ratio
+            reason = {"available": False, "reason": f"not estimable, because the {arm} arm has no events: the "
+                                                    "rate ratio is 0 or infinite"}
+            return {"poisson": reason, "negative_binomial": reason}
+    design = sm.add_constant(treated.astype(float))
     offset = np.log(np.asarray(exposure, dtype=float))
     out = {}
     with warnings.catch_warnings():
