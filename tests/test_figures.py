@@ -53,6 +53,7 @@ def two_by_two(events_t=9, n_t=39, events_c=2, n_c=39, p=0.047):
     return {"treatment": {"events": events_t, "n": n_t, "percent": 100 * events_t / n_t},
             "control": {"events": events_c, "n": n_c, "percent": 100 * events_c / n_c},
             "fisher_exact": {"p": p, "odds_ratio": 5.44, "lower": 1.02, "upper": 55.5},
+            "primary_test": {"test": "fisher_exact", "name": "Fisher's exact test", "p": p},
             "risk_difference": {"estimate": 0.179, "lower": 0.022, "upper": 0.337}}
 
 
@@ -63,7 +64,9 @@ def endpoint_results():
                      "results": {"HRS": two_by_two(1, 39, 6, 39, 0.108),
                                  "HE": {"available": False, "reason": "no HE endpoint in the datasets"}}}
     survival = {"endpoint": "survival", "available": True,
-                "results": {"logrank": {"p": 0.0491}, "cox": {"hr": 0.157, "lower": 0.0189, "upper": 1.306},
+                "results": {"logrank": {"p": 0.0491}, "cox": {"hr": 0.157, "lower": 0.0189, "upper": 1.306,
+                                                              "interval": "wald"},
+                            "primary_test": {"test": "logrank", "name": "log-rank test", "p": 0.0491},
                             "risk_difference": {"estimate": -0.128, "lower": -0.273, "upper": 0.006}}}
     return ascites, complications, survival
 
@@ -287,7 +290,11 @@ def test_nothing_to_show_gives_placeholders():
 
 def test_survival_annotation():
     _, _, survival = endpoint_results()
-    assert figures.survival_annotation(survival) == "Log-rank p = 0.049   ·   HR 0.16 (95 % CI 0.02 to 1.31)"
+    assert figures.survival_annotation(survival) == "Log-rank test p = 0.049   ·   HR 0.16 (95 % Wald CI 0.02 to 1.31)"
+    survival["results"]["primary_test"] = {"test": "cox_likelihood_ratio", "name": "Cox likelihood-ratio test", "p": 0.03}
+    survival["results"]["cox"].update(interval="profile", lower=0.01, upper=0.92)
+    assert figures.survival_annotation(survival) == ("Cox likelihood-ratio test p = 0.030   ·   "
+                                                     "HR 0.16 (95 % profile-likelihood CI 0.01 to 0.92)")
 
 
 # --- steps, sizes, bytes -----------------------------------------------------------------------

@@ -111,10 +111,10 @@ def test_reconstructed_cohort_reproduces_the_abstract(reconstructed_project):
         f"{endpoint['meld']['primary']['control']['mean']:.2f} ({endpoint['meld']['primary']['control']['sd']:.2f})",
         f"{100 * endpoint['survival']['treatment']['at_horizon']['surv']:.1f}",
         f"{endpoint['survival']['treatment']['rmst']['rmst']:.1f}",
-        f"{endpoint['survival']['cox']['hr']:.2f} (95 % CI {endpoint['survival']['cox']['lower']:.2f}",
-        f"Log-rank p = {endpoint['survival']['logrank']['p']:.3f}",
+        f"{endpoint['survival']['cox']['hr']:.2f} (95 % profile-likelihood CI {endpoint['survival']['cox']['lower']:.2f}",
+        f"Pre-specified test: log-rank test, p = {endpoint['survival']['logrank']['p']:.3f}",
         f"{endpoint['ascites_resolution']['treatment']['events']}/{endpoint['ascites_resolution']['treatment']['n']}",
-        f"Fisher's exact p = {endpoint['ascites_resolution']['fisher_exact']['p']:.3f}",
+        f"Fisher's exact test p = {endpoint['ascites_resolution']['fisher_exact']['p']:.3f}",
         f"{endpoint['complications']['HRS']['control']['events']} "
         f"({endpoint['complications']['HRS']['control']['percent']:.1f})",
         f"{endpoint['paracentesis']['control']['rate_per_patient_year']:.2f}",

@@ -139,12 +139,12 @@ FIGURES: dict[str, Figure] = _registry([
                 "quartiles, Tukey whiskers)."),
     Figure("km_survival", "report.figures.write_km_survival", _endpoint_files("survival", csv=True),
            12.0, "Overall survival by arm (Kaplan-Meier) with confidence bands and a tick at each censoring; under it "
-                 "(KMunicate), per arm, the numbers at risk, censored and died before each time; log-rank test and "
-                 "Cox hazard ratio."),
+                 "(KMunicate), per arm, the numbers at risk, censored and died before each time; the pre-specified "
+                 "test and the Cox hazard ratio with its interval."),
     Figure("ascites_resolution", "report.figures.write_ascites_resolution",
            {"ascites_json": endpoint_file("ascites_resolution")},
-           4.8, "Disappearance of ascites at the primary week by arm, with Wilson confidence intervals; Fisher's "
-                "exact test."),
+           4.8, "Disappearance of ascites at the primary week by arm, with Wilson confidence intervals; the "
+                "pre-specified test."),
     Figure("complications_incidence", "report.figures.write_complications_incidence",
            {**_endpoint_files("complications", csv=True), "time_to_event": dataset_file("time_to_event")},
            8.0, "Cumulative incidence of each complication by arm, with death as a competing risk (Aalen-Johansen), "

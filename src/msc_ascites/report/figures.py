@@ -318,8 +318,9 @@ def ascites_resolution(result: dict, arms: dict, week: int, level: float = 0.95)
     axis.set_xlim(0, xmax)
     axis.set_xlabel(f"Patients with disappearance of ascites at week {week}, % ({_percent_level(level)} "
                     "Wilson CI)")
-    p = r.get("fisher_exact", {}).get("p")
-    axis.set_title(f"Fisher's exact test {_p_text(p)}", loc="right", fontsize=SMALL, fontweight="normal")
+    chosen = r["primary_test"]
+    axis.set_title(f"{chosen['name'][0].upper()}{chosen['name'][1:]} {_p_text(chosen['p'])}", loc="right",
+                   fontsize=SMALL, fontweight="normal")
     return figure
 
 
@@ -687,13 +688,16 @@ def write_meld_baseline_primary(inputs: dict, arms: dict, analysis: dict, out_pa
 
 
 def survival_annotation(result: dict, level: float = 0.95) -> str:
-    """'Log-rank p = 0.049 · HR 0.16 (95 % CI 0.02 to 1.31)' from the survival endpoint's results."""
+    """'Log-rank test p = 0.049 · HR 0.16 (95 % profile-likelihood CI 0.01 to 0.92)' from the survival
+    endpoint's results: its pre-specified test, and the hazard ratio with the interval the report gives."""
     r = result["results"]
-    parts = [f"Log-rank {_p_text(r.get('logrank', {}).get('p'))}"]
+    chosen = r["primary_test"]
+    parts = [f"{chosen['name'][0].upper()}{chosen['name'][1:]} {_p_text(chosen['p'])}"]
     cox = r.get("cox", {})
     if cox.get("hr") is not None:
-        parts.append(f"HR {_ratio_text(cox['hr'])} ({_percent_level(level)} CI {_ratio_text(cox.get('lower'))} "
-                     f"to {_ratio_text(cox.get('upper'))})")
+        interval = {"profile": "profile-likelihood ", "wald": "Wald "}[cox["interval"]]
+        parts.append(f"HR {_ratio_text(cox['hr'])} ({_percent_level(level)} {interval}CI "
+                     f"{_ratio_text(cox.get('lower'))} to {_ratio_text(cox.get('upper'))})")
     return "   ·   ".join(parts)
 
 
