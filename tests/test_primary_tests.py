@@ -175,3 +175,23 @@ def test_estimands_list_only_the_endpoints_the_cohort_has(config):
     assert rows[0]["measure"] == "difference in means, treatment minus control; Student's t-test"
     assert rows[2]["measure"] == "risk difference, treatment minus control; Fisher's exact test"
     assert len(departures(config["sensitivity"])) == 7 and departures({"tests": ["parametric"]}) == []
+
+
+def test_a_skewed_test_compared_on_the_log_scale_as_r():
+    """Ratio of geometric means (t-tests on log values) and the ANCOVA of log value on log baseline,
+    against R (tests/r_reference/log_scale.R) on pbcseq albumin by treatment arm."""
+    from msc_ascites.analysis.endpoints import _between_arms
+    expected = json.loads((HERE / "log_scale_values.json").read_text())
+    data = pd.read_csv(HERE / "data" / "pbcseq_albumin.csv")
+    at_week = pd.DataFrame({"arm": data["trt"].map({1: "treatment", 0: "control"}), "value": data["albumin1"],
+                            "baseline": data["albumin0"]})
+    between, adjusted = _between_arms(at_week, 0.95, log_scale=True)
+    for name, key in (("student", "student_t"), ("welch", "welch_t")):
+        assert between["ratio"] == pytest.approx(expected[f"{name}.ratio"], rel=1e-6)
+        assert between[key]["ratio_ci"] == pytest.approx([expected[f"{name}.lower"], expected[f"{name}.upper"]],
+                                                         rel=1e-6)
+        assert between[key]["p"] == pytest.approx(expected[f"{name}.p"], rel=1e-6)
+    assert [adjusted[k] for k in ("ratio", "ratio_lower", "ratio_upper", "p")] == pytest.approx(
+        [expected[f"ancova.{k}"] for k in ("ratio", "lower", "upper", "p")], rel=1e-6)
+    at_week.loc[0, "value"] = 0.0
+    assert _between_arms(at_week, 0.95, log_scale=True)[0]["available"] is False

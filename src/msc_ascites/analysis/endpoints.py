@@ -58,7 +58,21 @@ def _visit_rows(labs: pd.DataFrame, test: str) -> list[dict]:
     return sorted(rows, key=lambda row: (row["week"], ARMS.index(row["arm"])))
 
 
-def _compare_at_week(labs: pd.DataFrame, test: str, week: int, level: float) -> dict:
+def _between_arms(at_week: pd.DataFrame, level: float, log_scale: bool) -> tuple[dict, dict]:
+    """Arms compared at the week (t-tests, Mann-Whitney) and the ANCOVA on baseline; a skewed test on
+    the log scale, read back as ratios of geometric means. A value of 0 or below has no logarithm."""
+    if log_scale:
+        if (at_week[["value", "baseline"]] <= 0).any().any():
+            reason = {"available": False, "reason": "a value of 0 or below has no logarithm (log_scale)"}
+            return reason, reason
+        at_week = at_week.assign(value=np.log(at_week["value"]), baseline=np.log(at_week["baseline"]))
+    arms = _by_arm(at_week)
+    between = cmp.two_sample_tests(arms["treatment"]["value"], arms["control"]["value"], level)
+    adjusted = cmp.ancova(at_week.assign(treated=(at_week["arm"] == "treatment").astype(int)), level)
+    return cmp.back_transformed(between, adjusted) if log_scale else (between, adjusted)
+
+
+def _compare_at_week(labs: pd.DataFrame, test: str, week: int, level: float, log_scale: bool = False) -> dict:
     """Within arms (week vs baseline, paired) and between arms at ``week`` (+ ANCOVA)."""
     data = labs[(labs["test"] == test)]
     at_week = data[data["week"] == week]
@@ -67,18 +81,20 @@ def _compare_at_week(labs: pd.DataFrame, test: str, week: int, level: float) -> 
         within[arm] = {**cmp.paired_tests(rows["baseline"], rows["value"], level),
                        "subjects": sorted(rows.dropna(subset=["baseline", "value"])["subject_id"])}
     arms = _by_arm(at_week)
-    between = cmp.two_sample_tests(arms["treatment"]["value"], arms["control"]["value"], level)
+    between, adjusted = _between_arms(at_week, level, log_scale)
     change = cmp.two_sample_tests(arms["treatment"]["change"], arms["control"]["change"], level)
-    adjusted = cmp.ancova(at_week.assign(treated=(at_week["arm"] == "treatment").astype(int)), level)
     return {"within": within, "between": between, "between_change": change, "ancova": adjusted,
             "describe": {arm: cmp.describe(rows["value"]) for arm, rows in arms.items()},
             "describe_baseline": {arm: cmp.describe(rows["baseline"]) for arm, rows in arms.items()}}
 
 
-def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float) -> tuple[dict, pd.DataFrame]:
+def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float,
+                   log_scale: list[str] = ()) -> tuple[dict, pd.DataFrame]:
     definition = (f"Value at each analysis visit and change from baseline; week {week} against baseline within "
                   f"each arm (paired t-test, Wilcoxon signed-rank); arms at week {week} (Student and Welch t, "
-                  f"Mann-Whitney) and ANCOVA of the week-{week} value on arm adjusted for baseline.")
+                  f"Mann-Whitney) and ANCOVA of the week-{week} value on arm adjusted for baseline"
+                  + (f"; {', '.join(log_scale)} (skewed) compared on the log scale, as ratios of geometric means"
+                     if log_scale else "") + ".")
     results, rows, missing = {}, [], {}
     for test in tests:
         if not (labs["test"] == test).any():
@@ -86,11 +102,11 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
             continue
         results[test] = {"name": LAB_NAMES.get(test, test),
                          "unit": str(labs.loc[labs["test"] == test, "unit"].iloc[0]),
-                         PRIMARY: _compare_at_week(labs, test, week, level)}
+                         PRIMARY: _compare_at_week(labs, test, week, level, test in log_scale)}
         rows += _visit_rows(labs, test)
     if not results:
         raise NotAvailable("none of the configured lab tests is in this cohort: " + ", ".join(tests))
-    return ({"definition": definition, "parameters": {"tests": tests, "week": week},
+    return ({"definition": definition, "parameters": {"tests": tests, "week": week, "log_scale": list(log_scale)},
              "results": results, "not_available": missing}, pd.DataFrame(rows))
 
 
@@ -388,7 +404,8 @@ def lookup(result: dict, path: str):
 
 
 def liver_function_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):
-    return liver_function(data["labs"], spec["tests"], analysis["primary_week"], analysis["confidence_level"])
+    return liver_function(data["labs"], spec["tests"], analysis["primary_week"], analysis["confidence_level"],
+                          spec["log_scale"])
 
 
 def meld_endpoint(data: dict, analysis: dict, spec: dict, availability: dict):

@@ -281,6 +281,22 @@ def two_sample_tests(treatment, control, level: float = 0.95) -> dict:
     return out
 
 
+def back_transformed(between: dict, adjusted: dict) -> tuple[dict, dict]:
+    """Comparisons of log values read on the original scale: a difference of means of logs is the log
+    of the ratio of geometric means, so each estimate and limit is exponentiated (as exp() of R's
+    t.test on log values and of lm(log(value) ~ arm + log(baseline)))."""
+    between = {**between, "scale": "log"}
+    if "difference" in between:
+        between["ratio"] = float(np.exp(between["difference"]))
+    for name in ("student_t", "welch_t"):
+        if isinstance(between.get(name), dict) and "ci" in between[name]:
+            between[name] = {**between[name], "ratio_ci": [float(np.exp(v)) for v in between[name]["ci"]]}
+    if "effect" in adjusted:
+        adjusted = {**adjusted, "scale": "log", "ratio": float(np.exp(adjusted["effect"])),
+                    "ratio_lower": float(np.exp(adjusted["lower"])), "ratio_upper": float(np.exp(adjusted["upper"]))}
+    return between, adjusted
+
+
 def t_test_from_summary(mean1, sd1, n1, mean2, sd2, n2) -> dict:
     """Student and Welch t-tests from published means, SDs and sizes (statcheck-style)."""
     out = {}
