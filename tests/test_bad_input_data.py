@@ -188,6 +188,11 @@ CASES = [
           replace("001,08/01/2012,BL,ALB", "001,2012-01-08,BL,ALB"), 2, "sample_date", "2012-01-08",
           "not a date in the format DD/MM/YYYY configured for labs.csv (it is in the format YYYY-MM-DD: write the "
           "file's dates in one format, the one date_formats.labs in cohort.yaml names)"),
+    error("date_month_day_swapped", "labs.csv", "sample_date `12/15/2012` (MM/DD) in a DD/MM/YYYY file",
+          replace("15/12/2012,W48,ALB,35.0", "12/15/2012,W48,ALB,35.0"), 6, "sample_date", "12/15/2012",
+          "not a date in the format DD/MM/YYYY configured for labs.csv (month and day swapped?)"),
+    error("date_two_digit_year", "events.csv", "event_date `12-09-01`", replace("2012-09-01", "12-09-01"), 2, "event_date",
+          "12-09-01", "not a date in the format YYYY-MM-DD configured for events.csv (a two-digit year? write it in full)"),
     error("decimal_comma_age", "subjects.csv", "age `\"45,5\"`", replace("M,45,", 'M,"45,5",'), 2, "age_years", "45,5",
           NOT_NUMBER),
     error("thousands_separator", "infusions.csv", "cells_per_kg `\"1,000,000\"`", replace("1000000", '"1,000,000"'), 2,

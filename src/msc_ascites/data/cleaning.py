@@ -237,6 +237,13 @@ def _date_hint(value: str, table: Table) -> str:
                 f"date_formats.{table.name} in cohort.yaml names)")
     if re.fullmatch(r"\d{5}(\.\d+)?", value):
         return " (a spreadsheet's serial day number? export the column formatted as dates)"
+    for fmt, hint in (("%m/%d/%Y", "month and day swapped?"), ("%y-%m-%d", "a two-digit year? write it in full"),
+                      ("%d/%m/%y", "a two-digit year? write it in full")):
+        try:
+            datetime.datetime.strptime(value, fmt)
+            return f" ({hint})"
+        except ValueError:
+            pass
     return ""
 
 
