@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .lazy_scipy import stats
 
 from ..errors import NotEstimable
 from .comparisons import rank_sum_test
