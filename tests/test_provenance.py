@@ -64,8 +64,8 @@ def test_module_files_follow_imports_transitively():
     files = module_files("report.render")
     names = {provenance.module_name(path) for path in files}
     assert files == sorted(files)
-    assert {"report.render", "report.figures", "report.style", "sensitivity.grid", "settings",
-            "audit.provenance"} <= names
+    assert {"report.render", "report.formatting", "sensitivity.grid", "stats.adjustment", "stats.lazy_scipy",
+            "settings", "audit.provenance"} <= names
     for path in files:  # closed: nothing a listed module imports is missing
         assert provenance._imports(path) <= names
     assert "audit.trail" not in names and "reconstruction.seeds" not in names  # not simply every module

@@ -92,13 +92,24 @@ def _meld_by_visit(chosen: pd.DataFrame, score: str) -> pd.DataFrame:
     keyed = parts.set_index(["subject_id", "visit"])
     rows = keyed.loc[wide.index] if len(wide) else keyed.iloc[:0]
     meta = rows.groupby(level=[0, 1], sort=True).agg(
-        week=("week", "first"), study_day=("study_day", "max"), n_records=("n_records", "sum"),
-        source_rows=("source_rows", lambda r: ";".join(sorted(r))))
+        week=("week", "first"), study_day=("study_day", "max"), n_records=("n_records", "sum"))
+    meta["source_rows"] = _joined_sorted(parts.pivot(index=["subject_id", "visit"], columns="test",
+                                                     values="source_rows").reindex(meta.index)[components])
     values = (meld_na(wide["TBIL"], wide["INR"], wide["CREA"], wide["NA"]) if score == "MELD-Na"
               else meld(wide["TBIL"], wide["INR"], wide["CREA"]))
     out = meta.join(pd.Series(values, index=wide.index, name="value")).reset_index()
     out["test"] = "MELD"
     return out[chosen.columns]
+
+
+def _joined_sorted(columns: pd.DataFrame) -> pd.Series:
+    """Each row's strings in sorted order joined by ';', a column at a time: one Python call per
+    MELD visit was most of the datasets job at 100k subjects (800k visits)."""
+    ordered = np.sort(columns.to_numpy(dtype=object), axis=1)
+    joined = pd.Series(ordered[:, 0], index=columns.index, dtype=object)
+    for i in range(1, ordered.shape[1]):
+        joined = joined + ";" + ordered[:, i]
+    return joined
 
 
 def subject_level(subjects: pd.DataFrame, events: pd.DataFrame, infusions: pd.DataFrame | None,

@@ -31,6 +31,14 @@ ENDPOINT_WORDS = {"liver_function": "liver function", "meld": "MELD", "survival"
                   "complications": "complications", "adverse_events": "adverse events"}
 #: The contract's liver tests: synthesis (albumin, prothrombin), excretion (bilirubin), injury (enzymes).
 LIVER_TESTS = ("ALB", "TBIL", "PT", "PTA", "INR", "ALT", "AST")
+#: The liver tests the report shows, one panel each: albumin, prothrombin activity (prothrombin time
+#: where the cohort has no activity), bilirubin.
+LIVER_PANELS = (("ALB",), ("PTA", "PT"), ("TBIL",))
+#: Readable names of the complications (the endpoint's codes); others are shown as coded.
+EVENT_NAMES = {"HRS": "Hepatorenal syndrome", "HE": "Hepatic encephalopathy",
+               "SBP": "Spontaneous bacterial peritonitis"}
+#: Units as printed in the report and on an axis.
+UNIT_DISPLAY = {"umol/L": "µmol/L", "1": "", "10^9/L": "10⁹/L"}
 
 
 def lab_words(tests) -> str:

@@ -29,21 +29,15 @@ from ..data.contract import ARMS
 from ..products import FIGURES
 from .style import (BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
                     new_figure, not_available_figure, save_svg, uses_style)
+from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY
 from ..data.units import LAB_NAMES
 
-#: Albumin, prothrombin activity (prothrombin time where the cohort has no activity), bilirubin.
-LIVER_TESTS = (("ALB",), ("PTA", "PT"), ("TBIL",))
-#: Readable names of the complications (the endpoint's codes); others are shown as coded.
-EVENT_NAMES = {"HRS": "Hepatorenal syndrome", "HE": "Hepatic encephalopathy",
-               "SBP": "Spontaneous bacterial peritonitis"}
 DAYS_PER_MONTH = 365.25 / 12
 #: Row labels of the forest plot, a little larger than tick labels.
 FONT_LABEL = SMALL + 0.5
 #: Trajectories: the arms' points at a visit this fraction of the week axis apart, so that their
 #: error bars (caps 3 pt wide) stand clear of each other.
 TRAJECTORY_DODGE = 0.055
-#: Units as printed on an axis.
-UNIT_DISPLAY = {"umol/L": "µmol/L", "1": "", "10^9/L": "10⁹/L"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,7 +103,7 @@ def placeholder(name: str, reason: str):
 def liver_tests(table: pd.DataFrame) -> list[str | None]:
     """The test drawn in each of the three panels (None: the cohort has none of its tests)."""
     present = set(table["test"]) if "test" in table else set()
-    return [next((t for t in choices if t in present), None) for choices in LIVER_TESTS]
+    return [next((t for t in choices if t in present), None) for choices in LIVER_PANELS]
 
 
 @uses_style
@@ -124,7 +118,7 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
         return placeholder("liver_trajectories", "the cohort has no albumin, prothrombin or bilirubin values")
     figure = new_figure(FIGURES["liver_trajectories"].height_cm)
     axes = figure.subplots(1, len(tests))
-    for axis, test, choices in zip(axes, tests, LIVER_TESTS):
+    for axis, test, choices in zip(axes, tests, LIVER_PANELS):
         if test is None:
             _panel_not_available(axis, f"no {LAB_NAMES.get(choices[0], choices[0]).lower()} values")
             continue

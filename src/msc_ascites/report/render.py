@@ -26,14 +26,13 @@ from ..analysis.endpoints import lookup
 from ..audit.provenance import SHORT_ID, short_id
 from ..data.cleaning import RULES
 from ..data.contract import ARMS
-from ..data.labels import endpoint_words, horizon_words
+from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
 from ..products import FIGURES
 from ..safe_files import load_yaml
 from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
-from .figures import EVENT_NAMES, LIVER_TESTS, UNIT_DISPLAY
 from .estimands import departures, estimands
 from .layout import beyond_text_block
 from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
@@ -202,7 +201,7 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
     primary analysis as the paper's own choices only beside published figures, seeds only for a
     reconstruction."""
     lf = endpoints["liver_function"]
-    tests = [next(t for t in group if t in lf["results"]) for group in LIVER_TESTS
+    tests = [next(t for t in group if t in lf["results"]) for group in LIVER_PANELS
              if lf["available"] and any(t in lf["results"] for t in group)]
     names = [lower_first(lf["results"][t]["name"]) for t in tests]
     primary = "the paper's own choices" if published else "the primary analysis"

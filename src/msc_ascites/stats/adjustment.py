@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .lazy_scipy import stats
 
 from ..errors import NotEstimable
 from .comparisons import rank_sum_test
@@ -113,11 +113,14 @@ def linear_effect(y, treated, covariates: pd.DataFrame | None = None, weights=No
 def _median_regression_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The exact median-regression (L1) solution, as quantreg's rq (method "br"): the linear
     programme solved by simplex, then its basis (the rows fitted exactly) solved again
-    directly so the coefficients carry no solver tolerance."""
+    directly so the coefficients carry no solver tolerance. The constraints are sparse: dense,
+    they are n x 2n (75 GB at 100k subjects)."""
+    from scipy import sparse
     from scipy.optimize import linprog
     n, k = x.shape
     cost = np.concatenate([np.zeros(2 * k), np.full(2 * n, 0.5)])
-    equality = np.hstack([x, -x, np.eye(n), -np.eye(n)])
+    identity = sparse.identity(n, format="csc")
+    equality = sparse.hstack([sparse.csc_matrix(x), sparse.csc_matrix(-x), identity, -identity], format="csc")
     result = linprog(cost, A_eq=equality, b_eq=y, bounds=(0, None), method="highs-ds")
     if result.status != 0:
         raise NotEstimable(f"median regression did not solve: {result.message}")

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .lazy_scipy import stats
 
 from ..errors import NotEstimable
 from .quantiles import describe, wilson_interval, z_two_sided

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .lazy_scipy import stats
 
 DONORS = 5
 

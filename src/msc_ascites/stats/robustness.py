@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .lazy_scipy import stats
 
 ALPHA = 0.05
 

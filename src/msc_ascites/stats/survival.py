@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from .lazy_scipy import stats
 
 from ..errors import NotEstimable
 
@@ -281,8 +281,9 @@ def _profile_limit(loglik_at, beta: float, step: float, cutoff: float, direction
     while loglik_at(edge) >= cutoff:
         step *= 2
         edge = beta + direction * step
+    from scipy.optimize import brentq   # only where a profile interval is asked for: the jobs import light
     low, high = sorted((beta, edge))
-    return float(optimize.brentq(lambda b: loglik_at(b) - cutoff, low, high, xtol=1e-14, rtol=1e-15))
+    return float(brentq(lambda b: loglik_at(b) - cutoff, low, high, xtol=1e-14, rtol=1e-15))
 
 
 def profile_interval(time, event, x, fit: dict, level: float = 0.95) -> dict:
