@@ -311,7 +311,8 @@ def test_every_cell_of_the_default_grid_on_the_mini_cohort_gives_rows_not_crashe
 
 def _visit_config(week: int, window: list[int]) -> dict:
     return {"visits": {"scheduled": [{"week": week, "label": "V", "window_days": window}]},
-            "analysis": {"primary_week": week, "horizon_days": 730}, "endpoints": {"liver_function": {"tests": []}},
+            "analysis": {"primary_week": week, "horizon_days": 730},
+            "endpoints": {"liver_function": {"tests": [], "log_scale": []}},
             "sensitivity": {"covariates": [], "outcomes": []}}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .lazy_scipy import stats
 
 from ..errors import NotEstimable
 
