@@ -63,7 +63,7 @@ ABSTRACT_SENTENCES = [
     (r"MELD at week 48: {N}±{N} vs {N}±{N}, p =? ?{N}",
      ["meld_week48_treatment_mean", "meld_week48_treatment_sd", "meld_week48_control_mean", "meld_week48_control_sd",
       "meld_week48_p"]),
-    (r"2-year survival: {N}% and {N}%, p =? ?{N}",
+    (r"2-year survival: {N}% and {N}%, log-rank test p =? ?{N}",
      ["survival_2y_treatment_pct", "survival_2y_control_pct", "survival_2y_p"]),
     (r"Disappearance of ascites at week 48: {N}% and {N}%, p =? ?{N}",
      ["ascites_disappearance_treatment_pct", "ascites_disappearance_control_pct", "ascites_disappearance_p"]),

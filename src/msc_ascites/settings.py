@@ -168,11 +168,8 @@ def check_config(config: dict) -> None:
                        ("endpoints.liver_function.tests", config["endpoints"]["liver_function"]["tests"])):
         for i, test in enumerate(tests):
             _check_test_code(f"{key}[{i}]", test)
-    liver = config["endpoints"]["liver_function"]
-    for i, test in enumerate(liver["log_scale"]):
-        if test not in liver["tests"]:
-            raise ConfigError(f"endpoints.liver_function.log_scale[{i}]: {test!r} is not one of "
-                              f"endpoints.liver_function.tests ({', '.join(liver['tests'])})")
+    for i, test in enumerate(config["endpoints"]["liver_function"]["log_scale"]):
+        _check_test_code(f"endpoints.liver_function.log_scale[{i}]", test)
     _check_event_roles(config)
     _check_primary_tests(config["endpoints"])
 

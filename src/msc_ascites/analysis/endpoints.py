@@ -90,11 +90,12 @@ def _compare_at_week(labs: pd.DataFrame, test: str, week: int, level: float, log
 
 def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float,
                    log_scale: list[str] = ()) -> tuple[dict, pd.DataFrame]:
+    logged = [test for test in tests if test in log_scale and (labs["test"] == test).any()]
     definition = (f"Value at each analysis visit and change from baseline; week {week} against baseline within "
                   f"each arm (paired t-test, Wilcoxon signed-rank); arms at week {week} (Student and Welch t, "
                   f"Mann-Whitney) and ANCOVA of the week-{week} value on arm adjusted for baseline"
-                  + (f"; {', '.join(log_scale)} (skewed) compared on the log scale, as ratios of geometric means"
-                     if log_scale else "") + ".")
+                  + (f"; {', '.join(logged)} (skewed) compared on the log scale, as ratios of geometric means"
+                     if logged else "") + ".")
     results, rows, missing = {}, [], {}
     for test in tests:
         if not (labs["test"] == test).any():

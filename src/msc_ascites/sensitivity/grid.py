@@ -294,6 +294,13 @@ def _weights_row(treated: np.ndarray, weights: np.ndarray | None) -> dict:
             "weight_min": float(weights.min()), "weight_max": float(weights.max())}
 
 
+def _smd(treated: np.ndarray, column: pd.DataFrame, weights) -> float:
+    """One covariate's (weighted) SMD; NaN when an arm has no value of it (nothing to compare)."""
+    if min(treated.sum(), (1 - treated).sum()) == 0:
+        return float("nan")
+    return adj.standardised_differences(treated, column, weights)[column.columns[0]]
+
+
 def balance(subjects: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """Per population, every candidate covariate's standardised mean difference before and after
     IPT weighting on the adjusted ones (|SMD| < 0.1 reads as balanced), with the weights' effective
@@ -316,9 +323,8 @@ def balance(subjects: pd.DataFrame, settings: dict) -> pd.DataFrame:
             weights = None
         for name in candidates:
             has = members[name].notna().to_numpy()
-            before = adj.standardised_differences(treated[has], members.loc[has, [name]])[name]
-            after = float("nan") if weights is None else adj.standardised_differences(
-                treated[has], members.loc[has, [name]], weights[has])[name]
+            before = _smd(treated[has], members.loc[has, [name]], None)
+            after = float("nan") if weights is None else _smd(treated[has], members.loc[has, [name]], weights[has])
             rows.append({"population": population, "covariate": name, "adjusted": name in chosen,
                          "n": len(members), "smd_unweighted": before, "smd_weighted": after,
                          **_weights_row(treated, weights)})
