@@ -24,8 +24,8 @@ follow-up labs. ``trt`` 1 = D-penicillamine (treatment), 0 = placebo (control): 
 against ``survival::pbc`` (1/2 there, 158 and 154 patients). ``sex`` m/f; ``age`` in years.
 Labs at ``day``: ``bili`` -> ``TBIL`` mg/dL, ``albumin`` -> ``ALB`` g/dL (the help page says
 mg/dl; values of 2-5 are g/dL), ``protime`` -> ``PT`` s, ``platelet`` -> ``PLT`` 10^3/uL
-(count per cubic mm / 1000), ``ast`` -> ``SGOT`` in ``U/mL`` as the help page records it (kept
-as a test the contract does not know, so never converted), ``alk.phos`` -> ``ALP`` U/L,
+(count per cubic mm / 1000), ``alk.phos`` -> ``ALP`` U/L (``ast``, in U/mL by the help page, is
+left out: SGOT is another name of the contract's AST in U/L, which cleaning refuses),
 ``chol`` -> ``CHOL`` mg/dL. A missing value is written ``NA`` (cleaning removes and logs it).
 ``futime`` is the last contact; ``status`` 1 -> ``TRANSPLANT``, 2 -> ``DEATH`` at ``futime``:
 transplant competes with death. The presence-only ``ascites``, ``hepato``, ``spiders``,
@@ -152,7 +152,7 @@ def write_actg175(out_dir: Path) -> Path:
 
 
 PBC_LABS = (("bili", "TBIL", "mg/dL"), ("albumin", "ALB", "g/dL"), ("protime", "PT", "s"),
-            ("platelet", "PLT", "10^3/uL"), ("ast", "SGOT", "U/mL"), ("alk.phos", "ALP", "U/L"),
+            ("platelet", "PLT", "10^3/uL"), ("alk.phos", "ALP", "U/L"),
             ("chol", "CHOL", "mg/dL"))
 
 
