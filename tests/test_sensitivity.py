@@ -16,7 +16,7 @@ from msc_ascites.stats import adjustment as adj
 from msc_ascites.stats import robustness as rob
 from msc_ascites.sensitivity import grid as sens
 from msc_ascites.stats.imputation import impute_chained, rubin
-from msc_ascites.errors import ConfigError
+from msc_ascites.errors import ConfigError, NotEstimable
 from msc_ascites.settings import default_windows, load_config, resolved, settings_from_config
 
 from conftest import ROOT
@@ -55,6 +55,24 @@ def test_barnard_rubin_df_by_hand():
 def test_rubin_without_between_variance_is_the_complete_analysis():
     pooled = rubin([2.0, 2.0], [0.25, 0.25], complete_df=20)
     assert pooled["se"] == pytest.approx(0.5) and pooled["df"] == 20
+
+
+def test_rubin_without_any_variance_is_not_estimable_not_nan():
+    with pytest.raises(NotEstimable, match="no variance|none has a variance"):
+        rubin([2.0, 2.0], [0.0, 0.0])
+    with pytest.raises(NotEstimable, match="no residual degrees of freedom"):
+        rubin([1.0, 2.0], [0.5, 0.5], complete_df=0)
+
+
+def test_tipping_point_of_a_constant_outcome_says_why_it_is_not_estimable():
+    subjects = pd.DataFrame({"subject_id": [f"{i:03d}" for i in range(6)], "arm": ["treatment"] * 3 + ["control"] * 3})
+    rows = [(s, v, "MELD", 10.0) for s in subjects.subject_id for v in ("BL", "W48") if (s, v) != ("000", "W48")]
+    labs = pd.DataFrame(rows, columns=["subject_id", "visit", "test", "value"])
+    settings = {"week_label": "W48", "visit_labels": ["BL", "W48"], "level": 0.95,
+                "imputation": {"m": 3, "iterations": 2, "seed": 1}}
+    grid, out = sens._tipping_point(labs, subjects, settings, np.array([0.0, 1.0]))
+    assert grid.empty and out == {"available": False,
+                                  "reason": "every value is the same within each arm: Welch's t is not defined"}
 
 
 # Multiple imputation ------------------------------------------------------------------------

@@ -204,7 +204,16 @@ def _number_hint(value: str) -> str:
         return " (a censored value is written <x or >x)"
     if value.casefold() in MISSING_LOOKALIKES:
         return " (a missing value? write one of cohort.missing_codes, or add this code to them in cohort.yaml)"
-    return ""
+    return _invisible_character_hint(value)
+
+
+def _invisible_character_hint(value: str) -> str:
+    """A no-break or thin space looks like a space on screen, and no number holds one (the
+    other invisible characters are refused when the file is read, rawio._check_invisible)."""
+    odd = next((c for c in value if c != " " and unicodedata.category(c) == "Zs"), None)
+    if odd is None:
+        return ""
+    return f" (it holds U+{ord(odd):04X} {unicodedata.name(odd).lower()}, which shows as a space: delete it)"
 
 
 def _parse_dates(table: Table, frame: pd.DataFrame, column: str, format_name: str) -> pd.Series:

@@ -437,8 +437,11 @@ def _tipping_point(labs, subjects, settings, shifts) -> tuple[pd.DataFrame, dict
     imputed = [(copy[label].to_numpy(), treated, missing) for copy in copies]
     def pool(estimates, variances):
         return rubin(estimates, variances, settings["level"], complete_df=len(wide) - 2)
-    grid = pd.DataFrame(rob.tipping_point_grid(
-        imputed, shifts, lambda t, c: adj.welch_difference(t, c, settings["level"]), pool), columns=columns)
+    try:
+        grid = pd.DataFrame(rob.tipping_point_grid(
+            imputed, shifts, lambda t, c: adj.welch_difference(t, c, settings["level"]), pool), columns=columns)
+    except NotEstimable as exc:
+        return pd.DataFrame(columns=columns), {"available": False, "reason": str(exc)}
     alpha = 1 - settings["level"]
     at_zero = grid[(grid["shift_treatment"] == 0) & (grid["shift_control"] == 0)]
     significant = bool(at_zero["p"].iloc[0] < alpha) if len(at_zero) else None

@@ -72,6 +72,8 @@ def welch_difference(y_t, y_c, level: float = 0.95) -> dict:
     """Difference in means with Welch's standard error and df (R: t.test default)."""
     y_t, y_c = np.asarray(y_t, float), np.asarray(y_c, float)
     v_t, v_c = y_t.var(ddof=1) / len(y_t), y_c.var(ddof=1) / len(y_c)
+    if not v_t + v_c > 0:
+        raise NotEstimable("every value is the same within each arm: Welch's t is not defined")
     df = (v_t + v_c) ** 2 / (v_t ** 2 / (len(y_t) - 1) + v_c ** 2 / (len(y_c) - 1))
     return {**_interval(y_t.mean() - y_c.mean(), np.sqrt(v_t + v_c), df, level),
             "method": "difference in means, Welch t"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from ..errors import NotEstimable
 from .lazy_scipy import stats
 
 DONORS = 5
@@ -93,6 +94,11 @@ def rubin(estimates, variances, level: float = 0.95, complete_df: float | None =
     estimate, within = q.mean(), u.mean()
     between = q.var(ddof=1) if m > 1 else 0.0
     total = within + (1 + 1 / m) * between
+    if not total > 0:
+        raise NotEstimable("every imputed estimate is the same and none has a variance: "
+                           "the pooled interval has no width")
+    if complete_df is not None and not complete_df > 0:
+        raise NotEstimable("the complete-data analysis has no residual degrees of freedom")
     if between == 0:
         df = complete_df if complete_df is not None else np.inf
     else:
