@@ -13,6 +13,8 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 from msc_ascites.report import figures
+from msc_ascites.report.formatting import format_ratio
+from msc_ascites.report.render import render_html
 from msc_ascites.report import style
 from msc_ascites import products
 from msc_ascites.data import contract
@@ -429,8 +431,10 @@ def test_every_registered_figure_has_a_caption_a_height_and_a_step():
 
 
 def test_ratio_and_p_formats_match_the_report():
-    assert [figures._ratio_text(v) for v in (0.157, 0.0189, 55.486, 0.0031, 0.0, 1e-7, None)] == \
+    # One rule for a ratio, in the figures and the report's text (the "ratio" filter).
+    assert [format_ratio(v) for v in (0.157, 0.0189, 55.486, 0.0031, 0.0, 1e-7, None)] == \
         ["0.16", "0.02", "55.49", "0.0031", "0.00", "<0.001", "∞"]
+    assert figures.format_ratio is format_ratio and render_html.__globals__["format_ratio"] is format_ratio
     assert [figures._p_text(v) for v in (0.0491, 0.0004, None)] == ["p = 0.049", "p < 0.001", "p –"]
 
 

@@ -2,8 +2,10 @@
 
 import json
 
+import pandas as pd
 import pytest
 
+from msc_ascites.report.ard import endpoint_rows
 from msc_ascites.report.render import AbstractNumbers, LocalFilesOnly, format_number, format_p, format_p_eq
 
 
@@ -21,7 +23,8 @@ def test_abstract_shows_published_value_only_where_it_differs():
              "address": "meld:primary.treatment.mean", "status": "match"},
             {"figure": "survival_2y_p", "reported": "0.49", "decimals": "2", "address": "survival:logrank.p",
              "status": "mismatch (paper inconsistent)"}]
-    numbers = AbstractNumbers(endpoints, rows)
+    ard = pd.DataFrame([row for name, result in endpoints.items() for row in endpoint_rows(name, f"{name}.json", result, "itt")])
+    numbers = AbstractNumbers(ard, rows)
     assert numbers("meld:primary.treatment.mean", 0) == "14.41"  # the published precision wins
     assert numbers("survival:logrank.p") == '0.049 <span class="published">[published 0.49]</span>'
     assert numbers.p_eq("survival:logrank.p").startswith("= 0.049")
@@ -30,7 +33,7 @@ def test_abstract_shows_published_value_only_where_it_differs():
     assert not numbers.has("complications:HRS.treatment.percent") and not numbers.has("meld:primary.control.mean")
     with pytest.raises(KeyError):
         numbers("meld:primary.treatment.sd")
-    unpublished = AbstractNumbers(endpoints, [])
+    unpublished = AbstractNumbers(ard, [])
     assert unpublished("survival:logrank.p") == "0.049" and unpublished("meld:primary.treatment.mean", 1) == "14.4"
 
 

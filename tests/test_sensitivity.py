@@ -420,3 +420,19 @@ def test_balance_lists_every_candidate_and_the_weights_cost():
     row = table.iloc[0]
     assert abs(row["smd_weighted"]) < abs(row["smd_unweighted"])
     assert 0 < row["ess_treatment"] < 20 and 0 < row["ess_control"] < 20 and row["weight_min"] < 1 < row["weight_max"]
+
+
+def test_a_choice_with_no_estimable_cell_is_kept_with_why():
+    """The 365-day horizon of a cohort with no deaths in the first year: said, not dropped."""
+    axes = {axis: "" for axis in sens.AXES}
+    rows = [{**axes, "family": "survival", "horizon_days": horizon, "endpoint": "death", "estimate": estimate,
+             "p": p, "note": note}
+            for horizon, estimate, p, note in [(365, np.nan, np.nan, "no events: the hazard ratio is not estimable"),
+                                               (365, np.nan, np.nan, "no events: the hazard ratio is not estimable"),
+                                               (730, 0.16, 0.09, ""), (730, 0.2, 0.04, "")]]
+    found = {row["value"]: row for row in sens._by_axis(pd.DataFrame(rows), 0.05, ("death",))
+             if row["axis"] == "horizon_days"}
+    assert found[365] | {} == {"axis": "horizon_days", "value": 365, "endpoint": "death", "cells": 0, "median": None,
+                               "significant": 0, "not_estimable": 2,
+                               "why": "no events: the hazard ratio is not estimable"}
+    assert (found[730]["cells"], found[730]["median"], found[730]["significant"]) == (2, pytest.approx(0.18), 1)

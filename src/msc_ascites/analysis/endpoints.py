@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..data.contract import ARMS
 from ..data.units import LAB_NAMES
+from ..data import meld as meld_scores
 from ..errors import NotEstimable, user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..products import ENDPOINTS, TESTS, step
@@ -116,9 +117,9 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
     if data.empty:
         raise NotAvailable("MELD needs total bilirubin, INR and creatinine at the same visit; "
                            "this cohort has no visit with all three")
-    definition = (f"{score} = 3.78 ln(bilirubin mg/dL) + 11.2 ln(INR) + 9.57 ln(creatinine mg/dL) + 6.43, "
-                  "values below 1 set to 1, creatinine capped at 4 mg/dL"
-                  + ("; MELD-Na adds 1.32 (137 - Na) - 0.033 MELD (137 - Na), Na bounded to 125-137"
+    definition = (f"{score} = {meld_scores.FORMULA}, values below 1 set to 1, creatinine capped at "
+                  f"{meld_scores.CREATININE_CAP_MG_DL:g} mg/dL"
+                  + (f"; MELD-Na adds {meld_scores.SODIUM_FORMULA}"
                      if score == "MELD-Na" else "")
                   + f". Baseline and week {week} by arm; arms compared with Student and Welch t-tests and "
                     "Mann-Whitney; within arms with the paired t-test and Wilcoxon.")

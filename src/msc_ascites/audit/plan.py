@@ -18,6 +18,8 @@ RESULTS = "results"
 PROVENANCE = "provenance.json"
 MANIFEST = "manifest.json"
 CRATE = "ro-crate-metadata.json"
+#: The analysis-results table (every number the report prints): report.smk writes it, trace reads it.
+ARD = "ard.csv"
 #: Files under results/ the manifest leaves out: itself and the crate, written after it, and what
 #: other commands write there (`snakemake --report`, `make bench`), which are no part of the run.
 UNLISTED = [f"{RESULTS}/{MANIFEST}", f"{RESULTS}/{CRATE}", f"{RESULTS}/workflow_report.zip",

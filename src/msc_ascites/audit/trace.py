@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..data.contract import ARMS, TABLES
 from ..products import ENDPOINTS
-from .plan import MANIFEST, PROVENANCE
+from .plan import ARD, MANIFEST, PROVENANCE
 from .provenance import SHORT_ID
 from .trail import read_json
 
@@ -20,17 +20,8 @@ from .trail import read_json
 #: Words of a result path whose numbers use the baseline visit too (within-arm change, ANCOVA).
 USES_BASELINE = {"baseline", "within", "change", "ancova", "between_change"}
 QUERY_FORMS = ("an address (meld:primary.treatment.mean), a provenance id printed in the report (8 hex digits), "
-               "a results file or figure/table name (km_survival, table1), a cell (results/scorecard.csv:ROW:COLUMN) "
-               "or a number as printed (14.41)")
-
-
-def _leaves(node, prefix=""):
-    """(dotted path, number) of every number in a result."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _leaves(value, f"{prefix}{key}.")
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        yield prefix[:-1], node
+               "a results file or figure/table name (km_survival, table1), a cell (results/scorecard.csv:ROW:COLUMN), "
+               "an analysis-results row (results/ard.csv: table1:n:SMT.0) or a number as printed (14.41)")
 
 
 def _endpoints():
@@ -54,9 +45,10 @@ class Trail:
                 "python": self.provenance["python"], "packages": self.provenance["packages"]}
 
     def resolve(self, query: str) -> list[tuple[str, str]]:
-        endpoint, _, path = query.partition(":")
-        if endpoint in ENDPOINTS and path:
+        if self._is_endpoint_result(query):
             return [("address", query)]
+        if ":" in query and (self.results / ARD).exists() and query in set(self.ard()["address"]):
+            return [("ard", query)]
         if query in self.files:
             return [("file", query)]
         if query.partition(":")[0] in self.files:
@@ -70,34 +62,40 @@ class Trail:
         if named:
             return named
         if re.fullmatch(r"<?-?\d+(\.\d+)?", query):
-            found = [("address", address) for address in self.numbers(query)]
+            found = [("address" if self._is_endpoint_result(a) else "ard", a) for a in self.numbers(query)]
             if found:
                 return found
-            raise ValueError(f"no endpoint result prints as {query}")
+            raise ValueError(f"no number of {self.results.as_posix()}/{ARD} prints as {query}")
         raise ValueError(f"cannot trace {query!r}: give {QUERY_FORMS}")
 
     def numbers(self, printed: str) -> list[str]:
-        """Addresses of the endpoint numbers that print as ``printed``: the abstract's figures if any
-        print so (the numbers an auditor picks first; those the abstract gives at this precision
-        before the others), else every match."""
+        """Addresses of the analysis-results table (results/ard.csv) whose numbers print as
+        ``printed``: the abstract's figures if any print so (the numbers an auditor picks first;
+        those the abstract gives at this precision before the others), then the endpoint numbers,
+        else every match."""
         decimals = len(printed.partition(".")[2])
-        found = []
-        for endpoint in ENDPOINTS:
-            result = read_json(self.results / "endpoints" / f"{endpoint}.json")
-            if not result.get("available"):
-                continue
-            for path, value in _leaves(result["results"]):
-                if printed.startswith("<"):
-                    hit = path.split(".")[-1] == "p" and value < float(printed[1:])
-                else:
-                    hit = f"{value:.{decimals}f}" == printed
-                if hit:
-                    found.append(f"{endpoint}:{path}")
-        card = pd.read_csv(self.results / "scorecard.csv", dtype=str, keep_default_na=False)
+        ard = self.ard()
+        values = ard["value"].astype(float)
+        if printed.startswith("<"):
+            hit = (ard["statistic"] == "p") & (values < float(printed[1:]))
+        else:
+            hit = values.map(lambda value: f"{value:.{decimals}f}" == printed)
+        found = list(ard.loc[hit, "address"])
+        card = pd.read_csv(self.results / "scorecard.csv", dtype=str, keep_default_na=False) \
+            if (self.results / "scorecard.csv").exists() else pd.DataFrame(columns=["address", "decimals"])
         abstract = [address for address in found if address in set(card["address"])]
         # "3" is HRS 3 %, not an SD of 3.39: among the abstract's figures, those it prints so.
         same_precision = set(card.loc[card["decimals"] == str(decimals), "address"])
-        return [address for address in abstract if address in same_precision] or abstract or found
+        endpoint = [address for address in found if self._is_endpoint_result(address)]
+        return [address for address in abstract if address in same_precision] or abstract or endpoint or found
+
+    def ard(self) -> pd.DataFrame:
+        return pd.read_csv(self.results / ARD, dtype=str, keep_default_na=False)
+
+    @staticmethod
+    def _is_endpoint_result(address: str) -> bool:
+        endpoint, _, path = address.partition(":")
+        return endpoint in ENDPOINTS and bool(path) and not path.startswith("@")
 
     def steps(self, name: str) -> list[dict]:
         """The jobs that made ``name``, and the jobs that made their inputs, down to the sources."""
@@ -114,6 +112,8 @@ class Trail:
     def _trace_one(self, kind: str, target: str) -> dict:
         if kind == "address":
             return self.trace_address(target)
+        if kind == "ard":
+            return self.trace_ard(target)
         name, _, cell = target.partition(":")
         entry = self.files[name]
         out = {"kind": "file", "file": name, "sha256": entry["sha256"], "id": entry["sha256"][:SHORT_ID],
@@ -127,6 +127,15 @@ class Trail:
             if record.get("address"):  # a scorecard row names the endpoint number it compares
                 out["address"] = self.trace_address(record["address"])
         return out
+
+    def trace_ard(self, address: str) -> dict:
+        """A number of the analysis-results table that is not an endpoint result (a table cell, a
+        grid summary, a parameter): its row, and the file it was read from with the steps that made it."""
+        ard = self.ard()
+        row = ard[ard["address"] == address].iloc[0].to_dict()
+        source = row["source"] if row["source"] in self.files else None
+        return {"kind": "ard", "address": address, "row": row,
+                "file": self._trace_one("file", source) if source else None}
 
     def trace_address(self, address: str) -> dict:
         """An endpoint number, down to the analysis rows, cleaned rows, raw lines and cleaning log."""
@@ -201,6 +210,14 @@ def trace_text(trace: dict) -> str:
     for item in trace["traces"]:
         if item["kind"] == "address":
             out += _address_text(item)
+        elif item["kind"] == "ard":
+            row = item["row"]
+            out.append(f"{item['address']} = {row['value']} ({ARD}: {row['statistic']} of {row['endpoint']}, "
+                       f"{row['group']}, by {row['method'] or 'no named method'}; read from {row['source']})")
+            if item["file"]:
+                file = item["file"]
+                out.append(f"{file['file']} (id {file['id']}, sha256 {file['sha256']}), made by {file['rule']}")
+                out += _steps_text(file["steps"])
         else:
             where = f" line {item['line']}" + (f", column {item['column']}" if item["column"] else "") \
                 if item["kind"] == "cell" else ""

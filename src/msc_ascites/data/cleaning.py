@@ -684,4 +684,5 @@ def write_clean_cohort(raw_dir: Path | str, cohort: dict, visits_cfg: dict, out_
     counts = result.log["rule"].value_counts().sort_index()
     write_json({"absent_optional_tables": result.absent,
                 "rows_cleaned": {name: int(len(t)) for name, t in sorted(result.tables.items())},
+                "cleaning_log_entries": int(len(result.log)),
                 "cleaning_log_rules": {rule: int(n) for rule, n in counts.items()}}, summary_path)

@@ -24,7 +24,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 from ..outputs import read_csv
 from ..stats.competing import event_counts, risk_table
 from ..stats.quantiles import t_two_sided, wilson_interval
-from .formatting import format_p, format_p_eq
+from .formatting import format_p, format_p_eq, format_ratio
 from ..data.contract import ARMS
 from ..products import FIGURES
 from .style import (BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
@@ -56,18 +56,6 @@ def _p_text(p) -> str:
     """'p = 0.049', 'p < 0.001', or 'p –' when it could not be computed (the report's format_p)."""
     text = format_p(p)
     return "p –" if text == "–" else f"p {format_p_eq(p).replace('<', '< ')}"
-
-
-def _ratio_text(value) -> str:
-    """A ratio with two decimals as the report prints it (0.16, 55.49); below 0.01 two significant
-    figures (0.0031) rather than 0.00, below 0.001 '<0.001'; an unbounded limit (JSON null) as '∞'."""
-    if value is None or not np.isfinite(value):
-        return "∞"
-    if 0 < abs(value) < 0.001:
-        return "<0.001"
-    if 0 < abs(value) < 0.01:
-        return f"{value:.2g}"
-    return f"{value:.2f}"
 
 
 def _month_ticks(horizon_days: float) -> tuple[np.ndarray, float]:
@@ -509,7 +497,7 @@ def forest_effects(rows: list[dict], level: float = 0.95):
         if row["ratio"]:
             kind, est, lo, hi = row["ratio"]
             _interval(plot_r, yi, est, lo, hi, r_low, r_high)
-            text_r.text(0.02, yi, f"{kind} {_ratio_text(est)} ({_ratio_text(lo)} to {_ratio_text(hi)})",
+            text_r.text(0.02, yi, f"{kind} {format_ratio(est)} ({format_ratio(lo)} to {format_ratio(hi)})",
                         va="center", ha="left", fontsize=SMALL, transform=text_r.get_yaxis_transform())
         if row["reason"] and not (row["difference"] or row["ratio"]):
             text_d.text(0.02, yi, "not available", va="center", ha="left", fontsize=SMALL, color=NOT_AVAILABLE,
@@ -690,8 +678,8 @@ def survival_annotation(result: dict, level: float = 0.95) -> str:
     cox = r.get("cox", {})
     if cox.get("hr") is not None:
         interval = {"profile": "profile-likelihood ", "wald": "Wald "}[cox["interval"]]
-        parts.append(f"HR {_ratio_text(cox['hr'])} ({_percent_level(level)} {interval}CI "
-                     f"{_ratio_text(cox.get('lower'))} to {_ratio_text(cox.get('upper'))})")
+        parts.append(f"HR {format_ratio(cox['hr'])} ({_percent_level(level)} {interval}CI "
+                     f"{format_ratio(cox.get('lower'))} to {format_ratio(cox.get('upper'))})")
     return "   ·   ".join(parts)
 
 

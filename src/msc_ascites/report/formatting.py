@@ -17,6 +17,19 @@ def format_number(value, decimals: int = 2) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.000"
 
 
+def format_ratio(value) -> str:
+    """A ratio as the report and its figures print it: two decimals (0.16, 55.49); below 0.01 two
+    significant figures (0.0083) rather than a misleading 0.01, below 0.001 '<0.001'; an unbounded
+    limit (JSON null) as '∞'."""
+    if value is None or not np.isfinite(value):
+        return "∞"
+    if 0 < abs(value) < 0.001:
+        return "<0.001"
+    if 0 < abs(value) < 0.01:
+        return f"{value:.2g}"
+    return f"{value:.2f}"
+
+
 def format_p(value) -> str:
     """A p-value as clinical papers print it: 3 decimals, or <0.001."""
     if value is None or (isinstance(value, float) and pd.isna(value)):

@@ -22,10 +22,10 @@ import pandas as pd
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from ..analysis.endpoints import lookup
 from ..audit.provenance import SHORT_ID, short_id
 from ..data.cleaning import RULES
 from ..data.contract import ARMS
+from ..data.visits import visits_from_config
 from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
@@ -35,7 +35,7 @@ from ..safe_files import load_yaml
 from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
 from .estimands import departures, estimands
 from .layout import beyond_text_block
-from .formatting import format_number, format_p, format_p_eq, join_words, lower_first, upper_first
+from .formatting import format_number, format_p, format_p_eq, format_ratio, join_words, lower_first, upper_first
 
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
@@ -63,6 +63,7 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = format_number
     env.filters["p"] = format_p
+    env.filters["ratio"] = format_ratio
     env.filters["p_eq"] = format_p_eq
     env.filters["join_words"] = join_words
     env.filters["upper_first"] = upper_first
@@ -110,25 +111,18 @@ def _records(path) -> list[dict]:
 
 
 class AbstractNumbers:
-    """The regenerated abstract's numbers, by address (``endpoint:path``), read from the endpoint
-    results. A number the study published is printed to the precision it was published at, and
-    its published value follows in brackets where they differ; any other to the precision asked.
-    A number the results do not hold is not printed at all: its sentence is left out."""
+    """The regenerated abstract's numbers, by address (``endpoint:path``), read from the
+    analysis-results table (results/ard.csv). A number the study published is printed to the
+    precision it was published at, and its published value follows in brackets where they differ;
+    any other to the precision asked. A number the table does not hold is not printed at all: its
+    sentence is left out."""
 
-    def __init__(self, endpoints: dict, scorecard: list[dict]):
-        self.endpoints = endpoints
+    def __init__(self, ard: pd.DataFrame, scorecard: list[dict]):
+        self.values = dict(zip(ard["address"], ard["value"].astype(float)))
         self.published = {row["address"]: row for row in scorecard}
 
     def value(self, address: str):
-        endpoint, _, path = address.partition(":")
-        result = self.endpoints.get(endpoint, {})
-        if not result.get("available"):
-            return None
-        try:
-            value = lookup(result, path)
-        except (KeyError, TypeError):
-            return None
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return self.values.get(address)
 
     def has(self, *addresses: str) -> bool:
         return all(self.value(a) is not None for a in addresses)
@@ -308,7 +302,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
     scorecard = _records(inputs["scorecard"]) if published else []
     flow = _json(inputs["patient_flow"])
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
-    numbers = AbstractNumbers(endpoints, scorecard)
+    numbers = AbstractNumbers(pd.read_csv(inputs["ard"], dtype={"value": str}, keep_default_na=False), scorecard)
     visit = "primary"
     return {
         **abstract_context(endpoints, numbers, config, visit),
@@ -318,6 +312,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "arm_codes": ARMS,
         "analysis": config["analysis"],
         "visits": config["visits"],
+        "visit_windows": [visit for visit in visits_from_config(config["visits"]) if not visit.is_baseline],
         "endpoint_config": config["endpoints"],
         "flow": flow,
         "table1": {"columns": list(table1.columns), "rows": table1.to_dict("records"),
@@ -341,7 +336,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "cleaning": {
             "counts": [{"rule": rule, "n": n, "meaning": RULES[rule]}
                        for rule, n in summary["cleaning_log_rules"].items()],
-            "total": int(len(log)),
+            "total": summary["cleaning_log_entries"],
             "first_rows": log.head(20).to_dict("records"),
             "absent": summary["absent_optional_tables"],
         },

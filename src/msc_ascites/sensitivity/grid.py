@@ -518,17 +518,27 @@ def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple
             "seeds": int(len(seeds)), "seed_min": float(seeds["estimate"].min()) if len(seeds) else None,
             "seed_max": float(seeds["estimate"].max()) if len(seeds) else None,
             "seed_significant": int((seeds["p"] < alpha).sum())})
+    families = summary.drop_duplicates(["family", *AXES])["family"].value_counts()
+    return {"endpoints": endpoints, "by_axis": _by_axis(summary, alpha, focus),
+            "cells": {k: int(v) for k, v in families.items()}}
+
+
+def _by_axis(summary: pd.DataFrame, alpha: float, focus: tuple[str, ...]) -> list[dict]:
+    """Per axis value and ``focus`` endpoint, the median estimate and how many cells are significant;
+    a choice none of whose cells could be estimated (a horizon with no deaths) is kept, with why."""
     by_axis = []
     for axis in AXES[:-1]:
         for value, rows in summary[summary["family"] != "reconstruction"].groupby(axis, sort=True):
             for endpoint in focus:
-                cells = rows[(rows["endpoint"] == endpoint) & rows["estimate"].notna()]
+                cells = rows[rows["endpoint"] == endpoint]
+                estimable = cells[cells["estimate"].notna()]
                 if len(cells):
-                    by_axis.append({"axis": axis, "value": value, "endpoint": endpoint, "cells": int(len(cells)),
-                                    "median": float(cells["estimate"].median()),
-                                    "significant": int((cells["p"] < alpha).sum())})
-    families = summary.drop_duplicates(["family", *AXES])["family"].value_counts()
-    return {"endpoints": endpoints, "by_axis": by_axis, "cells": {k: int(v) for k, v in families.items()}}
+                    by_axis.append({"axis": axis, "value": value, "endpoint": endpoint, "cells": int(len(estimable)),
+                                    "median": float(estimable["estimate"].median()) if len(estimable) else None,
+                                    "significant": int((estimable["p"] < alpha).sum()),
+                                    "not_estimable": int(len(cells) - len(estimable)),
+                                    "why": "; ".join(sorted(set(cells.loc[cells["estimate"].isna(), "note"].dropna())))})
+    return by_axis
 
 
 @user_errors_exit
