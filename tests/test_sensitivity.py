@@ -436,3 +436,20 @@ def test_a_choice_with_no_estimable_cell_is_kept_with_why():
                                "significant": 0, "not_estimable": 2,
                                "why": "no events: the hazard ratio is not estimable"}
     assert (found[730]["cells"], found[730]["median"], found[730]["significant"]) == (2, pytest.approx(0.18), 1)
+
+
+def test_cells_of_identical_data_are_one_analysis_and_their_axis_changes_nothing():
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0], "treated": [1, 0, 1]})
+    same = sens.data_fingerprint([frame[["treated", "y"]]])
+    assert sens.data_fingerprint([frame]) == same != sens.data_fingerprint([frame.assign(y=[1.0, 2.0, 3.5])])
+    assert sens.data_fingerprint([frame, frame]) != same  # m imputations are pooled: not the single data set
+    axes = {axis: None for axis in sens.AXES}
+    cells = pd.DataFrame([{**axes, "family": "primary", "population": "itt", "missing": "complete_case",
+                           "test": "parametric", "adjustment": "unadjusted", "window_days": window,
+                           "endpoint": "primary_MELD", "primary": window == "295-378", "data_sha256": digest}
+                          for window, digest in [("295-378", "a"), ("315-357", "a"), ("295-420", "a")]])
+    primary = "itt/complete_case/295-378/parametric/unadjusted"
+    assert list(sens.same_analysis_as(cells)) == ["", primary, primary]
+    assert sens.identical_data_axes(cells) == ["window_days"]
+    cells.loc[2, "data_sha256"] = "b"  # the wider window holds one more value
+    assert sens.identical_data_axes(cells) == [] and list(sens.same_analysis_as(cells))[2] == ""

@@ -32,8 +32,8 @@ TABLE_SOURCES = ("covariate_balance", "safety_adverse_events", "safety_exposure"
                  "safety_listing", "consistency")
 #: Subtrees that list subjects or raw material, not statistics.
 NOT_STATISTICS = {"inputs", "available"}
-#: Columns that name a patient or record, whatever digits they hold.
-IDENTIFIERS = {"subject_id"}
+#: Columns that name a patient, a record or a cell, whatever digits they hold.
+IDENTIFIERS = {"subject_id", "data_sha256", "same_analysis_as"}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 

@@ -28,7 +28,7 @@ from ..data.contract import ARMS
 from ..data.visits import visits_from_config
 from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
-from ..sensitivity.grid import CHOICES, grid_endpoints, population_texts, overview, read_summary
+from ..sensitivity.grid import CHOICES, DATA_AXES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
 from ..products import FIGURES
 from ..safe_files import load_yaml
@@ -218,7 +218,8 @@ def _sensitivity(inputs: dict, config: dict) -> dict:
     summary = read_summary(inputs["sensitivity_summary"])
     order = grid_endpoints(settings_from_config(config))
     balance = read_csv(inputs["covariate_balance"])
-    return {"overview": overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
+    summarised = overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death"))
+    return {"overview": summarised, "identical_data": [DATA_AXES[axis] for axis in summarised["identical_data"]],
             "balance": balance.to_dict("records"),
             "adjusted": list(dict.fromkeys(balance.loc[balance["adjusted"].astype(bool), "covariate"])),
             "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],

@@ -19,6 +19,7 @@ reason, never a crash.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -35,7 +36,9 @@ from ..stats.imputation import impute_chained, rubin
 
 AXES = ("population", "missing", "window_days", "test", "adjustment", "transplant", "horizon_days", "seed")
 ROW = ["family", *AXES, "endpoint", "estimand", "estimate", "lower", "upper", "p", "n_treatment", "n_control",
-       "events_treatment", "events_control", "primary", "method", "note"]
+       "events_treatment", "events_control", "primary", "method", "note", "data_sha256"]
+#: What makes two cells one analysis: the same endpoint, method and adjustment of the same data.
+ANALYSIS_KEY = ["endpoint", "test", "adjustment", "data_sha256"]
 #: The populations in words; ``{week}`` is the primary visit's week.
 POPULATIONS = {"itt": "all enrolled (intention to treat)",
                "per_protocol": "infused as planned and followed to the week-{week} window (or died before it)"}
@@ -88,6 +91,17 @@ def available_covariates(subjects: pd.DataFrame, names: list[str], selection: di
         smd = baseline_imbalance(subjects, have)
         have = [c for c in have if abs(smd[c]) >= selection["min_smd"]]
     return have, lacking
+
+
+def data_fingerprint(frames: list[pd.DataFrame]) -> str:
+    """SHA-256 of the data sets a cell analyses (each completed data set, its columns by name):
+    two cells with the same fingerprint, endpoint, method and adjustment are one analysis."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        ordered = frame[sorted(frame.columns)].reset_index(drop=True)
+        digest.update(",".join(ordered.columns).encode("utf-8"))
+        digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _row(spec: dict, endpoint: str, estimand: str, **values) -> dict:
@@ -148,7 +162,7 @@ def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: 
             completed = impute_chained(wide.drop(columns=sparse), imp["m"], imp["iterations"], imp["seed"])
         except ValueError as exc:
             raise NotEstimable(str(exc)) from exc
-    results = []
+    results, frames = [], []
     for data in completed:
         frame = pd.DataFrame({"y": data[outcome] if transform is None else transform(data),
                               "treated": data["treated"], "baseline": data[visit_columns[0]],
@@ -156,10 +170,11 @@ def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: 
         if spec["adjustment"] == "multivariable" and kind == "difference":
             frame = frame.dropna(subset=["baseline"])
         frame.attrs["baseline_of"] = settings.get("baseline_of")
+        frames.append(frame)
         results.append(_effect(frame, kind, spec["test"], spec["adjustment"], covariates, settings["level"]))
     used = completed[0]
     if len(results) == 1:
-        return results[0], used
+        return {**results[0], "data_sha256": data_fingerprint(frames)}, used
     log_scale = kind == "ratio"
     estimates = [r["log_estimate"] if log_scale else r["estimate"] for r in results]
     df = results[0]["df"]
@@ -169,6 +184,7 @@ def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: 
         pooled.update(estimate=float(np.exp(pooled["estimate"])), lower=float(np.exp(pooled["lower"])),
                       upper=float(np.exp(pooled["upper"])))
     pooled["method"] = f"{results[0]['method']}; {len(results)} imputations pooled by Rubin's rules"
+    pooled["data_sha256"] = data_fingerprint(frames)
     return pooled, used
 
 
@@ -190,7 +206,8 @@ def _result_row(spec, endpoint, estimand, result: dict, used: pd.DataFrame, note
                                         "events_control": int(events[~treated].sum())}
     return _row(spec, endpoint, estimand, estimate=result["estimate"], lower=result["lower"],
                 upper=result["upper"], p=result["p"], n_treatment=int(treated.sum()),
-                n_control=int((~treated).sum()), method=result["method"], note=note, **counts)
+                n_control=int((~treated).sum()), method=result["method"], note=note,
+                data_sha256=result["data_sha256"], **counts)
 
 
 def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> list[dict]:
@@ -269,6 +286,9 @@ def survival_cell(subjects: pd.DataFrame, spec: dict, settings: dict) -> list[di
         terms = chosen[covariates].reset_index(drop=True) if spec["adjustment"] == "multivariable" else None
         weights = adj.propensity_weights(treated, chosen[covariates]) if spec["adjustment"] == "iptw" else None
         result = adj.hazard_ratio(times["day"], times["event"], treated, terms, weights, settings["level"])
+        analysed = pd.DataFrame({"day": times["day"].to_numpy(float), "event": times["event"].to_numpy(int),
+                                 "treated": treated, **{c: chosen[c].to_numpy(float) for c in covariates}})
+        result = {**result, "data_sha256": data_fingerprint([analysed])}
     except (NotEstimable, ValueError) as reason:
         return [_row(spec, endpoint, estimand, note=str(reason))]
     used = pd.DataFrame({"treated": treated})
@@ -476,7 +496,24 @@ def summarise(cell_files: list[Path | str], primary: dict, tests: dict[str, str]
         is_primary &= table[axis].isna() | (table[axis] == expected)
     table["primary"] = is_primary
     keys = ["family", *AXES, "endpoint"]
-    return table.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+    table = table.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+    return table.assign(same_analysis_as=same_analysis_as(table))
+
+
+def cell_label(row) -> str:
+    """A cell as its axes name it: 'itt/complete_case/295-378/parametric/unadjusted'."""
+    return "/".join(str(row[axis]) for axis in AXES if pd.notna(row[axis]))
+
+
+def same_analysis_as(table: pd.DataFrame) -> pd.Series:
+    """For each grid cell that repeats another's analysis (ANALYSIS_KEY), that cell's label (the
+    primary cell where it is one of them, else the first); blank for the first of each analysis."""
+    out = pd.Series("", index=table.index, dtype=object)
+    grid = table[(table["family"] != "reconstruction") & table["data_sha256"].notna()]
+    for _, cells in grid.groupby(ANALYSIS_KEY, sort=False, dropna=False):
+        first = cells.index[cells["primary"].astype(bool)].min() if cells["primary"].astype(bool).any() else cells.index[0]
+        out[cells.index.drop(first)] = cell_label(table.loc[first])
+    return out
 
 
 def grid_endpoints(settings: dict) -> list[str]:
@@ -510,6 +547,7 @@ def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple
             "endpoint": endpoint, "estimand": rows["estimand"].iloc[0], "cells": int(len(grid)),
             "primary_in_grid": first is not None,
             "estimable": int(len(estimable)),
+            "distinct": int(len(estimable.drop_duplicates(ANALYSIS_KEY))),
             "primary": None if first is None or pd.isna(first["estimate"]) else first[
                 ["estimate", "lower", "upper", "p"]].astype(float).to_dict(),
             "min": float(estimable["estimate"].min()) if len(estimable) else None,
@@ -520,7 +558,27 @@ def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple
             "seed_significant": int((seeds["p"] < alpha).sum())})
     families = summary.drop_duplicates(["family", *AXES])["family"].value_counts()
     return {"endpoints": endpoints, "by_axis": _by_axis(summary, alpha, focus),
-            "cells": {k: int(v) for k, v in families.items()}}
+            "cells": {k: int(v) for k, v in families.items()}, "identical_data": identical_data_axes(summary)}
+
+
+#: The axes that choose data, not method (on a given cohort their choices may give the same data),
+#: as the report names them.
+DATA_AXES = {"population": "population", "missing": "missing-data handling", "window_days": "primary-visit window",
+             "transplant": "transplant handling", "horizon_days": "survival horizon"}
+
+
+def identical_data_axes(summary: pd.DataFrame) -> list[str]:
+    """The data axes whose choices all give identical data on this cohort: every pair of cells that
+    differ only on the axis analysed the same data (everyone infused, so per protocol = ITT; no
+    missing value, so every missing-data rule is the complete case; all windows hold the same values)."""
+    grid = summary[(summary["family"] != "reconstruction") & summary["data_sha256"].notna()]
+    found = []
+    for axis in DATA_AXES:
+        others = ["family", "endpoint", *[a for a in AXES if a != axis]]
+        groups = [cells for _, cells in grid.groupby(others, dropna=False, sort=False) if cells[axis].nunique() > 1]
+        if groups and all(cells["data_sha256"].nunique() == 1 for cells in groups):
+            found.append(axis)
+    return found
 
 
 def _by_axis(summary: pd.DataFrame, alpha: float, focus: tuple[str, ...]) -> list[dict]:
