@@ -453,3 +453,12 @@ def test_cells_of_identical_data_are_one_analysis_and_their_axis_changes_nothing
     assert sens.identical_data_axes(cells) == ["window_days"]
     cells.loc[2, "data_sha256"] = "b"  # the wider window holds one more value
     assert sens.identical_data_axes(cells) == [] and list(sens.same_analysis_as(cells))[2] == ""
+
+
+def test_a_choice_that_reverses_the_primary_conclusion_in_all_its_cells_is_a_flip():
+    cells = pd.DataFrame({axis: None for axis in sens.AXES} | {
+        "adjustment": ["unadjusted", "unadjusted", "multivariable", "multivariable", "iptw", "iptw"],
+        "p": [0.09, 0.2, 0.01, 0.03, 0.04, 0.3]}, index=range(6))
+    flips = sens._flips(cells, cells.iloc[0], 0.05)
+    assert flips == [{"axis": "adjustment", "value": "multivariable", "cells": 2, "significant": True}]
+    assert sens._flips(cells, None, 0.05) == []

@@ -555,10 +555,26 @@ def overview(summary: pd.DataFrame, level: float, order: list[str], focus: tuple
             "significant": int((estimable["p"] < alpha).sum()), "same_direction": int(same_side.sum()),
             "seeds": int(len(seeds)), "seed_min": float(seeds["estimate"].min()) if len(seeds) else None,
             "seed_max": float(seeds["estimate"].max()) if len(seeds) else None,
-            "seed_significant": int((seeds["p"] < alpha).sum())})
+            "seed_significant": int((seeds["p"] < alpha).sum()),
+            "flips": _flips(estimable, first, alpha)})
     families = summary.drop_duplicates(["family", *AXES])["family"].value_counts()
     return {"endpoints": endpoints, "by_axis": _by_axis(summary, alpha, focus),
             "cells": {k: int(v) for k, v in families.items()}, "identical_data": identical_data_axes(summary)}
+
+
+def _flips(estimable: pd.DataFrame, primary, alpha: float) -> list[dict]:
+    """The choices (axis value) under which every estimable cell reaches the other conclusion than
+    the primary cell (significant where it is not, or not where it is): what a reader must be told."""
+    if primary is None or pd.isna(primary["p"]):
+        return []
+    significant = bool(primary["p"] < alpha)
+    flips = []
+    for axis in AXES[:-1]:
+        for value, cells in estimable.groupby(axis, sort=True):
+            if (cells["p"] < alpha).eq(not significant).all():
+                flips.append({"axis": axis, "value": value, "cells": int(len(cells)),
+                              "significant": not significant})
+    return flips
 
 
 #: The axes that choose data, not method (on a given cohort their choices may give the same data),
