@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from msc_ascites.report.formatting import format_ratio
 from workflow_runs import MINI_COHORT, build, digests, snakemake, snakemake_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +112,8 @@ def test_reconstructed_cohort_reproduces_the_abstract(reconstructed_project):
         f"{endpoint['meld']['primary']['control']['mean']:.2f} ({endpoint['meld']['primary']['control']['sd']:.2f})",
         f"{100 * endpoint['survival']['treatment']['at_horizon']['surv']:.1f}",
         f"{endpoint['survival']['treatment']['rmst']['rmst']:.1f}",
-        f"{endpoint['survival']['cox']['hr']:.2f} (95 % profile-likelihood CI {endpoint['survival']['cox']['lower']:.2f}",
+        f"{format_ratio(endpoint['survival']['cox']['hr'])} (95 % profile-likelihood CI "
+        f"{format_ratio(endpoint['survival']['cox']['lower'])}",  # 0.0083: a ratio under 0.01 in 2 significant figures
         f"Pre-specified test: log-rank test, p = {endpoint['survival']['logrank']['p']:.3f}",
         f"{endpoint['ascites_resolution']['treatment']['events']}/{endpoint['ascites_resolution']['treatment']['n']}",
         f"Fisher's exact test p = {endpoint['ascites_resolution']['fisher_exact']['p']:.3f}",
