@@ -12,7 +12,9 @@ import pytest
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
+from msc_ascites.analysis.endpoints import complications
 from msc_ascites.report import figures
+from msc_ascites.stats.competing import risk_table, risk_table_days
 from msc_ascites.report.formatting import format_ratio
 from msc_ascites.report.render import render_html
 from msc_ascites.report import style
@@ -62,15 +64,20 @@ def two_by_two(events_t=9, n_t=39, events_c=2, n_c=39, p=0.047):
 def endpoint_results():
     ascites = {"endpoint": "ascites_resolution", "available": True, "parameters": {"week": 48},
                "results": two_by_two()}
-    complications = {"endpoint": "complications", "available": True, "parameters": {"events": ["HRS", "HE"]},
-                     "results": {"HRS": two_by_two(1, 39, 6, 39, 0.108),
-                                 "HE": {"available": False, "reason": "no HE endpoint in the datasets"}}}
+    hrs, _ = complications(time_to_event_table(), ["HRS"], 730, 0.95)
+    complications_result = {"endpoint": "complications", "available": True, "parameters": {"events": ["HRS", "HE"]},
+                            "results": {"HRS": two_by_two(1, 39, 6, 39, 0.108),
+                                        "HE": {"available": False, "reason": "no HE endpoint in the datasets"}}}
+    for arm in ARMS:  # the numbers at risk under the curves, as the endpoints store them
+        complications_result["results"]["HRS"][arm]["risk_table"] = hrs["results"]["HRS"][arm]["risk_table"]
     survival = {"endpoint": "survival", "available": True,
                 "results": {"logrank": {"p": 0.0491}, "cox": {"hr": 0.157, "lower": 0.0189, "upper": 1.306,
                                                               "interval": "wald"},
                             "primary_test": {"test": "logrank", "name": "log-rank test", "p": 0.0491},
-                            "risk_difference": {"estimate": -0.128, "lower": -0.273, "upper": 0.006}}}
-    return ascites, complications, survival
+                            "risk_difference": {"estimate": -0.128, "lower": -0.273, "upper": 0.006},
+                            **{arm: {"risk_table": table.to_dict("records")}
+                               for arm, table in km_risk_tables(km_table()).items()}}}
+    return ascites, complications_result, survival
 
 
 def cif_table(events=("HRS", "HE")):
@@ -165,8 +172,14 @@ def _uses_in_group(svg: str, gid: str) -> int:
     return group.group(1).count("<use ") if group else 0
 
 
+def km_risk_tables(curves: pd.DataFrame, horizon_days: int = 730) -> dict:
+    """arm -> the numbers at risk at the month ticks, as the survival endpoint stores them."""
+    return {arm: risk_table(curves[curves["arm"] == arm], risk_table_days(horizon_days)) for arm in ARMS}
+
+
 def test_km_curves_and_a_censoring_tick_per_censored_time(tmp_path):
-    figure = figures.km_survival(km_table_censored(), ARMS, 730, annotation="Log-rank p = 0.049")
+    curves = km_table_censored()
+    figure = figures.km_survival(curves, ARMS, 730, km_risk_tables(curves), annotation="Log-rank p = 0.049")
     curve, risk = figure.axes
     assert len([line for line in curve.get_lines() if line.get_drawstyle() == "steps-post"]) == 2
     assert curve.get_title(loc="right") == "Log-rank p = 0.049"
@@ -178,7 +191,8 @@ def test_km_curves_and_a_censoring_tick_per_censored_time(tmp_path):
 
 
 def test_km_table_at_risk_censored_died_by_hand():
-    figure = figures.km_survival(km_table_censored(), ARMS, 730)
+    curves = km_table_censored()
+    figure = figures.km_survival(curves, ARMS, 730, km_risk_tables(curves))
     curve, risk = figure.axes
     assert [float(t) for t in curve.get_xticks()] == [0, 6, 12, 18, 24]
     assert [t.get_text() for t in risk.get_yticklabels()] == ["MSC arm", "At risk", "Censored", "Died",
@@ -222,7 +236,8 @@ def time_to_event_table():
 
 def test_complications_bands_numbers_at_risk_and_gray_test():
     curves = cif_table(("HRS", "HE")).assign(lower=lambda t: t["cif"] / 2, upper=lambda t: t["cif"] * 2)
-    at_risk = figures.complications_at_risk(time_to_event_table(), ["HRS", "HE"], 730)
+    endpoint, _ = complications(time_to_event_table(), ["HRS", "HE"], 730, 0.95)
+    at_risk = figures.complications_at_risk(endpoint["results"])
     assert set(at_risk) == {"HRS"}      # HE has no rows in this dataset
     figure = figures.complications_incidence(curves, ARMS, 730, ["HRS", "HE"], at_risk=at_risk,
                                              tests={"HRS": "Gray's test p = 0.31"})
@@ -358,7 +373,6 @@ def _write_inputs(tmp_path: Path, available: bool) -> dict:
     files = {"liver_function_json": liver, "ascites_json": ascites, "complications_json": complications,
              "survival_json": survival}
     tables = {"liver_function_csv": liver_table(), "complications_csv": cif_table(("HRS",)),
-              "time_to_event": time_to_event_table(),
               "survival_csv": km_table(), "labs": labs_table(), "summary": sensitivity_table(),
               "tipping_point": tipping_table()}
     inputs = {}
@@ -411,7 +425,7 @@ def test_same_inputs_same_bytes(tmp_path, name):
 
 def test_style_does_not_leak_into_matplotlib_defaults():
     before = dict(matplotlib.rcParams)
-    figures.km_survival(km_table(), ARMS, 730)
+    figures.km_survival(km_table(), ARMS, 730, km_risk_tables(km_table()))
     assert matplotlib.rcParams["svg.fonttype"] == before["svg.fonttype"]
     assert matplotlib.rcParams["svg.hashsalt"] == before["svg.hashsalt"]
     assert set(style.ARM_COLOURS) == set(contract.ARMS) == {"treatment", "control"}

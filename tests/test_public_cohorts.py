@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from msc_ascites.audit.printed import report_orphans
 from msc_ascites.report.layout import beyond_text_block
 from msc_ascites.report.render import laid_out
 from public_cohorts import CONFIGS, WRITERS, r_survival_available
@@ -103,6 +104,12 @@ def test_report_is_built_inside_the_text_block(trial):
     assert (results / "report.pdf").stat().st_size > 10_000
     html = (results / "report.html").read_text(encoding="utf-8")
     assert beyond_text_block(laid_out(html, results, ROOT / "workflow" / "templates" / "report.css")) == []
+
+
+def test_report_prints_only_numbers_of_its_analysis_results_table(trial):
+    """results/ard.csv holds every number of another trial's report and figures too."""
+    name, _, results = trial
+    assert report_orphans(results) == [], name
 
 
 def test_report_holds_no_word_of_hua_2020(trial):

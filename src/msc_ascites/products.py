@@ -146,7 +146,7 @@ FIGURES: dict[str, Figure] = _registry([
            4.8, "Disappearance of ascites at the primary week by arm, with Wilson confidence intervals; the "
                 "pre-specified test."),
     Figure("complications_incidence", "report.figures.write_complications_incidence",
-           {**_endpoint_files("complications", csv=True), "time_to_event": dataset_file("time_to_event")},
+           _endpoint_files("complications", csv=True),
            8.0, "Cumulative incidence of each complication by arm, with death as a competing risk (Aalen-Johansen), "
                 "confidence bands, the numbers at risk and Gray's test."),
     Figure("forest_effects", "report.figures.write_forest_effects",

@@ -233,7 +233,9 @@ def survival(subjects: pd.DataFrame, horizon: int, transplant: str, truncate: bo
                         "landmarks": [_landmark(surv.survival_at(table, day, level), day)
                                       for day in (landmarks or [horizon])],
                         "at_horizon": {**at, "percent": 100 * at["surv"]},
-                        "median": surv.median_survival(table, level), "rmst": surv.rmst(table, horizon)}
+                        "median": surv.median_survival(table, level), "rmst": surv.rmst(table, horizon),
+                        "risk_table": competing_risks.risk_table(table, competing_risks.risk_table_days(horizon))
+                        .to_dict("records")}
     results["both_arms"] = {"at_horizon": surv.survival_at(surv.kaplan_meier(full["day"], full["event"]), horizon,
                                                            level)}
     results["logrank"] = surv.logrank(times["day"], times["event"], times["arm"])
@@ -347,6 +349,9 @@ def complications(time_to_event: pd.DataFrame, events: list[str], horizon: int, 
             compared[arm]["landmarks"] = [_landmark(row, row["time"]) for row in marks.to_dict("records")]
             compared[arm]["events_within_horizon"] = counts[arm][0]
             compared[arm]["events_total"] = int((whole[arm]["status"] == 1).sum())
+            compared[arm]["risk_table"] = competing_risks.risk_table(
+                competing_risks.event_counts(whole[arm]["day"], whole[arm]["status"]),
+                competing_risks.risk_table_days(horizon)).to_dict("records")
         compared["gray_test"] = gray(rows)
         compared["subjects"] = {arm: sorted(g.loc[g["status"] == 1, "subject_id"]) for arm, g in
                                 _by_arm(rows).items()}

@@ -5,10 +5,10 @@ auditor cannot trace. A printed number is held when some value of the table, or 
 hundred (a proportion printed as a percentage), rounds to it at the decimals it is printed with.
 Exempt are the provenance ids, hashes, commands and file names (class ``prov`` or ``mono``), the
 cleaning-log listing (class ``log``: raw values, traced by file and line), the software versions
-(``software``), citations (``citation``), numbers that name a thing (``name``: R's quantile type 7),
-the document's own numbering (Table 7, Figure 2, section 4, a heading's "4."; "page 3 of 14"), the
-figures' axis ticks, and numbers inside a name (SHA-256, day 7N); a bound after "<" or ">"
-("p <0.001") is a format, not a result.
+(``software``), citations (``citation``), numbers that name a thing (``name``: R's quantile type 7,
+a listing's subject_id), the document's own numbering (Table 7, Figure 2, section 4, a heading's
+"4."; "page 3 of 14"), the figures' axis ticks, and numbers inside a name (SHA-256, day 7N); a bound
+after "<" or ">" ("p <0.001") is a format, not a result.
 """
 
 from __future__ import annotations

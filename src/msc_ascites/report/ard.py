@@ -4,7 +4,8 @@ Every statistic, count and parameter the templates lay out is here once, with an
 auditor can give to ``trace``, the endpoint, population, arm, statistic and method it belongs to,
 and its full-precision value. Endpoint numbers keep the addresses the scorecard and the abstract
 use (``meld:primary.treatment.mean``); other files' numbers are addressed by source and path
-(``safety:adverse_events.rows.3.treatment_percent``, ``table1:Age, years, mean (SD):SMT.1``).
+(``safety_json:adverse_events.rows.3.treatment_percent``, ``table1:Age, years, mean (SD):SMT.1``,
+``visits:W12.target_day``).
 """
 
 from __future__ import annotations
@@ -168,21 +169,19 @@ def scorecard_rows(source: str, scorecard: pd.DataFrame) -> list[dict]:
 def analysis_results(inputs: dict, config: dict) -> pd.DataFrame:
     """The ARD of the results named in ``inputs`` (paths as the workflow names them, relative to
     the project folder: they are the rows' sources)."""
-    def named(path):
-        return Path(path).as_posix()
     population = "itt"  # the endpoints analyse every enrolled patient with the value (the estimands table)
     rows = [row for path in inputs["endpoints"]
-            for row in endpoint_rows(Path(path).stem, named(path), _json(path), population)]
-    rows += [row for name in JSON_SOURCES if name in inputs for row in json_rows(name, named(inputs[name]),
+            for row in endpoint_rows(Path(path).stem, str(path), _json(path), population)]
+    rows += [row for name in JSON_SOURCES if name in inputs for row in json_rows(name, str(inputs[name]),
                                                                               _json(inputs[name]))]
     rows += [row for name in TABLE_SOURCES if name in inputs
-             for row in table_rows(name, named(inputs[name]), read_csv(inputs[name]))]
+             for row in table_rows(name, str(inputs[name]), read_csv(inputs[name]))]
     arm_labels = {arm["label"]: code for code, arm in config["cohort"]["arms"].items()}
-    rows += table1_rows(named(inputs["table1"]), pd.read_csv(inputs["table1"], dtype=str, keep_default_na=False),
+    rows += table1_rows(str(inputs["table1"]), pd.read_csv(inputs["table1"], dtype=str, keep_default_na=False),
                         arm_labels)
     rows += grid_rows(inputs["sensitivity_summary"], config)
     if "scorecard" in inputs:
-        rows += scorecard_rows(named(inputs["scorecard"]), pd.read_csv(inputs["scorecard"], dtype=str,
+        rows += scorecard_rows(str(inputs["scorecard"]), pd.read_csv(inputs["scorecard"], dtype=str,
                                                                        keep_default_na=False))
     rows += parameter_rows(config)
     table = pd.DataFrame(rows, columns=COLUMNS)

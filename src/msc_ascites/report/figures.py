@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..outputs import read_csv
-from ..stats.competing import event_counts, risk_table
+from ..stats.competing import DAYS_PER_MONTH, month_ticks
 from ..stats.quantiles import t_two_sided, wilson_interval
 from .formatting import format_p, format_p_eq, format_ratio
 from ..data.contract import ARMS
@@ -32,7 +32,6 @@ from .style import (BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour
 from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY
 from ..data.units import LAB_NAMES
 
-DAYS_PER_MONTH = 365.25 / 12
 #: Row labels of the forest plot, a little larger than tick labels.
 FONT_LABEL = SMALL + 0.5
 #: Trajectories: the arms' points at a visit this fraction of the week axis apart, so that their
@@ -56,14 +55,6 @@ def _p_text(p) -> str:
     """'p = 0.049', 'p < 0.001', or 'p –' when it could not be computed (the report's format_p)."""
     text = format_p(p)
     return "p –" if text == "–" else f"p {format_p_eq(p).replace('<', '< ')}"
-
-
-def _month_ticks(horizon_days: float) -> tuple[np.ndarray, float]:
-    """Ticks every 6 months (3 or 1 for short horizons) up to the horizon, and the axis end in months."""
-    months = horizon_days / DAYS_PER_MONTH
-    step = 6 if months > 12 else 3 if months > 6 else 1
-    last = math.floor(months / step + 0.05) * step       # 730 days is 23.98 months: the tick says 24
-    return np.arange(0, last + step / 2, step), max(months, last)
 
 
 def _arm_legend(figure, arms: dict, **kwargs):
@@ -175,11 +166,6 @@ def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str 
     return figure
 
 
-def _tick_days(ticks: np.ndarray, horizon_days: float) -> list[float]:
-    """The day of each month tick; the last tick is the horizon itself (730 days, not 730.5)."""
-    return [min(float(t) * DAYS_PER_MONTH, horizon_days) for t in ticks]
-
-
 def km_table_rows(events: str = "Died") -> tuple:
     """The rows of the KMunicate table under a Kaplan-Meier plot, per arm: label and risk_table
     column; ``events`` names what the curve counts (deaths, or deaths and transplants)."""
@@ -229,25 +215,25 @@ def _risk_rows(risk, ticks, tables: dict, arms: dict, rows: tuple) -> None:
 
 
 @uses_style
-def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, annotation: str = "",
-                level: float = 0.95, events: str = "Died"):
+def km_survival(curves: pd.DataFrame, arms: dict, horizon_days: int, risk_tables: dict[str, pd.DataFrame],
+                annotation: str = "", level: float = 0.95, events: str = "Died"):
     """Kaplan-Meier curves to the horizon (months) with CI bands and censoring ticks; under them
     KMunicate's table: at risk, censored and died so far, per arm at each tick.
 
     ``curves``: results/endpoints/survival.csv, the step table of each arm (arm, time in days, n_risk,
-    n_event, n_censor, surv, lower, upper).
+    n_event, n_censor, surv, lower, upper); ``risk_tables``: arm -> the survival endpoint's
+    `risk_table` at the month ticks.
     """
     if curves.empty or "surv" not in curves:
         return placeholder("km_survival", "no survival curves")
     figure = new_figure(FIGURES["km_survival"].height_cm)
     axis, risk = figure.subplots(2, 1, gridspec_kw={"height_ratios": [3.6, 2.0]})
-    ticks, end = _month_ticks(horizon_days)
-    lowest, tables = 1.0, {}
+    ticks, end = month_ticks(horizon_days)
+    lowest = 1.0
     for arm in ARMS:
         data = curves[curves["arm"] == arm].sort_values("time")
         lowest = min(lowest, _km_curve(axis, data, horizon_days, arm, _label(arms, arm)))
-        tables[arm] = risk_table(data, _tick_days(ticks, horizon_days))
-    _risk_rows(risk, ticks, tables, arms, km_table_rows(events))
+    _risk_rows(risk, ticks, risk_tables, arms, km_table_rows(events))
     bottom = 0 if lowest < 0.45 else 50
     axis.set_ylim(bottom, 101)
     axis.set_yticks(np.arange(bottom, 101, 10 if bottom else 20))
@@ -341,7 +327,7 @@ def complications_incidence(curves: pd.DataFrame, arms: dict, horizon_days: int,
     grid = figure.subplots(2, len(events), squeeze=False, gridspec_kw={"height_ratios": [4, 1.1]})
     for axis in grid[0][1:]:
         axis.sharey(grid[0][0])   # the curves share a scale; each row of numbers keeps its own labels
-    ticks, end = _month_ticks(horizon_days)
+    ticks, end = month_ticks(horizon_days)
     drawn = []
     for axis, risk, event in zip(grid[0], grid[1], events):
         name = EVENT_NAMES.get(event)
@@ -693,7 +679,8 @@ def write_km_survival(inputs: dict, arms: dict, analysis: dict, out_path) -> Non
         competing = parameters.get("competing_events") or []
         events = ("Died" if parameters.get("transplant", "censor") == "censor" or not competing else
                   "Died or " + " or ".join(code.lower() for code in competing))
-        figure = km_survival(_table(inputs["survival_csv"]), arms, analysis["horizon_days"],
+        risk_tables = {arm: pd.DataFrame(result["results"][arm]["risk_table"]) for arm in ARMS}
+        figure = km_survival(_table(inputs["survival_csv"]), arms, analysis["horizon_days"], risk_tables,
                              survival_annotation(result, level), level, events)
     save_svg(figure, out_path)
 
@@ -708,16 +695,10 @@ def write_ascites_resolution(inputs: dict, arms: dict, analysis: dict, out_path)
     save_svg(figure, out_path)
 
 
-def complications_at_risk(time_to_event: pd.DataFrame, events: list[str], horizon_days: int) -> dict:
-    """event -> arm -> `risk_table` at the month ticks, from the time-to-event dataset's rows of the event."""
-    ticks, _ = _month_ticks(horizon_days)
-    tables = {}
-    for event in events:
-        rows = time_to_event[time_to_event["endpoint"] == event] if "endpoint" in time_to_event else time_to_event
-        if len(rows):
-            tables[event] = {arm: risk_table(event_counts(g["day"], g["status"]), _tick_days(ticks, horizon_days))
-                             for arm in ARMS for g in [rows[rows["arm"] == arm]]}
-    return tables
+def complications_at_risk(results: dict) -> dict:
+    """event -> arm -> the complications endpoint's `risk_table` at the month ticks."""
+    return {event: {arm: pd.DataFrame(result[arm]["risk_table"]) for arm in ARMS}
+            for event, result in results.items() if result.get("available", True)}
 
 
 def gray_texts(results: dict) -> dict[str, str]:
@@ -733,7 +714,7 @@ def write_complications_incidence(inputs: dict, arms: dict, analysis: dict, out_
     else:
         events = list(result["results"])   # the order of the report's table of complications
         reasons = {e: r["reason"] for e, r in result["results"].items() if not r.get("available", True)}
-        at_risk = complications_at_risk(_table(inputs["time_to_event"]), events, analysis["horizon_days"])
+        at_risk = complications_at_risk(result["results"])
         figure = complications_incidence(_table(inputs["complications_csv"]), arms, analysis["horizon_days"],
                                          events, reasons, at_risk, gray_texts(result["results"]),
                                          analysis["confidence_level"])

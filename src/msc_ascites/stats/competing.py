@@ -9,6 +9,7 @@ value a competing event.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,27 @@ import pandas as pd
 from .lazy_scipy import stats
 
 from ..errors import NotEstimable
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def month_ticks(horizon_days: float) -> tuple[np.ndarray, float]:
+    """Times every 6 months (3 or 1 for short horizons) up to the horizon, and the axis end in months:
+    where a figure's ticks and its numbers at risk stand."""
+    months = horizon_days / DAYS_PER_MONTH
+    step = 6 if months > 12 else 3 if months > 6 else 1
+    last = math.floor(months / step + 0.05) * step       # 730 days is 23.98 months: the tick says 24
+    return np.arange(0, last + step / 2, step), max(months, last)
+
+
+def tick_days(ticks: np.ndarray, horizon_days: float) -> list[float]:
+    """The day of each month tick; the last tick is the horizon itself (730 days, not 730.5)."""
+    return [min(float(t) * DAYS_PER_MONTH, horizon_days) for t in ticks]
+
+
+def risk_table_days(horizon_days: float) -> list[float]:
+    """The days of the numbers at risk under a curve to ``horizon_days``: its month ticks."""
+    return tick_days(month_ticks(horizon_days)[0], horizon_days)
 
 
 def event_counts(time, status, cause: int = 1) -> pd.DataFrame:
