@@ -43,7 +43,8 @@ def test_a_table_gives_each_number_of_a_cell_and_no_identifier():
 
 def test_table1_numbers_are_named_by_the_summary_their_row_states():
     table = pd.DataFrame({"variable": ["n", "Total bilirubin, umol/L, median [Q1,Q3]"], "level": ["", ""],
-                          "Missing": ["", "0"], "Cells": ["39", "58.20 [37.60,96.90]"], "SMT": ["39", "55.2 [36.1,85.95]"],
+                          "Missing": ["", "0"], "Cells": ["39", "58.20 [37.60,96.90]"],
+                          "SMT": ["39", "55.2 [36.1,85.95]"],
                           "SMD": ["", "-0.160"], "p": ["", "0.532"], "test": ["", "Mann-Whitney U"]})
     rows = {row["address"]: row for row in table1_rows("t.csv", table, {"Cells": "treatment", "SMT": "control"})}
     stats = {address: (row["group"], row["statistic"], row["value"]) for address, row in rows.items()}

@@ -198,3 +198,13 @@ def test_real_cohort_carries_no_reconstruction_text(mini_build):
     assert "How the cohort was reconstructed" not in text and "generator" not in text
     assert "Every number below is computed from the raw files" in text
     assert "Limitations" in text and "Non-randomised design." not in text  # the mini cohort names no design
+
+
+def test_table1_note_names_each_test_its_column_holds_once():
+    from msc_ascites.data.labels import table1_test_phrases
+    column = ["", "Welch’s T-test", "Welch’s T-test", "Kruskal-Wallis", "Chi-squared (warning: expected count < 5)",
+              "Not tested", "Some other test"]
+    assert table1_test_phrases(column) == [
+        "Welch's t-test for means", "Kruskal-Wallis for medians (with two arms, the Mann-Whitney test by its normal "
+        "approximation without continuity correction)",
+        "the chi-squared test for categories (flagged where an expected count is small)", "Some other test"]

@@ -62,7 +62,6 @@ def kruskal_wallis(*groups) -> float:
 
 kruskal_wallis.__name__ = "Kruskal-Wallis"
 
-
 def write_table_one(subjects_path, arms: dict, spec: dict, table_path, notes_path) -> None:
     """Step `table_one`."""
     table, left_out = table_one(read_csv(subjects_path), arms, spec["continuous"], spec["categorical"],

@@ -59,3 +59,20 @@ def endpoint_words(endpoints: dict) -> dict[str, str]:
 def horizon_words(days: int) -> str:
     """A follow-up horizon as a sentence names it: "2-year" for 730 days, else "90-day"."""
     return f"{days // 365}-year" if days % 365 == 0 else f"{days}-day"
+
+
+#: Table 1's test names (tableone's, and kruskal_wallis's) as the report's note explains them; a
+#: name is matched by its start ("Chi-squared (warning: expected count < 5)").
+TEST_PHRASES = {"Welch’s T-test": "Welch's t-test for means",
+                "One-way ANOVA": "one-way ANOVA for means (with two arms, Student's t-test)",
+                "Kruskal-Wallis": "Kruskal-Wallis for medians (with two arms, the Mann-Whitney test by its normal "
+                                  "approximation without continuity correction)",
+                "Chi-squared": "the chi-squared test for categories (flagged where an expected count is small)",
+                "Fisher's exact": "Fisher's exact test for categories"}
+
+
+def table1_test_phrases(tests) -> list[str]:
+    """What the tests named in Table 1's test column are, once each, in their order; "Not tested" is none."""
+    phrases = [next((phrase for name, phrase in TEST_PHRASES.items() if test.startswith(name)), test)
+               for test in tests if test and test != "Not tested"]
+    return list(dict.fromkeys(phrases))

@@ -26,7 +26,7 @@ from ..audit.provenance import SHORT_ID, short_id
 from ..data.cleaning import RULES
 from ..data.contract import ARMS
 from ..data.visits import visits_from_config
-from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words
+from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words, table1_test_phrases
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, DATA_AXES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
@@ -317,7 +317,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "endpoint_config": config["endpoints"],
         "flow": flow,
         "table1": {"columns": list(table1.columns), "rows": table1.to_dict("records"),
-                   "notes": _json(inputs["table1_notes"])},
+                   "notes": _json(inputs["table1_notes"]), "tests": table1_test_phrases(table1["test"])},
         "availability": _json(inputs["availability"]),
         "endpoints": endpoints,
         "supplementary_tests": supplementary_tests(endpoints),

@@ -511,7 +511,8 @@ def same_analysis_as(table: pd.DataFrame) -> pd.Series:
     out = pd.Series("", index=table.index, dtype=object)
     grid = table[(table["family"] != "reconstruction") & table["data_sha256"].notna()]
     for _, cells in grid.groupby(ANALYSIS_KEY, sort=False, dropna=False):
-        first = cells.index[cells["primary"].astype(bool)].min() if cells["primary"].astype(bool).any() else cells.index[0]
+        primary = cells.index[cells["primary"].astype(bool)]
+        first = primary[0] if len(primary) else cells.index[0]
         out[cells.index.drop(first)] = cell_label(table.loc[first])
     return out
 
@@ -611,7 +612,8 @@ def _by_axis(summary: pd.DataFrame, alpha: float, focus: tuple[str, ...]) -> lis
                                     "median": float(estimable["estimate"].median()) if len(estimable) else None,
                                     "significant": int((estimable["p"] < alpha).sum()),
                                     "not_estimable": int(len(cells) - len(estimable)),
-                                    "why": "; ".join(sorted(set(cells.loc[cells["estimate"].isna(), "note"].dropna())))})
+                                    "why": "; ".join(sorted(set(cells.loc[cells["estimate"].isna(), "note"]
+                                                                .dropna())))})
     return by_axis
 
 
