@@ -208,3 +208,17 @@ def test_verify_passes_in_a_copy_of_the_built_project(elsewhere_build, tmp_path)
     (copy / "config.yaml").write_text((copy / "config.yaml").read_text() + "\n")
     status, out = run(copy, "verify")
     assert status == 1 and "  config.yaml: changed" in out, out
+
+
+def test_trace_follows_any_row_of_the_analysis_results_table(project):
+    """A number at risk under the KM curve (an endpoint result in a list) goes down to raw rows; a
+    configured visit's target day and a Table 1 cell are shown with their row and where they came from."""
+    at_risk = trace(project, "survival:treatment.risk_table.0.at_risk")["traces"][0]
+    assert at_risk["kind"] == "address" and at_risk["value"] == 39 and at_risk["raw"]
+    item = trace(project, "visits:W12.target_day")["traces"][0]
+    assert item["kind"] == "ard" and item["row"]["value"] == "84" and item["row"]["source"] == "configuration"
+    step = item["file"]["steps"][0]  # the table's own step, whose params are the configuration
+    assert item["file"]["file"] == "results/ard.csv" and step["rule"] == "analysis_results"
+    assert step["params"]["config"]["visits"]["scheduled"][1]["window_days"] == [57, 126]
+    cell = trace(project, "table1:n:SMT.0")["traces"][0]
+    assert cell["file"]["file"] == "results/tables/table1.csv" and cell["file"]["rule"] == "table_one"

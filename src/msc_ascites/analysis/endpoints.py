@@ -398,10 +398,11 @@ def adverse_events(aes: pd.DataFrame, subjects: pd.DataFrame, horizon: int) -> t
 
 
 def lookup(result: dict, path: str):
-    """The number at a dotted ``path`` inside a result's ``results`` (e.g. 'primary.treatment.mean')."""
+    """The number at a dotted ``path`` inside a result's ``results`` (e.g. 'primary.treatment.mean'; a
+    list's item by its position, 'treatment.risk_table.2.at_risk', as the ARD addresses it)."""
     node = result["results"]
     for part in path.split("."):
-        node = node[part]
+        node = node[int(part)] if isinstance(node, list) else node[part]
     return node
 
 

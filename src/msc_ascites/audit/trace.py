@@ -130,12 +130,12 @@ class Trail:
 
     def trace_ard(self, address: str) -> dict:
         """A number of the analysis-results table that is not an endpoint result (a table cell, a
-        grid summary, a parameter): its row, and the file it was read from with the steps that made it."""
+        grid summary, a parameter): its row, and the file it was read from with the steps that made it
+        (for a configured number, the table itself: its step's params hold the configuration)."""
         ard = self.ard()
         row = ard[ard["address"] == address].iloc[0].to_dict()
-        source = row["source"] if row["source"] in self.files else None
-        return {"kind": "ard", "address": address, "row": row,
-                "file": self._trace_one("file", source) if source else None}
+        source = row["source"] if row["source"] in self.files else f"{self.results.as_posix()}/{ARD}"
+        return {"kind": "ard", "address": address, "row": row, "file": self._trace_one("file", source)}
 
     def trace_address(self, address: str) -> dict:
         """An endpoint number, down to the analysis rows, cleaned rows, raw lines and cleaning log."""
@@ -214,10 +214,9 @@ def trace_text(trace: dict) -> str:
             row = item["row"]
             out.append(f"{item['address']} = {row['value']} ({ARD}: {row['statistic']} of {row['endpoint']}, "
                        f"{row['group']}, by {row['method'] or 'no named method'}; read from {row['source']})")
-            if item["file"]:
-                file = item["file"]
-                out.append(f"{file['file']} (id {file['id']}, sha256 {file['sha256']}), made by {file['rule']}")
-                out += _steps_text(file["steps"])
+            file = item["file"]
+            out.append(f"{file['file']} (id {file['id']}, sha256 {file['sha256']}), made by {file['rule']}")
+            out += _steps_text(file["steps"])
         else:
             where = f" line {item['line']}" + (f", column {item['column']}" if item["column"] else "") \
                 if item["kind"] == "cell" else ""

@@ -36,6 +36,9 @@ NOT_STATISTICS = {"inputs", "available"}
 #: Columns that name a patient, a record or a cell, whatever digits they hold.
 IDENTIFIERS = {"subject_id", "data_sha256", "same_analysis_as"}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+#: The source of a configured number: config.yaml merged with the raw folder's cohort.yaml and any
+#: --configfile, as the step's params (results/provenance.json) record it.
+CONFIGURATION = "configuration"
 
 
 def _numbers(node, path=()):
@@ -150,8 +153,8 @@ def parameter_rows(config: dict) -> list[dict]:
     constants = {"COEFFICIENTS": meld_scores.COEFFICIENTS, "SODIUM_COEFFICIENTS": meld_scores.SODIUM_COEFFICIENTS,
                  "CREATININE_CAP_MG_DL": meld_scores.CREATININE_CAP_MG_DL,
                  "SODIUM_BOUNDS_MMOL_L": list(meld_scores.SODIUM_BOUNDS_MMOL_L)}
-    return [*[{**row, "method": "configuration"} for row in json_rows("config", "config.yaml", config)],
-            *[{**row, "method": "analysis visits"} for row in json_rows("visits", "config.yaml", visits)],
+    return [*[{**row, "method": "configuration"} for row in json_rows("config", CONFIGURATION, config)],
+            *[{**row, "method": "analysis visits"} for row in json_rows("visits", CONFIGURATION, visits)],
             *[{**row, "method": "MELD (UNOS)"} for row in json_rows("meld_formula", meld_scores.__name__, constants)]]
 
 
