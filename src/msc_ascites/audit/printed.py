@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .plan import ARD
+
 EXEMPT_CLASSES = {"prov", "mono", "log", "software", "citation", "name"}
 HEADINGS = {"h1", "h2", "h3", "h4"}
 #: What stands before a number of the document's own numbering, or of a name.
@@ -136,7 +138,7 @@ def pdf_orphans(ard: pd.DataFrame, html: str, figures: list[Path], pdf: Path) ->
 def report_orphans(results: Path | str = "results") -> list[str]:
     """The orphans of a finished run's report (HTML and PDF) and figures."""
     results = Path(results)
-    ard = pd.read_csv(results / "ard.csv", dtype={"value": str}, keep_default_na=False)
+    ard = pd.read_csv(results / ARD, dtype={"value": str}, keep_default_na=False)
     html = (results / "report.html").read_text(encoding="utf-8")
     figures = sorted((results / "figures").glob("*.svg"))
     return orphans(ard, html, figures) + pdf_orphans(ard, html, figures, results / "report.pdf")
