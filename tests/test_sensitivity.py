@@ -15,7 +15,7 @@ from scipy import stats
 from msc_ascites.stats import adjustment as adj
 from msc_ascites.stats import robustness as rob
 from msc_ascites.sensitivity import grid as sens
-from msc_ascites.stats.imputation import impute_chained, rubin
+from msc_ascites.stats.imputation import filled_copies, impute_chained, imputed_values, rubin
 from msc_ascites.errors import ConfigError, NotEstimable
 from msc_ascites.settings import default_windows, load_config, resolved, settings_from_config
 
@@ -107,6 +107,94 @@ def test_imputation_recovers_a_known_mean_under_missing_at_random():
     imputed = np.mean([c["W48"].mean() for c in impute_chained(frame, m=10, iterations=5, seed=2)])
     assert abs(frame["W48"].mean() - truth) > 1
     assert abs(imputed - truth) < 0.25 * abs(frame["W48"].mean() - truth)
+
+
+def _holes() -> pd.DataFrame:
+    frame = pd.DataFrame({"treated": [1, 0, 1, 0, 1, 0], "BL": [1.0, 2, 3, 4, 5, 6],
+                          "W48": [1.5, np.nan, 3.5, 4.0, np.nan, 6.5]},
+                         index=pd.Index(list("abcdef"), name="subject_id"))
+    return frame
+
+
+def test_imputed_values_give_back_the_completed_copies_exactly(tmp_path):
+    frame = _holes()
+    copies = impute_chained(frame, m=3, iterations=2, seed=5)
+    values = imputed_values(frame, copies)
+    assert list(values.columns) == ["imputation", "subject_id", "variable", "value"] and len(values) == 3 * 2
+    values.to_csv(tmp_path / "values.csv", index=False)
+    read = pd.read_csv(tmp_path / "values.csv", dtype={"subject_id": str}, float_precision="round_trip")
+    for copy, again in zip(copies, filled_copies(frame, read, 3), strict=True):
+        pd.testing.assert_frame_equal(copy, again)
+    complete = frame.fillna(0.0)  # nothing to fill: m copies of the data (as floats), as impute_chained makes
+    assert all(c.equals(complete.astype(float)) for c in filled_copies(complete, values.iloc[:0], 3))
+
+
+def test_imputations_of_other_data_or_another_m_are_refused():
+    frame = _holes()
+    values = imputed_values(frame, impute_chained(frame, m=2, iterations=2, seed=5))
+    other = frame.copy()
+    other.loc["c", "W48"] = np.nan
+    with pytest.raises(ValueError, match="made from other data"):
+        filled_copies(other, values, 2)
+    with pytest.raises(ValueError, match="not 1 to 3"):
+        filled_copies(frame, values, 3)
+
+
+def _cohort_with_holes() -> tuple[dict, dict]:
+    """30 patients, MELD at every visit with some holes, one patient without an age (so adjusted
+    cells impute fewer rows than unadjusted ones), and the settings of config.yaml."""
+    config = load_config(ROOT / "config.yaml")
+    config["sensitivity"].update(covariates=["baseline_MELD", "age_years"],
+                                 covariate_selection={"rule": "all", "min_smd": 0.1})
+    settings = settings_from_config(config)
+    rng = np.random.default_rng(11)
+    ids = [f"{i:03d}" for i in range(30)]
+    subjects = pd.DataFrame({"subject_id": ids, "arm": ["treatment", "control"] * 15,
+                             "baseline_MELD": rng.normal(15, 3, 30).round(1),
+                             "age_years": rng.integers(35, 70, 30).astype(float)})
+    subjects.loc[4, "age_years"] = np.nan
+    labs = pd.DataFrame([{"subject_id": s, "test": "MELD", "visit": v, "value": b - 0.4 * k + rng.normal(0, 1)}
+                         for s, b in zip(ids, subjects["baseline_MELD"])
+                         for k, v in enumerate(settings["visit_labels"])])
+    later = labs.index[labs["visit"] != "BL"]
+    labs = labs.drop(index=rng.choice(later, 25, replace=False))  # visits not made
+    return {"subjects": subjects, "labs": labs, "ascites": None}, {**settings, "outcomes": ["MELD"]}
+
+
+def test_cells_reading_the_imputation_step_give_the_numbers_of_imputing_themselves(tmp_path):
+    data, settings = _cohort_with_holes()
+    table = sens.imputation_table(data, "itt", settings)
+    assert set(table["rows"]) == {"all", "with_covariates"}  # the patient without an age
+    sens.write_csv(table, tmp_path / "imputations.csv")
+    read = sens.read_imputations(tmp_path / "imputations.csv")
+    for test in ("parametric", "nonparametric"):
+        for adjustment in ("unadjusted", "multivariable", "iptw"):
+            spec = {"family": "primary", "population": "itt", "missing": "multiple_imputation",
+                    "window_days": "295-378", "test": test, "adjustment": adjustment}
+            itself, from_step = sens.primary_cell(data, spec, settings), sens.primary_cell(data, spec, settings, read)
+            assert itself == from_step and itself[0]["estimate"] is not None, (spec, itself[0]["note"])
+
+
+def test_an_analysis_is_made_once_per_key_even_from_many_threads():
+    import threading
+    import time
+    from msc_ascites.sensitivity.shared import once
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        time.sleep(0.05)
+        return {"estimate": value}
+    threads = [threading.Thread(target=once, args=(("test-once", 1), lambda: compute(1))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert once(("test-once", 1), lambda: compute(99)) == {"estimate": 1} and calls == [1]
+    assert once(("test-once", 2), lambda: compute(2)) == {"estimate": 2} and calls == [1, 2]
+    with pytest.raises(NotEstimable):
+        once(("test-once", 3), lambda: (_ for _ in ()).throw(NotEstimable("no")))
+    assert once(("test-once", 3), lambda: compute(3)) == {"estimate": 3}  # a failure is not remembered
 
 
 # Effects ------------------------------------------------------------------------------------

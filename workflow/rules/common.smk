@@ -82,6 +82,14 @@ def figure_label(wildcards):
     return {"figure": wildcards.figure.replace("_", " ")}
 
 
+def cell_imputations(wildcards):
+    """Rule sensitivity_primary: a multiple-imputation cell reads the imputations of its population
+    and window; other cells read none."""
+    if wildcards.missing != "multiple_imputation":
+        return []
+    return [f"results/sensitivity/imputations/{wildcards.population}/window{wildcards.window}.csv"]
+
+
 def sensitivity_cells(wildcards=None):
     """Every cell of the grid in config.yaml (sensitivity.smk sets SENSITIVITY, WINDOWS and SEEDS)."""
     primary = expand(

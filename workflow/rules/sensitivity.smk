@@ -50,10 +50,37 @@ rule sensitivity_datasets:
         "../scripts/datasets.py"
 
 
+rule sensitivity_imputations:
+    """The values chained equations impute, once per population and window: every multiple-imputation
+    cell of that population and window (tests x adjustments) reads its completed data sets here."""
+    input:
+        datasets="results/sensitivity/datasets/window{window}/availability.json",
+        code=code("sensitivity.grid"),
+    output:
+        "results/sensitivity/imputations/{population}/window{window}.csv",
+    log:
+        "logs/sensitivity_imputations/{population}/window{window}.log",
+    group:
+        "sensitivity"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        settings=SETTINGS,
+    run:
+        from msc_ascites.joblog import call_logged
+        from msc_ascites.sensitivity.grid import write_imputations
+
+        call_logged(
+            log, write_imputations, Path(input.datasets).parent, wildcards.population, params.settings, output[0]
+        )
+
+
 rule sensitivity_primary:
     """Primary-visit labs and ascites disappearance: population x missing data x window x test x adjustment."""
     input:
         datasets="results/sensitivity/datasets/window{window}/availability.json",
+        imputations=cell_imputations,
         code=code("sensitivity.grid"),
     output:
         "results/sensitivity/cells/primary/{population}/{missing}/{window}/{test}/{adjustment}.json",
@@ -77,7 +104,10 @@ rule sensitivity_primary:
             "test": wildcards.test,
             "adjustment": wildcards.adjustment,
         }
-        call_logged(log, write_primary_cell, Path(input.datasets).parent, spec, params.settings, output[0])
+        imputations = input.imputations[0] if input.imputations else None
+        call_logged(
+            log, write_primary_cell, Path(input.datasets).parent, spec, params.settings, output[0], imputations
+        )
 
 
 rule sensitivity_survival:

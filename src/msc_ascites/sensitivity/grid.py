@@ -32,7 +32,8 @@ from ..errors import NotEstimable, user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..stats import adjustment as adj
 from ..stats import robustness as rob
-from ..stats.imputation import impute_chained, rubin
+from ..stats.imputation import check_imputable, filled_copies, impute_chained, imputed_values, rubin
+from .shared import once
 
 AXES = ("population", "missing", "window_days", "test", "adjustment", "transplant", "horizon_days", "seed")
 ROW = ["family", *AXES, "endpoint", "estimand", "estimate", "lower", "upper", "p", "n_treatment", "n_control",
@@ -120,7 +121,7 @@ def _effect(frame: pd.DataFrame, kind: str, test: str, adjustment: str, covariat
     model_terms = frame[covariates] if adjustment == "multivariable" else None
     if kind == "difference" and adjustment == "multivariable":
         model_terms = frame[["baseline", *[c for c in covariates if c != frame.attrs.get("baseline_of")]]]
-    weights = adj.propensity_weights(t, frame[covariates]) if adjustment == "iptw" else None
+    weights = _propensity_weights(t, frame[covariates]) if adjustment == "iptw" else None
     if kind == "ratio":
         if min(y[t == 1].sum(), y[t == 0].sum()) == 0:
             raise NotEstimable("no events in an arm: the risk ratio is not estimable")
@@ -132,49 +133,97 @@ def _effect(frame: pd.DataFrame, kind: str, test: str, adjustment: str, covariat
     return fit(y, t, model_terms, weights, level)
 
 
+def _prepared(wide: pd.DataFrame, adjusted: bool, covariates: list[str]) -> pd.DataFrame:
+    """The rows a cell analyses: adjusted cells need every covariate."""
+    return wide.dropna(subset=covariates) if adjusted else wide
+
+
+def _visit_columns(wide: pd.DataFrame, covariates: list[str]) -> list[str]:
+    return [c for c in wide.columns if c not in ("treated", *covariates)]
+
+
+def _to_impute(wide: pd.DataFrame, outcome: str, covariates: list[str]) -> pd.DataFrame:
+    """What chained equations impute: ``wide`` without the visits (other than baseline and the
+    outcome's) that have almost no values and so cannot predict; not imputable is NotEstimable."""
+    if wide[outcome].isna().all():
+        raise NotEstimable(f"no observed {outcome} value to impute from")
+    visit_columns = _visit_columns(wide, covariates)
+    sparse = [c for c in visit_columns[1:] if c != outcome and wide[c].notna().sum() < 2]
+    frame = wide.drop(columns=sparse)
+    try:
+        check_imputable(frame)
+    except ValueError as exc:
+        raise NotEstimable(str(exc)) from exc
+    return frame
+
+
+def _completed(wide: pd.DataFrame, outcome: str, spec: dict, settings: dict, covariates: list[str],
+               imputed: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """The completed data sets of a cell: one, or the ``m`` imputations (taken from ``imputed``,
+    the cell's rows of the imputation step's table, when given; else imputed here)."""
+    missing = spec["missing"]
+    if missing == "complete_case":
+        return [wide.dropna(subset=[outcome])]
+    if missing == "locf":
+        carried = wide.copy()
+        visit_columns = _visit_columns(wide, covariates)
+        carried[visit_columns] = carried[visit_columns].ffill(axis=1)
+        return [carried.dropna(subset=[outcome])]
+    if not wide.isna().any().any():
+        return [wide]  # nothing to impute: the complete-case analysis itself
+    frame = _to_impute(wide, outcome, covariates)
+    imp = settings["imputation"]
+    if imputed is not None:
+        return filled_copies(frame, imputed, imp["m"])
+    return impute_chained(frame, imp["m"], imp["iterations"], imp["seed"])
+
+
+def _propensity_weights(treated: np.ndarray, covariates: pd.DataFrame) -> np.ndarray:
+    """IPT weights, fitted once per arm and covariate values: every endpoint, test and imputation
+    of a cell weights by the same baseline covariates (adjusted cells impute none of them)."""
+    values = covariates.to_numpy(dtype=float)
+    key = ("propensity", treated.tobytes(), values.tobytes(), values.shape)
+    return once(key, lambda: {"weights": adj.propensity_weights(treated, covariates)})["weights"]
+
+
+def _design_test(kind: str, test: str, adjustment: str) -> str:
+    """The test axis as far as it changes the analysis: an adjusted or weighted risk ratio is one
+    modified Poisson model whatever the test (the parametric and non-parametric cells share it)."""
+    return "any" if kind == "ratio" and adjustment != "unadjusted" else test
+
+
 def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: dict,
-             covariates: list[str], transform=None) -> tuple[dict, pd.DataFrame]:
+             covariates: list[str], transform=None, imputed: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
     """Handle the missing primary-visit values as the cell says, then analyse (pooling imputations).
 
     ``wide``: one row per subject, ``treated``, the covariates and one column per
     visit in order, ``outcome`` the primary visit's column. ``transform`` turns a completed
     row set into the analysed ``y`` (e.g. grade -> resolved).
     """
-    visit_columns = [c for c in wide.columns if c not in ("treated", *covariates)]
-    if spec["adjustment"] != "unadjusted":
-        wide = wide.dropna(subset=covariates)
-    missing = spec["missing"]
-    if missing == "complete_case":
-        completed = [wide.dropna(subset=[outcome])]
-    elif missing == "locf":
-        carried = wide.copy()
-        carried[visit_columns] = carried[visit_columns].ffill(axis=1)
-        completed = [carried.dropna(subset=[outcome])]
-    elif not wide.isna().any().any():
-        completed = [wide]  # nothing to impute: the complete-case analysis itself
-    else:
-        imp = settings["imputation"]
-        if wide[outcome].isna().all():
-            raise NotEstimable(f"no observed {outcome} value to impute from")
-        # Visits (other than baseline and the outcome's) with almost no values cannot predict.
-        sparse = [c for c in visit_columns[1:] if c != outcome and wide[c].notna().sum() < 2]
-        try:
-            completed = impute_chained(wide.drop(columns=sparse), imp["m"], imp["iterations"], imp["seed"])
-        except ValueError as exc:
-            raise NotEstimable(str(exc)) from exc
-    results, frames = [], []
+    baseline = _visit_columns(wide, covariates)[0]
+    completed = _completed(_prepared(wide, spec["adjustment"] != "unadjusted", covariates), outcome, spec, settings, covariates, imputed)
+    frames = []
     for data in completed:
         frame = pd.DataFrame({"y": data[outcome] if transform is None else transform(data),
-                              "treated": data["treated"], "baseline": data[visit_columns[0]],
+                              "treated": data["treated"], "baseline": data[baseline],
                               **{c: data[c] for c in covariates}})
         if spec["adjustment"] == "multivariable" and kind == "difference":
             frame = frame.dropna(subset=["baseline"])
         frame.attrs["baseline_of"] = settings.get("baseline_of")
         frames.append(frame)
-        results.append(_effect(frame, kind, spec["test"], spec["adjustment"], covariates, settings["level"]))
-    used = completed[0]
+    fingerprint = data_fingerprint(frames)
+    key = (kind, _design_test(kind, spec["test"], spec["adjustment"]), spec["adjustment"], tuple(covariates),
+           settings.get("baseline_of"), settings["level"], fingerprint)
+    result = once(key, lambda: _pooled_effect(frames, kind, spec, settings, covariates))
+    return {**result, "data_sha256": fingerprint}, completed[0]
+
+
+def _pooled_effect(frames: list[pd.DataFrame], kind: str, spec: dict, settings: dict, covariates: list[str]) -> dict:
+    """The effect in each completed data set, pooled by Rubin's rules when there are several."""
+    results = [_effect(frame, kind, spec["test"], spec["adjustment"], covariates, settings["level"])
+               for frame in frames]
     if len(results) == 1:
-        return {**results[0], "data_sha256": data_fingerprint(frames)}, used
+        return results[0]
     log_scale = kind == "ratio"
     estimates = [r["log_estimate"] if log_scale else r["estimate"] for r in results]
     df = results[0]["df"]
@@ -184,8 +233,7 @@ def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: 
         pooled.update(estimate=float(np.exp(pooled["estimate"])), lower=float(np.exp(pooled["lower"])),
                       upper=float(np.exp(pooled["upper"])))
     pooled["method"] = f"{results[0]['method']}; {len(results)} imputations pooled by Rubin's rules"
-    pooled["data_sha256"] = data_fingerprint(frames)
-    return pooled, used
+    return pooled
 
 
 def _wide(records: pd.DataFrame, subjects: pd.DataFrame, value: str, visits: list[str],
@@ -210,35 +258,37 @@ def _result_row(spec, endpoint, estimand, result: dict, used: pd.DataFrame, note
                 data_sha256=result["data_sha256"], **counts)
 
 
-def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict) -> list[dict]:
-    """Rows of one primary-visit cell: each outcome lab test, then ascites disappearance."""
-    label = settings["week_label"]
-    visits = settings["visit_labels"]
+def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict,
+                 imputations: pd.DataFrame | None = None) -> list[dict]:
+    """Rows of one primary-visit cell: each outcome lab test, then ascites disappearance.
+    ``imputations``: the imputation step's table for the cell's population and window (its
+    multiple-imputation cells read their completed data sets there instead of imputing again)."""
     covariates, lacking = available_covariates(data["subjects"], settings["covariates"],
                                                settings["covariate_selection"])
     note = f"covariates not in this cohort: {', '.join(lacking)}" if lacking and spec["adjustment"] != "unadjusted" \
         else ""
-    rows = []
     try:
         subjects = select_population(data["subjects"], spec["population"], settings["week_first_day"],
                                      settings["min_infusions"])
     except NotEstimable as reason:
         return [_row(spec, endpoint, estimand, note=str(reason))
                 for endpoint, estimand in _primary_endpoints(settings)]
-    labs = data["labs"]
-    for test in settings["outcomes"]:
-        endpoint = f"primary_{test}"
-        records = labs[labs["test"] == test]
+    rows = []
+    for endpoint, wide in _outcome_tables(data, subjects, settings, covariates):
+        imputed = None if imputations is None else _imputed_for(imputations, endpoint, wide, spec, covariates)
+        if endpoint == "ascites_disappearance":
+            rows.append(_ascites_row(wide, spec, settings, covariates, note, imputed))
+            continue
+        estimand = "difference treatment - control"
         try:
-            if records.empty:
-                raise NotEstimable(f"no {test} values in this cohort")
-            wide = _wide(records, subjects, "value", visits, covariates)
-            result, used = _analyse(wide, label, "difference", spec,
-                                    {**settings, "baseline_of": f"baseline_{test}"}, covariates)
-            rows.append(_result_row(spec, endpoint, "difference treatment - control", result, used, note))
+            if isinstance(wide, str):
+                raise NotEstimable(wide)
+            result, used = _analyse(wide, settings["week_label"], "difference", spec,
+                                    {**settings, "baseline_of": f"baseline_{endpoint.removeprefix('primary_')}"},
+                                    covariates, imputed=imputed)
+            rows.append(_result_row(spec, endpoint, estimand, result, used, note))
         except NotEstimable as reason:
-            rows.append(_row(spec, endpoint, "difference treatment - control", note=str(reason)))
-    rows.append(_ascites_row(data, subjects, spec, settings, covariates, note))
+            rows.append(_row(spec, endpoint, estimand, note=str(reason)))
     return rows
 
 
@@ -247,24 +297,94 @@ def _primary_endpoints(settings: dict) -> list[tuple[str, str]]:
             + [("ascites_disappearance", "risk ratio treatment / control")])
 
 
-def _ascites_row(data, subjects, spec, settings, covariates, note) -> dict:
-    endpoint, estimand = "ascites_disappearance", "risk ratio treatment / control"
+def _outcome_tables(data: dict[str, pd.DataFrame], subjects: pd.DataFrame, settings: dict,
+                    covariates: list[str]):
+    """Per endpoint of a primary cell (each outcome lab test, then ascites disappearance), the
+    subjects x visits table it analyses, or why there is none (a string)."""
+    visits = settings["visit_labels"]
+    labs = data["labs"]
+    for test in settings["outcomes"]:
+        records = labs[labs["test"] == test]
+        yield f"primary_{test}", (f"no {test} values in this cohort" if records.empty
+                                  else _wide(records, subjects, "value", visits, covariates))
     grades = data.get("ascites")
     if grades is None or grades.empty:
-        return _row(spec, endpoint, estimand, note="the cohort has no ascites assessments (ascites.csv)")
-    visits, label = settings["visit_labels"], settings["week_label"]
+        yield "ascites_disappearance", "the cohort has no ascites assessments (ascites.csv)"
+        return
     wide = _wide(grades, subjects, "grade", visits, covariates)
-    wide = wide[wide[visits[0]] >= settings["ascites"]["baseline_min_grade"]]
+    yield "ascites_disappearance", wide[wide[visits[0]] >= settings["ascites"]["baseline_min_grade"]]
+
+
+def _row_set(wide: pd.DataFrame, adjustment: str, covariates: list[str]) -> str:
+    """Which rows a cell imputes: ``all``, or ``with_covariates`` for an adjusted cell where some
+    patient lacks a covariate (adjusted cells keep only those with all of them)."""
+    if adjustment == "unadjusted" or len(_prepared(wide, True, covariates)) == len(wide):
+        return "all"
+    return "with_covariates"
+
+
+def _imputed_for(imputations: pd.DataFrame, endpoint: str, wide, spec: dict, covariates: list[str]):
+    """The imputation step's rows for this endpoint and cell (None when the cell imputes nothing)."""
+    if spec["missing"] != "multiple_imputation" or isinstance(wide, str):
+        return None
+    rows = _row_set(wide, spec["adjustment"], covariates)
+    return imputations[(imputations["outcome"] == endpoint) & (imputations["rows"] == rows)]
+
+
+def _ascites_row(wide, spec, settings, covariates, note, imputed=None) -> dict:
+    endpoint, estimand = "ascites_disappearance", "risk ratio treatment / control"
+    if isinstance(wide, str):
+        return _row(spec, endpoint, estimand, note=wide)
+    label = settings["week_label"]
     resolved_max = settings["ascites"]["resolved_max_grade"]
     try:
         result, used = _analyse(wide, label, "ratio", spec, settings, covariates,
-                                transform=lambda d: (d[label] <= resolved_max).astype(int))
+                                transform=lambda d: (d[label] <= resolved_max).astype(int), imputed=imputed)
     except (NotEstimable, ValueError) as reason:
         return _row(spec, endpoint, estimand, note=str(reason))
     if spec["adjustment"] != "unadjusted":
         note = "; ".join(filter(None, [note, "parametric and non-parametric cells share this model"]))
     events = None if spec["missing"] == "multiple_imputation" else (used[label] <= resolved_max).astype(int)
     return _result_row(spec, endpoint, estimand, result, used, note, events=events)
+
+
+#: results/sensitivity/imputations/<population>/window<window>.csv
+IMPUTATION_COLUMNS = ["outcome", "rows", "imputation", "subject_id", "variable", "value"]
+
+
+def imputation_table(data: dict[str, pd.DataFrame], population: str, settings: dict) -> pd.DataFrame:
+    """Step `sensitivity_imputations`: for one population and window, every value chained equations
+    impute, per endpoint and row set (`_row_set`), made once for all the multiple-imputation cells
+    (tests x adjustments) that analyse them. Data with nothing to impute, or not imputable, have no
+    rows: their cells say so themselves."""
+    covariates, _ = available_covariates(data["subjects"], settings["covariates"], settings["covariate_selection"])
+    try:
+        subjects = select_population(data["subjects"], population, settings["week_first_day"],
+                                     settings["min_infusions"])
+    except NotEstimable:
+        return pd.DataFrame(columns=IMPUTATION_COLUMNS)
+    imp, parts = settings["imputation"], []
+    for endpoint, wide in _outcome_tables(data, subjects, settings, covariates):
+        if isinstance(wide, str):
+            continue
+        for rows in dict.fromkeys(_row_set(wide, a, covariates) for a in ("unadjusted", "multivariable")):
+            prepared = _prepared(wide, rows == "with_covariates", covariates)
+            if not prepared.isna().any().any():
+                continue
+            try:
+                frame = _to_impute(prepared, settings["week_label"], covariates)
+            except NotEstimable:
+                continue
+            copies = impute_chained(frame, imp["m"], imp["iterations"], imp["seed"])
+            parts.append(imputed_values(frame, copies).assign(outcome=endpoint, rows=rows))
+    return pd.concat(parts, ignore_index=True)[IMPUTATION_COLUMNS] if parts \
+        else pd.DataFrame(columns=IMPUTATION_COLUMNS)
+
+
+def read_imputations(path: Path | str) -> pd.DataFrame:
+    """The imputation step's table, its values exactly as imputed (shortest round-trip decimals)."""
+    return pd.read_csv(path, dtype={"outcome": str, "rows": str, "subject_id": str, "variable": str},
+                       keep_default_na=False, na_values=[""], float_precision="round_trip")
 
 
 def survival_cell(subjects: pd.DataFrame, spec: dict, settings: dict) -> list[dict]:
@@ -356,11 +476,18 @@ def _read_datasets(datasets_dir: Path | str) -> dict[str, pd.DataFrame]:
     return {name: read_csv(folder / f"{name}.csv") for name in ("subjects", "labs", "ascites")}
 
 
-def write_primary_cell(datasets_dir, spec: dict, settings: dict, out_json) -> None:
+def write_primary_cell(datasets_dir, spec: dict, settings: dict, out_json, imputations_csv=None) -> None:
     """Step `sensitivity_primary`: one cell's rows, as JSON. It runs inside the Snakemake
     process (a `run:` block), so an error is raised, never turned into SystemExit."""
     data = _read_datasets(datasets_dir)
-    write_json({"spec": spec, "rows": primary_cell(data, {"family": "primary", **spec}, settings)}, out_json)
+    imputations = None if imputations_csv is None else read_imputations(imputations_csv)
+    write_json({"spec": spec, "rows": primary_cell(data, {"family": "primary", **spec}, settings, imputations)},
+               out_json)
+
+
+def write_imputations(datasets_dir, population: str, settings: dict, out_csv) -> None:
+    """Step `sensitivity_imputations` (a `run:` block, as above)."""
+    write_csv(imputation_table(_read_datasets(datasets_dir), population, settings), out_csv)
 
 
 def write_survival_cell(subjects_csv, spec: dict, settings: dict, out_json) -> None:

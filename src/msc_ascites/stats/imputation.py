@@ -59,12 +59,10 @@ def impute_chained(frame: pd.DataFrame, m: int, iterations: int, seed: int) -> l
     are predictors only. Copies are independent chains from one seeded generator,
     so the same ``seed`` gives the same imputations.
     """
+    check_imputable(frame)
     data = frame.to_numpy(dtype=float)
     missing = np.isnan(data)
     targets = [j for j in range(data.shape[1]) if missing[:, j].any()]
-    for j in targets:
-        if (~missing[:, j]).sum() < 2:
-            raise ValueError(f"cannot impute {frame.columns[j]}: fewer than 2 observed values")
     rng = np.random.default_rng(seed)
     copies = []
     for _ in range(m):
@@ -78,6 +76,47 @@ def impute_chained(frame: pd.DataFrame, m: int, iterations: int, seed: int) -> l
                 obs = ~missing[:, j]
                 filled[~obs, j] = _pmm(others[obs], filled[obs, j], others[~obs], rng)
         copies.append(pd.DataFrame(filled, index=frame.index, columns=frame.columns))
+    return copies
+
+
+def check_imputable(frame: pd.DataFrame) -> None:
+    """A column with a missing value needs 2 observed ones to be imputed from (ValueError)."""
+    observed = frame.notna().sum()
+    for name in frame.columns[frame.isna().any().to_numpy()]:
+        if observed[name] < 2:
+            raise ValueError(f"cannot impute {name}: fewer than 2 observed values")
+
+
+def imputed_values(frame: pd.DataFrame, copies: list[pd.DataFrame]) -> pd.DataFrame:
+    """What the imputations filled in: one row per copy (``imputation`` 1..m) and missing cell of
+    ``frame`` (its row label, ``variable``, ``value``), rows in row-major order of ``frame``."""
+    rows, columns = np.nonzero(frame.isna().to_numpy())
+    label = frame.index.name or "row"
+    parts = [pd.DataFrame({"imputation": k, label: frame.index[rows], "variable": frame.columns[columns],
+                           "value": copy.to_numpy(dtype=float)[rows, columns]})
+             for k, copy in enumerate(copies, start=1)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def filled_copies(frame: pd.DataFrame, values: pd.DataFrame, m: int) -> list[pd.DataFrame]:
+    """The ``m`` completed copies of ``frame`` from its `imputed_values` table (read back from a
+    file): each copy must fill exactly the cells missing in ``frame``, else the table is of other
+    data. With nothing missing, the m copies are ``frame`` itself, as `impute_chained` makes them."""
+    rows, columns = np.nonzero(frame.isna().to_numpy())
+    label = frame.index.name or "row"
+    expected = list(zip(frame.index[rows], frame.columns[columns]))
+    parts = dict(list(values.groupby("imputation", sort=True))) if expected else dict.fromkeys(range(1, m + 1))
+    if sorted(parts) != list(range(1, m + 1)):
+        raise ValueError(f"the imputations table has copies {sorted(parts)}, not 1 to {m}")
+    copies = []
+    for k, part in parts.items():
+        data = frame.to_numpy(dtype=float, copy=True)
+        if expected:
+            if list(zip(part[label], part["variable"])) != expected:
+                raise ValueError(f"imputation {k} does not fill the missing values of these data: "
+                                 "the imputations were made from other data")
+            data[rows, columns] = part["value"].to_numpy(dtype=float)
+        copies.append(pd.DataFrame(data, index=frame.index, columns=frame.columns))
     return copies
 
 
