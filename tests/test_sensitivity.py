@@ -526,6 +526,18 @@ def test_a_choice_with_no_estimable_cell_is_kept_with_why():
     assert (found[730]["cells"], found[730]["median"], found[730]["significant"]) == (2, pytest.approx(0.18), 1)
 
 
+def test_the_fingerprint_hashes_rows_as_pandas_does():
+    import hashlib
+    frame = pd.DataFrame({"y": [1.5, np.nan, 3.0], "treated": [1, 0, 1], "subject_id": ["011", "012", "x"],
+                          "grade": [0.0, 2.0, 1.0]}, index=[7, 3, 5])
+    digest = hashlib.sha256()
+    for part in (frame, frame.iloc[:2]):
+        ordered = part[sorted(part.columns)].reset_index(drop=True)
+        digest.update(",".join(ordered.columns).encode("utf-8"))
+        digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+    assert sens.data_fingerprint([frame, frame.iloc[:2]]) == digest.hexdigest()
+
+
 def test_cells_of_identical_data_are_one_analysis_and_their_axis_changes_nothing():
     frame = pd.DataFrame({"y": [1.0, 2.0, 3.0], "treated": [1, 0, 1]})
     same = sens.data_fingerprint([frame[["treated", "y"]]])

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.core.util.hashing import combine_hash_arrays
 
 from ..analysis.endpoints import death_times
 from ..data.contract import ARMS
@@ -85,7 +86,15 @@ def baseline_imbalance(subjects: pd.DataFrame, names: list[str]) -> dict[str, fl
 def available_covariates(subjects: pd.DataFrame, names: list[str], selection: dict) -> tuple[list[str], list[str]]:
     """The adjustment covariates: of ``names``, those this cohort has (some value present), kept all
     (selection rule ``all``) or only where imbalanced at baseline (``imbalanced``: |SMD| at least
-    ``min_smd``, all enrolled); and those it lacks. Every cell derives the same set from the same rows."""
+    ``min_smd``, all enrolled); and those it lacks. Every cell derives the same set from the same rows
+    (once per process for the same rows)."""
+    columns = ["arm", *[c for c in names if c in subjects]]
+    key = ("covariates", data_fingerprint([subjects[columns]]), tuple(names), tuple(sorted(selection.items())))
+    chosen = once(key, lambda: dict(zip(("have", "lacking"), _available_covariates(subjects, names, selection))))
+    return list(chosen["have"]), list(chosen["lacking"])
+
+
+def _available_covariates(subjects: pd.DataFrame, names: list[str], selection: dict) -> tuple[list[str], list[str]]:
     have = [c for c in names if c in subjects and subjects[c].notna().any()]
     lacking = [c for c in names if c not in have]
     if selection["rule"] == "imbalanced":
@@ -96,12 +105,15 @@ def available_covariates(subjects: pd.DataFrame, names: list[str], selection: di
 
 def data_fingerprint(frames: list[pd.DataFrame]) -> str:
     """SHA-256 of the data sets a cell analyses (each completed data set, its columns by name):
-    two cells with the same fingerprint, endpoint, method and adjustment are one analysis."""
+    two cells with the same fingerprint, endpoint, method and adjustment are one analysis. The
+    row hashes are pandas' ``hash_pandas_object(frame[sorted columns], index=False)``, computed a
+    column at a time from the arrays (a seventh of the time; tests check they are the same)."""
     digest = hashlib.sha256()
     for frame in frames:
-        ordered = frame[sorted(frame.columns)].reset_index(drop=True)
-        digest.update(",".join(ordered.columns).encode("utf-8"))
-        digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+        names = sorted(frame.columns)
+        digest.update(",".join(names).encode("utf-8"))
+        hashes = (pd.util.hash_array(frame[name].to_numpy()) for name in names)
+        digest.update(combine_hash_arrays(hashes, len(names)).tobytes())
     return digest.hexdigest()
 
 
@@ -192,20 +204,33 @@ def _design_test(kind: str, test: str, adjustment: str) -> str:
     return "any" if kind == "ratio" and adjustment != "unadjusted" else test
 
 
-def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: dict,
-             covariates: list[str], transform=None, imputed: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
-    """Handle the missing primary-visit values as the cell says, then analyse (pooling imputations).
+def _analyse(wide: pd.DataFrame, outcome: str, kind: str, spec: dict, settings: dict, covariates: list[str],
+             resolved_max: float | None = None, imputed: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
+    """Handle the missing primary-visit values as the cell says, then analyse (pooling imputations):
+    the result and the first completed data set. Made once per process for the same table, handling
+    and method (on the reconstructed cohort, both populations and all three windows give one table).
 
     ``wide``: one row per subject, ``treated``, the covariates and one column per
-    visit in order, ``outcome`` the primary visit's column. ``transform`` turns a completed
-    row set into the analysed ``y`` (e.g. grade -> resolved).
+    visit in order, ``outcome`` the primary visit's column. ``resolved_max``: the analysed ``y`` is
+    whether the outcome (a grade) is at most this, else the outcome itself.
     """
+    key = ("cell", outcome, kind, spec["missing"], _design_test(kind, spec["test"], spec["adjustment"]),
+           spec["adjustment"], tuple(covariates), settings.get("baseline_of"), settings["level"], resolved_max,
+           data_fingerprint([wide.reset_index()]), None if imputed is None else data_fingerprint([imputed]))
+    made = once(key, lambda: dict(zip(("result", "used"), _analysed(
+        wide, outcome, kind, spec, settings, covariates, resolved_max, imputed))))
+    return made["result"], made["used"]
+
+
+def _analysed(wide, outcome, kind, spec, settings, covariates, resolved_max, imputed) -> tuple[dict, pd.DataFrame]:
+    """`_analyse`'s work: the completed data sets, their fingerprint, the (shared) pooled effect."""
     baseline = _visit_columns(wide, covariates)[0]
-    completed = _completed(_prepared(wide, spec["adjustment"] != "unadjusted", covariates), outcome, spec, settings, covariates, imputed)
+    completed = _completed(_prepared(wide, spec["adjustment"] != "unadjusted", covariates), outcome, spec,
+                           settings, covariates, imputed)
     frames = []
     for data in completed:
-        frame = pd.DataFrame({"y": data[outcome] if transform is None else transform(data),
-                              "treated": data["treated"], "baseline": data[baseline],
+        y = data[outcome] if resolved_max is None else (data[outcome] <= resolved_max).astype(int)
+        frame = pd.DataFrame({"y": y, "treated": data["treated"], "baseline": data[baseline],
                               **{c: data[c] for c in covariates}})
         if spec["adjustment"] == "multivariable" and kind == "difference":
             frame = frame.dropna(subset=["baseline"])
@@ -239,7 +264,7 @@ def _pooled_effect(frames: list[pd.DataFrame], kind: str, spec: dict, settings: 
 def _wide(records: pd.DataFrame, subjects: pd.DataFrame, value: str, visits: list[str],
           covariates: list[str]) -> pd.DataFrame:
     """Subjects x visits of ``value``, with ``treated`` and the covariates in front."""
-    table = records.pivot_table(index="subject_id", columns="visit", values=value, aggfunc="first")
+    table = records.groupby(["subject_id", "visit"], sort=False)[value].first().unstack("visit")
     table = table.reindex(index=subjects["subject_id"], columns=visits)
     front = subjects.set_index("subject_id")
     out = pd.DataFrame({"treated": (front["arm"] == "treatment").astype(int)})
@@ -274,7 +299,7 @@ def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict,
         return [_row(spec, endpoint, estimand, note=str(reason))
                 for endpoint, estimand in _primary_endpoints(settings)]
     rows = []
-    for endpoint, wide in _outcome_tables(data, subjects, settings, covariates):
+    for endpoint, wide in _shared_outcome_tables(data, subjects, settings, covariates):
         imputed = None if imputations is None else _imputed_for(imputations, endpoint, wide, spec, covariates)
         if endpoint == "ascites_disappearance":
             rows.append(_ascites_row(wide, spec, settings, covariates, note, imputed))
@@ -295,6 +320,16 @@ def primary_cell(data: dict[str, pd.DataFrame], spec: dict, settings: dict,
 def _primary_endpoints(settings: dict) -> list[tuple[str, str]]:
     return ([(f"primary_{t}", "difference treatment - control") for t in settings["outcomes"]]
             + [("ascites_disappearance", "risk ratio treatment / control")])
+
+
+def _shared_outcome_tables(data: dict[str, pd.DataFrame], subjects: pd.DataFrame, settings: dict,
+                           covariates: list[str]) -> list:
+    """`_outcome_tables`, made once per process for the same data: the 18 cells of a population
+    and window (missing-data handling x test x adjustment) analyse the same tables."""
+    key = ("tables", *(None if data.get(name) is None else data_fingerprint([data[name]]) for name in ("labs", "ascites")),
+           data_fingerprint([subjects]), tuple(covariates), tuple(settings["outcomes"]), tuple(settings["visit_labels"]),
+           settings["ascites"]["baseline_min_grade"])
+    return once(key, lambda: {"tables": list(_outcome_tables(data, subjects, settings, covariates))})["tables"]
 
 
 def _outcome_tables(data: dict[str, pd.DataFrame], subjects: pd.DataFrame, settings: dict,
@@ -338,8 +373,8 @@ def _ascites_row(wide, spec, settings, covariates, note, imputed=None) -> dict:
     label = settings["week_label"]
     resolved_max = settings["ascites"]["resolved_max_grade"]
     try:
-        result, used = _analyse(wide, label, "ratio", spec, settings, covariates,
-                                transform=lambda d: (d[label] <= resolved_max).astype(int), imputed=imputed)
+        result, used = _analyse(wide, label, "ratio", spec, settings, covariates, resolved_max=resolved_max,
+                                imputed=imputed)
     except (NotEstimable, ValueError) as reason:
         return _row(spec, endpoint, estimand, note=str(reason))
     if spec["adjustment"] != "unadjusted":
