@@ -380,6 +380,14 @@ def test_formula_text_is_neutralised(tmp_path):
     assert terms == ["'=HYPERLINK(\"http://x\")", "'@SUM(1) <img src=\"http://example.invalid/x.png\">"]
 
 
+def test_writing_a_table_leaves_the_callers_frame_as_it_was(tmp_path):
+    from msc_ascites.outputs import write_csv
+    frame = pd.DataFrame({"=name": ["=1+1", "ok"], "value": [1.5, 2.0]})
+    write_csv(frame, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text() == "'=name,value\n'=1+1,1.5\nok,2.0\n"
+    assert list(frame.columns) == ["=name", "value"] and frame["=name"].tolist() == ["=1+1", "ok"]
+
+
 @pytest.mark.parametrize("text,written", [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"),
                                           ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("-1.5", "-1.5"),
                                           ("+3", "+3"), ("-inf", "-inf"), ("a=b", "a=b"), ("", "")])

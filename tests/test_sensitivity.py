@@ -243,6 +243,27 @@ def test_median_regression_on_the_arm_alone_is_the_difference_in_medians():
     assert result["estimate"] == pytest.approx(3 - 11)
 
 
+def test_median_regression_of_a_large_cohort_reaches_an_optimal_vertex_as_simplex_does(monkeypatch):
+    """Above SIMPLEX_MAX_ROWS interior point (then crossover) solves the programme. Where the L1 optimum
+    is unique (continuous columns) the exact vertex solved afterwards is the one dual simplex finds;
+    where it is not (a binary arm: any point between two middle values is optimal), both are optimal
+    vertices (the same sum of absolute residuals, 3 rows fitted exactly) but may be different ones."""
+    rng = np.random.default_rng(4)
+    n = adj.SIMPLEX_MAX_ROWS + 1
+    for arm in (rng.normal(size=n), rng.integers(0, 2, n)):
+        x = np.column_stack([np.ones(n), arm, rng.normal(size=n)])
+        y = x @ [2.0, -1.0, 0.5] + rng.standard_t(3, n)
+        monkeypatch.setattr(adj, "SIMPLEX_MAX_ROWS", n - 1)
+        interior = adj._median_regression_fit(x, y)
+        monkeypatch.setattr(adj, "SIMPLEX_MAX_ROWS", n)
+        simplex = adj._median_regression_fit(x, y)
+        loss = [np.abs(y - x @ beta).sum() for beta in (interior, simplex)]
+        assert loss[0] == pytest.approx(loss[1], rel=1e-12)
+        assert (np.abs(y - x @ interior) < 1e-9).sum() == 3
+        if arm.dtype == float:
+            np.testing.assert_allclose(interior, simplex, rtol=1e-10)
+
+
 def test_risk_ratios_match_r():
     # R: glm(vs ~ am, poisson, mtcars): exp(coef) 1.46153846076409, HC0 SE 0.395170380655606
     # (unit weights take the regression path)

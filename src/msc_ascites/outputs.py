@@ -81,8 +81,11 @@ def neutralised(text: str) -> str:
 
 def _neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its text cells and column names neutralised; numbers untouched. Each
-    distinct value is looked at once (a cleaned labs table has millions of rows, few values)."""
-    out = frame.set_axis([neutralised(c) if isinstance(c, str) else c for c in frame.columns], axis=1)
+    distinct value is looked at once (a cleaned labs table has millions of rows, few values). The
+    columns are the frame's own, not copies (a copy of the 100k-subject labs is gigabytes); a changed
+    column is a new array in the new frame, the caller's frame is left as it was."""
+    out = frame.set_axis([neutralised(c) if isinstance(c, str) else c for c in frame.columns], axis=1,
+                         copy=False)
     for i, dtype in enumerate(frame.dtypes):
         if dtype != object and not isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)):
             continue

@@ -112,9 +112,15 @@ def linear_effect(y, treated, covariates: pd.DataFrame | None = None, weights=No
     return {**_interval(fit.params["treated"], fit.bse["treated"], df, level), "method": method}
 
 
+#: Above this many rows the median-regression programme is solved by interior point with crossover to
+#: a vertex (HiGHS' IPM: 4 s at 100k rows and 2 coefficients, where dual simplex takes over 8 minutes);
+#: below, by dual simplex (instant at trial sizes). Either way the vertex is then solved exactly.
+SIMPLEX_MAX_ROWS = 5000
+
+
 def _median_regression_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The exact median-regression (L1) solution, as quantreg's rq (method "br"): the linear
-    programme solved by simplex, then its basis (the rows fitted exactly) solved again
+    programme solved to a vertex, then its basis (the rows fitted exactly) solved again
     directly so the coefficients carry no solver tolerance. The constraints are sparse: dense,
     they are n x 2n (75 GB at 100k subjects)."""
     from scipy import sparse
@@ -123,7 +129,8 @@ def _median_regression_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     cost = np.concatenate([np.zeros(2 * k), np.full(2 * n, 0.5)])
     identity = sparse.identity(n, format="csc")
     equality = sparse.hstack([sparse.csc_matrix(x), sparse.csc_matrix(-x), identity, -identity], format="csc")
-    result = linprog(cost, A_eq=equality, b_eq=y, bounds=(0, None), method="highs-ds")
+    result = linprog(cost, A_eq=equality, b_eq=y, bounds=(0, None),
+                     method="highs-ds" if n <= SIMPLEX_MAX_ROWS else "highs-ipm")
     if result.status != 0:
         raise NotEstimable(f"median regression did not solve: {result.message}")
     beta = result.x[:k] - result.x[k:2 * k]
