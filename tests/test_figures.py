@@ -140,6 +140,22 @@ def test_meld_boxes_points_and_counts():
     assert list(offsets[:, 0]) == pytest.approx([-0.33, -0.181672, -0.273344, -0.125016, -0.216687], abs=1e-6)
 
 
+def test_meld_points_of_a_large_cohort_are_one_image(tmp_path):
+    """Above VECTOR_POINTS_MAX points a group's strip is an image in the SVG (200k vector markers at
+    100k subjects made WeasyPrint lay out one figure for 100 s); a small cohort keeps vectors."""
+    n = figures.VECTOR_POINTS_MAX + 1
+    large = pd.DataFrame({"subject_id": [f"s{i}" for i in range(n)] * 2, "arm": "treatment", "test": "MELD",
+                          "week": [0] * n + [48] * n, "value": [10.0 + i % 17 for i in range(2 * n)]})
+    paths = []
+    for name, table in (("large1", large), ("large2", large), ("small", labs_table())):
+        figure = figures.meld_baseline_primary(table, 48, ARMS)
+        figures.save_svg(figure, tmp_path / f"{name}.svg")
+        paths.append((tmp_path / f"{name}.svg").read_text())
+    assert paths[0] == paths[1]
+    assert "<image" in paths[0] and len(paths[0]) < 200_000
+    assert "<image" not in paths[2]
+
+
 def test_meld_without_values_is_a_placeholder():
     figure = figures.meld_baseline_primary(labs_table().assign(test="ALB"), 48, ARMS)
     assert "Not available: no MELD values" in not_available_text(figure)

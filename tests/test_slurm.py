@@ -183,7 +183,7 @@ def test_jobs_ran_as_slurm_jobs_and_the_cells_as_one(builds):
         assert "JobState=COMPLETED" in shown.stdout, (jobid, shown.stdout, shown.stderr)
     logs = slurm / ".snakemake" / "slurm_logs"
     assert sorted(p.name for p in logs.rglob("*.log")) == sorted(f"{jobid}.log" for jobid in ids)
-    # group-components: sensitivity_datasets and the grid's cells are one SLURM job, not one each.
+    # group-components: the grid's cells (and its other windows' datasets) are one SLURM job, not one each.
     grouped = list(logs.glob("group_sensitivity_*/*.log"))
     assert len(grouped) == 1
     assert "sensitivity_primary" in grouped[0].read_text()

@@ -34,6 +34,20 @@ def test_second_run_does_nothing(mini_build):
     assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
 
 
+def test_the_configured_window_reuses_the_analysis_datasets(tmp_path):
+    """A grid window equal to the configured week-48 window reads results/datasets: no step writes
+    the same datasets again; another window gets its own."""
+    grid = (ROOT / "tests" / "data" / "small_grid.yaml").read_text()
+    config = tmp_path / "two_windows.yaml"
+    config.write_text(grid.replace("primary_windows: [[295, 378]]", "primary_windows: [[315, 357], [295, 378]]"))
+    run = snakemake(tmp_path / "work", MINI_COHORT, "--configfile", str(config), "--dry-run")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "results/sensitivity/datasets/window315-357/availability.json" in output
+    assert "results/sensitivity/datasets/window295-378" not in output
+    assert "results/sensitivity/cells/primary/per_protocol/multiple_imputation/295-378/" in output
+
+
 #: The interrupted build is killed when each of these appears under results/: while cleaning runs,
 #: while the other figures are drawn, while the PDF is written.
 KILL_WHEN = ["ingest/raw_inventory.json", "figures/km_survival.svg", "report.html"]

@@ -29,7 +29,8 @@ wildcard_constraints:
 
 
 rule sensitivity_datasets:
-    """The analysis datasets again, with another window for the primary week."""
+    """The analysis datasets again, with another window for the primary week (the configured window's
+    are the `datasets` step's: see window_datasets)."""
     input:
         tables=rules.clean.output.tables,
         summary=rules.clean.output.summary,
@@ -54,7 +55,7 @@ rule sensitivity_imputations:
     """The values chained equations impute, once per population and window: every multiple-imputation
     cell of that population and window (tests x adjustments) reads its completed data sets here."""
     input:
-        datasets="results/sensitivity/datasets/window{window}/availability.json",
+        datasets=window_datasets,
         code=code("sensitivity.grid"),
     output:
         "results/sensitivity/imputations/{population}/window{window}.csv",
@@ -79,7 +80,7 @@ rule sensitivity_imputations:
 rule sensitivity_primary:
     """Primary-visit labs and ascites disappearance: population x missing data x window x test x adjustment."""
     input:
-        datasets="results/sensitivity/datasets/window{window}/availability.json",
+        datasets=window_datasets,
         imputations=cell_imputations,
         code=code("sensitivity.grid"),
     output:

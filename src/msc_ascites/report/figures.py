@@ -123,6 +123,11 @@ def liver_trajectories(table: pd.DataFrame, units: dict[str, str], arms: dict, l
     return figure
 
 
+#: Above this many points in one group a strip of points is drawn as an image inside the SVG: at 100k
+#: subjects, 200k vector markers made a 22 MB SVG that WeasyPrint took about 100 s to lay out.
+VECTOR_POINTS_MAX = 2000
+
+
 @uses_style
 def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str = "MELD"):
     """MELD at baseline and at ``week`` by arm: a point per patient (deterministic jitter) over a box.
@@ -149,7 +154,8 @@ def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str 
             colour = arm_colour(arm)
             # Golden-ratio sequence over the sorted values: spread like random jitter, same every run.
             jitter = ((np.arange(len(values)) * 0.6180339887498949) % 1 - 0.5) * width * 0.8
-            axis.scatter(x + jitter, values, s=8, color=colour, alpha=0.55, linewidths=0, zorder=2)
+            axis.scatter(x + jitter, values, s=8, color=colour, alpha=0.55, linewidths=0, zorder=2,
+                         rasterized=len(values) > VECTOR_POINTS_MAX)
             axis.boxplot(values, positions=[x], widths=width, showfliers=False, manage_ticks=False, zorder=3,
                          medianprops={"color": INK, "linewidth": 1.6},
                          boxprops={"color": colour, "linewidth": 1.1},

@@ -37,6 +37,9 @@ from .estimands import departures, estimands
 from .layout import beyond_text_block
 from .formatting import format_number, format_p, format_p_eq, format_ratio, join_words, lower_first, upper_first
 
+#: The cleaning log's rows the data-quality section shows (the whole log is results/cleaning_log.csv).
+CLEANING_LOG_ROWS_SHOWN = 20
+
 #: Packages whose versions the reproducibility appendix lists.
 PACKAGES = ("snakemake", "pandas", "numpy", "scipy", "lifelines", "statsmodels", "matplotlib", "jinja2",
             "weasyprint", "tableone", "pandera")
@@ -101,9 +104,10 @@ def _json(path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _as_written(path) -> pd.DataFrame:
-    """A CSV's cells as written: a count column with blanks stays "2", not "2.0"."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+def _as_written(path, rows: int | None = None) -> pd.DataFrame:
+    """A CSV's cells as written: a count column with blanks stays "2", not "2.0"; only the first
+    ``rows`` lines when given (the cleaning log of 100k subjects has millions)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, nrows=rows)
 
 
 def _records(path) -> list[dict]:
@@ -295,7 +299,7 @@ def supplementary_tests(endpoints: dict) -> list[dict]:
 
 def build_context(inputs: dict, config: dict, git: str) -> dict:
     """Everything the template shows, read from the results files named in ``inputs``."""
-    log = _as_written(inputs["cleaning_log"])
+    log = _as_written(inputs["cleaning_log"], CLEANING_LOG_ROWS_SHOWN)
     summary = _json(inputs["clean_summary"])
     table1 = _as_written(inputs["table1"])
     endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
@@ -338,7 +342,7 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
             "counts": [{"rule": rule, "n": n, "meaning": RULES[rule]}
                        for rule, n in summary["cleaning_log_rules"].items()],
             "total": summary["cleaning_log_entries"],
-            "first_rows": log.head(20).to_dict("records"),
+            "first_rows": log.to_dict("records"),
             "absent": summary["absent_optional_tables"],
         },
         "sensitivity": _sensitivity(inputs, config),
