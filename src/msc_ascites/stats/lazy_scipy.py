@@ -24,3 +24,4 @@ class LazyModule:
 
 
 stats = LazyModule("scipy.stats")
+special = LazyModule("scipy.special")
