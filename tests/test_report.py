@@ -6,13 +6,27 @@ import pandas as pd
 import pytest
 
 from msc_ascites.report.ard import endpoint_rows
-from msc_ascites.report.render import AbstractNumbers, LocalFilesOnly, format_number, format_p, format_p_eq
+from msc_ascites.report.formatting import lower_first
+from msc_ascites.report.render import (AbstractNumbers, LocalFilesOnly, format_number, format_p, format_p_eq,
+                                      grid_endpoint)
+from msc_ascites.data.labels import variable_name
 
 
 def test_p_value_formats():
     assert (format_p(0.0491), format_p(0.0004), format_p(None)) == ("0.049", "<0.001", "–")
-    assert (format_p_eq(0.0491), format_p_eq(0.0004)) == ("= 0.049", "<0.001")
+    assert (format_p_eq(0.0491), format_p_eq(0.0004)) == ("= 0.049", "< 0.001")
     assert (format_number(14.4087), format_number(3), format_number(float("nan"))) == ("14.41", "3", "–")
+
+
+def test_names_in_tables_and_sentences():
+    """Grid endpoints and covariates read as words, not codes; proper names keep their capitals."""
+    assert grid_endpoint("primary_ALB", 48) == "Albumin at week 48"
+    assert grid_endpoint("primary_MELD", 48) == "MELD score at week 48"
+    assert grid_endpoint("ascites_disappearance", 48) == "Ascites disappearance"
+    assert [variable_name(v) for v in ("baseline_ALB", "age_years", "child_pugh_score", "baseline_INR")] == [
+        "Albumin", "Age", "Child-Pugh score", "INR"]
+    assert [lower_first(w) for w in ("Albumin", "Child-Pugh score", "INR", "MELD-Na score")] == [
+        "albumin", "Child-Pugh score", "INR", "MELD-Na score"]
 
 
 def test_abstract_shows_published_value_only_where_it_differs():
@@ -27,7 +41,7 @@ def test_abstract_shows_published_value_only_where_it_differs():
     numbers = AbstractNumbers(ard, rows)
     assert numbers("meld:primary.treatment.mean", 0) == "14.41"  # the published precision wins
     assert numbers("survival:logrank.p") == '0.049 <span class="published">[published 0.49]</span>'
-    assert numbers.p_eq("survival:logrank.p").startswith("= 0.049")
+    assert numbers.p_eq("survival:logrank.p").startswith("=\u00a00.049")
     assert numbers("survival:treatment.n", 0) == "39"
     assert not numbers.has("meld:primary.treatment.sd")  # null: its sentence is left out
     assert not numbers.has("complications:HRS.treatment.percent") and not numbers.has("meld:primary.control.mean")

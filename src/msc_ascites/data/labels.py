@@ -25,6 +25,11 @@ def variable_label(name: str) -> str:
     return name
 
 
+def variable_name(name: str) -> str:
+    """The label without its unit, for lists and tables where the unit says nothing ("Age")."""
+    return variable_label(name).split(", ")[0]
+
+
 #: The endpoints as the regenerated abstract names them (the lab endpoint by ``lab_words``).
 ENDPOINT_WORDS = {"liver_function": "liver function", "meld": "MELD", "survival": "survival",
                   "ascites_resolution": "ascites", "paracentesis": "the need for paracentesis",

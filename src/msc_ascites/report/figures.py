@@ -54,7 +54,7 @@ def _percent_level(level: float) -> str:
 def _p_text(p) -> str:
     """'p = 0.049', 'p < 0.001', or 'p –' when it could not be computed (the report's format_p)."""
     text = format_p(p)
-    return "p –" if text == "–" else f"p {format_p_eq(p).replace('<', '< ')}"
+    return "p –" if text == "–" else f"p {format_p_eq(p)}"
 
 
 def _arm_legend(figure, arms: dict, **kwargs):

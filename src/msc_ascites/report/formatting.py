@@ -38,9 +38,9 @@ def format_p(value) -> str:
 
 
 def format_p_eq(value) -> str:
-    """A p-value after "p" in running text: "= 0.049" or "<0.001"."""
+    """A p-value after "p" in running text, spaced alike: "= 0.049" or "< 0.001"."""
     text = format_p(value)
-    return text if text.startswith("<") else f"= {text}"
+    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
 
 
 def join_words(words) -> Markup:
@@ -52,9 +52,10 @@ def join_words(words) -> Markup:
 
 
 def lower_first(text: str) -> str:
-    """A name inside a sentence: "Total bilirubin" -> "total bilirubin"; acronyms ("INR", "MELD") stay."""
+    """A name inside a sentence: "Total bilirubin" -> "total bilirubin"; acronyms ("INR", "MELD") and
+    names with a capital inside ("Child-Pugh score") stay."""
     first = str(text).split(" ")[0]
-    return text if first.isupper() or not text else text[0].lower() + text[1:]
+    return text if first.isupper() or first[1:] != first[1:].lower() or not text else text[0].lower() + text[1:]
 
 
 def upper_first(text: str) -> str:

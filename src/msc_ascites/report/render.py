@@ -26,7 +26,8 @@ from ..audit.provenance import SHORT_ID, short_id
 from ..data.cleaning import RULES
 from ..data.contract import ARMS
 from ..data.visits import visits_from_config
-from ..data.labels import EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words, table1_test_phrases
+from ..data.labels import (EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words,
+                           table1_test_phrases, variable_name)
 from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, DATA_AXES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
@@ -36,6 +37,9 @@ from ..study import project_path, published_figures, reconstruction_seed, study_
 from .estimands import departures, estimands
 from .layout import beyond_text_block
 from .formatting import format_number, format_p, format_p_eq, format_ratio, join_words, lower_first, upper_first
+
+#: Between "=" or "<" and a p-value in the report's text: the two never part at a line end.
+NBSP = "\u00a0"
 
 #: The cleaning log's rows the data-quality section shows (the whole log is results/cleaning_log.csv).
 CLEANING_LOG_ROWS_SHOWN = 20
@@ -60,6 +64,13 @@ class LocalFilesOnly(URLFetcher):
         return super().fetch(url, headers)
 
 
+def grid_endpoint(endpoint: str, week: int) -> str:
+    """A grid endpoint as the report names it: "primary_ALB" -> "Albumin at week 48", "death" -> "Death"."""
+    if endpoint.startswith("primary_"):
+        return f"{variable_name(endpoint.removeprefix('primary_'))} at week {week}"
+    return upper_first(endpoint.replace("_", " "))
+
+
 def render_html(template_dir: Path, template: str, context: dict) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
@@ -67,9 +78,12 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
     env.filters["num"] = format_number
     env.filters["p"] = format_p
     env.filters["ratio"] = format_ratio
-    env.filters["p_eq"] = format_p_eq
+    env.filters["p_eq"] = lambda value: format_p_eq(value).replace(" ", NBSP)
     env.filters["join_words"] = join_words
     env.filters["upper_first"] = upper_first
+    env.filters["lower_first"] = lower_first
+    env.filters["variable_name"] = variable_name
+    env.filters["grid_endpoint"] = grid_endpoint
     return env.get_template(template).render(**context)
 
 
@@ -145,14 +159,16 @@ class AbstractNumbers:
         return text
 
     def p_eq(self, address: str) -> str:
-        """A p after "p" in running text: "= 0.049" or "<0.001"."""
-        text = self(address)
-        return text if str(text).startswith("<") else Markup("= ") + text
+        """A p after "p" in running text: "= 0.049" or "< 0.001"."""
+        html = escape(self(address))  # a published value in brackets is markup already
+        if html.startswith("&lt;"):
+            return Markup(html.replace("&lt;", "&lt;" + NBSP, 1))
+        return Markup("=" + NBSP) + html
 
 
 def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> list[str]:
     """Each lab test's mean change from baseline in the treatment arm, its canonical unit named, and its
-    paired p where there is one: "albumin increased (+3.20 g/L; P <0.001)"."""
+    paired p where there is one: "albumin increased (+3.20 g/L; P < 0.001)"."""
     phrases = []
     results = liver_function.get("results", {}) if liver_function["available"] else {}
     for test in [t for t in liver_function.get("parameters", {}).get("tests", []) if t in results]:
