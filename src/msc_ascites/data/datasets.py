@@ -73,12 +73,18 @@ def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit
     chosen["baseline"] = base.reindex(keys).to_numpy()
     chosen["change"] = chosen["value"] - chosen["baseline"]
     chosen["arm"] = chosen["subject_id"].map(subjects.set_index("subject_id")["arm"])
+    return _sorted_by_subject_test_visit(chosen, visits)
+
+
+def _sorted_by_subject_test_visit(chosen: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
+    """The table's columns in order, rows by subject, test and visit (stable), one column at a time
+    taken out of ``chosen``: sorting and then selecting copied the 100k-subject table twice (4 GB)."""
     order = {v.label: i for i, v in enumerate(visits)}
-    chosen["_visit_order"] = chosen["visit"].map(order)
-    chosen = chosen.sort_values(["subject_id", "test", "_visit_order"], kind="stable")
+    position = np.lexsort((chosen["visit"].map(order).to_numpy(), pd.factorize(chosen["test"], sort=True)[0],
+                           pd.factorize(chosen["subject_id"], sort=True)[0]))
     columns = ["subject_id", "arm", "test", "unit", "visit", "week", "study_day", "value", "baseline",
                "change", "n_records", "source_rows"]
-    return chosen[columns].reset_index(drop=True)
+    return pd.DataFrame({column: chosen.pop(column).to_numpy()[position] for column in columns})
 
 
 def _meld_by_visit(chosen: pd.DataFrame, score: str) -> pd.DataFrame:
