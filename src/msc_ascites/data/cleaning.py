@@ -130,6 +130,15 @@ def _log_changes(log, table, frame, column, old, new, rule, where=None):
                 old.to_numpy()[changed], new.to_numpy()[changed], rule)
 
 
+def _log_rows(log, table, frame, column, where, old, new, rule):
+    """Log the rows ``where`` selects; ``old`` and ``new`` (functions of those rows) format only them:
+    formatting a 6M-row column to log a few of its rows took seconds at 100k subjects."""
+    where = np.asarray(where, dtype=bool)
+    if where.any():
+        rows = frame[where]
+        _log_changes(log, table, rows, column, old(rows), new(rows), rule, where=np.ones(len(rows), dtype=bool))
+
+
 def _strip_and_missing(table: Table, frame: pd.DataFrame, missing_codes: set[str],
                        log: CleaningLog) -> pd.DataFrame:
     """Strip spaces in every cell, then read missing codes as empty where allowed."""
@@ -550,8 +559,8 @@ def _check_after_last_contact(table: Table, frame: pd.DataFrame, subjects: pd.Da
     last = frame["subject_id"].map(subjects.set_index("subject_id")["last_contact_day"])
     after = (frame["study_day"] > last).to_numpy()
     if table.name != "events":
-        _log_changes(log, table, frame, column, frame["study_day"].astype(str).radd("day "),
-                     last.astype(str).radd("last contact day "), "record_after_last_contact", where=after)
+        _log_rows(log, table, frame, column, after, lambda rows: rows["study_day"].astype(str).radd("day "),
+                  lambda rows: last[after].astype(str).radd("last contact day "), "record_after_last_contact")
         return
     _fail(table, frame, frame["study_day"] < 0, column, "event before enrollment")
     _fail(table, frame, after, column, "event after the subject's last_contact_date in subjects.csv")
@@ -571,8 +580,8 @@ def _check_before_enrollment(table: Table, frame: pd.DataFrame, baseline_first_d
         return
     first = baseline_first_day if table.name in ("labs", "ascites") else 0
     before = (frame["study_day"] < first).to_numpy()
-    _log_changes(log, table, frame, column, frame["study_day"].astype(str).radd("day "),
-                 pd.Series(f"first day read {first}", index=frame.index), "record_before_enrollment", where=before)
+    _log_rows(log, table, frame, column, before, lambda rows: rows["study_day"].astype(str).radd("day "),
+              lambda rows: pd.Series(f"first day read {first}", index=rows.index), "record_before_enrollment")
 
 
 def _log_file_facts(table: Table, facts: dict, fmt: str, log: CleaningLog) -> None:
