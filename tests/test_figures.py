@@ -57,6 +57,7 @@ def two_by_two(events_t=9, n_t=39, events_c=2, n_c=39, p=0.047):
     return {"treatment": {"events": events_t, "n": n_t, "percent": 100 * events_t / n_t},
             "control": {"events": events_c, "n": n_c, "percent": 100 * events_c / n_c},
             "fisher_exact": {"p": p, "odds_ratio": 5.44, "lower": 1.02, "upper": 55.5},
+            "risk_ratio": {"estimate": 4.5, "lower": 1.04, "upper": 19.5},
             "primary_test": {"test": "fisher_exact", "name": "Fisher's exact test", "p": p},
             "risk_difference": {"estimate": 0.179, "lower": 0.022, "upper": 0.337}}
 
@@ -298,14 +299,14 @@ def test_forest_rows_and_panels():
     rows = figures.forest_rows(*endpoint_results())
     assert [r["label"] for r in rows] == ["Ascites disappeared", "HRS", "HE", "Death"]
     assert rows[0]["difference"] == pytest.approx((17.9, 2.2, 33.7))
-    assert rows[0]["ratio"] == ("OR", 5.44, 1.02, 55.5)
+    assert rows[0]["ratio"] == ("RR", 4.5, 1.04, 19.5)
     assert rows[2]["reason"] == "no HE endpoint in the datasets" and rows[2]["ratio"] is None
     assert rows[3]["label"] == "Death" and rows[3]["ratio"] == ("HR", 0.157, 0.0189, 1.306)
     assert rows[3]["difference"] == pytest.approx((-12.8, -27.3, 0.6)) and rows[3]["reason"] is None
     figure = figures.forest_effects(rows)
     assert len(figure.axes) == 4
     texts = {t.get_text() for ax in figure.axes for t in ax.texts}
-    assert {"+17.9 (+2.2 to +33.7)", "OR 5.44 (1.02 to 55.50)", "HR 0.16 (0.02 to 1.31)", "not available"} <= texts
+    assert {"+17.9 (+2.2 to +33.7)", "RR 4.50 (1.04 to 19.50)", "HR 0.16 (0.02 to 1.31)", "not available"} <= texts
 
 
 def test_forest_unbounded_limits_run_to_the_edge():

@@ -173,7 +173,7 @@ def test_estimands_list_only_the_endpoints_the_cohort_has(config):
     assert ("TRANSPLANT", "hypothetical: censored at the event") in survival["intercurrent"]
     assert survival["measure"].endswith("; log-rank test")
     assert rows[0]["measure"] == "difference in means, treatment minus control; Student's t-test"
-    assert rows[2]["measure"] == "risk difference, treatment minus control; Fisher's exact test"
+    assert rows[2]["measure"] == "risk difference, treatment minus control, with the risk ratio (Katz interval); Fisher's exact test"
     assert len(departures(config["sensitivity"])) == 7 and departures({"tests": ["parametric"]}) == []
 
 

@@ -5,6 +5,9 @@ Sources are named at each test. R-computed references on published data sets
 tests/test_against_r.py.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,6 +72,24 @@ def test_fisher_tea_tasting():
     assert got["p"] == pytest.approx(0.4857, abs=1e-4)
     assert got["odds_ratio"] == pytest.approx(6.408309, rel=1e-5)
     assert got["lower"] == pytest.approx(0.2117329, rel=1e-4)
+
+
+@pytest.mark.parametrize("key, counts", [("t9_39_2_39", (9, 39, 2, 39)), ("t1_39_6_39", (1, 39, 6, 39)),
+                                         ("birthwt", None)])
+def test_katz_risk_ratio_as_r(key, counts):
+    """tests/r_reference/risk_ratio.R: Katz's log interval on MASS::birthwt (low by smoke) and two tables."""
+    expected = json.loads((Path(__file__).parent / "r_reference" / "risk_ratio_values.json").read_text())
+    if counts is None:
+        b = pd.read_csv(Path(__file__).parent / "r_reference" / "data" / "birthwt.csv")
+        counts = (b.low[b.smoke == 1].sum(), (b.smoke == 1).sum(), b.low[b.smoke == 0].sum(), (b.smoke == 0).sum())
+    got = cmp.proportions(*(int(c) for c in counts))["risk_ratio"]
+    assert [got["estimate"], got["lower"], got["upper"]] == pytest.approx(
+        [expected[f"{key}.{k}"] for k in ("rr", "lower", "upper")], rel=1e-9)
+
+
+def test_risk_ratio_of_an_arm_without_events_says_why():
+    got = cmp.proportions(0, 20, 5, 21)["risk_ratio"]
+    assert got["estimate"] is None and "not estimable" in got["reason"]
 
 
 def test_wilson_interval_newcombe():

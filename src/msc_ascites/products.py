@@ -151,9 +151,9 @@ FIGURES: dict[str, Figure] = _registry([
                 "confidence bands, the numbers at risk and Gray's test."),
     Figure("forest_effects", "report.figures.write_forest_effects",
            {"ascites_json": endpoint_file("ascites_resolution"), **_endpoint_files("complications", "survival")},
-           6.0, "Treatment versus control: risk differences and odds ratios of ascites disappearance and of each "
-                "complication, and the risk difference (deaths within the horizon) and hazard ratio of death, with "
-                "confidence intervals."),
+           6.0, "Treatment versus control: risk differences and risk ratios (Katz intervals, the measure of the "
+                "sensitivity grid and the E-values) of ascites disappearance and of each complication, and the risk "
+                "difference (deaths within the horizon) and hazard ratio of death, with confidence intervals."),
     Figure("sensitivity_estimates", "report.figures.write_sensitivity_estimates",
            {"summary": "results/sensitivity/summary.csv"},
            7.5, "Every cell of the sensitivity grid, sorted by its estimate, with its confidence interval: filled, "

@@ -21,6 +21,11 @@ DEPARTURES = {
 }
 
 
+#: The effects every binary endpoint reports: the risk difference in the text and tables, the risk
+#: ratio beside it (Figure 7), which is what the sensitivity grid and the E-values estimate.
+BINARY_EFFECTS = "risk difference, treatment minus control, with the risk ratio (Katz interval)"
+
+
 def _measure(result: dict, node: dict | None, effect: str) -> str:
     chosen = (node or result["results"]).get("primary_test")
     return f"{effect}; {TESTS[chosen['test']].name}" if chosen else effect
@@ -77,7 +82,7 @@ def estimands(endpoints: dict, config: dict, words: dict) -> list[dict]:
                           "variable": f"ascites grade {a['resolved_max_grade']} or less at week {week}",
                           "intercurrent": [(f"{' or '.join(ends)} before week {week}", "composite: not resolved"),
                                            (f"missed week-{week} assessment", "counted as not resolved")],
-                          "measure": _measure(result, None, "risk difference, treatment minus control")}
+                          "measure": _measure(result, None, BINARY_EFFECTS)}
         elif name == "paracentesis":
             rows[name] = {"population": "all enrolled", "variable": f"large-volume paracenteses to day {horizon}",
                           "intercurrent": [(death, "while alive: follow-up ends at death, rate per patient-year")],
@@ -87,7 +92,7 @@ def estimands(endpoints: dict, config: dict, words: dict) -> list[dict]:
             rows[name] = {"population": "all enrolled", "variable": f"a first episode of each event to day {horizon}",
                           "intercurrent": [(death, "competing risk (cumulative incidence, Aalen-Johansen); in the "
                                                    "counts, a death without the event counts as without it")],
-                          "measure": _measure(result, first, "risk difference, treatment minus control")}
+                          "measure": _measure(result, first, BINARY_EFFECTS)}
     return [{"endpoint": words[name], **row} for name, row in rows.items()]
 
 

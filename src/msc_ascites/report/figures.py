@@ -392,7 +392,7 @@ def forest_rows(ascites: dict | None, complications: dict | None, survival: dict
     """The forest plot's rows, from the endpoint results (the JSON files' contents).
 
     Each row: ``label``, ``difference`` (risk difference in percentage points: estimate, lower,
-    upper, or None), ``ratio`` (("OR" or "HR", estimate, lower, upper) or None) and ``reason``
+    upper, or None), ``ratio`` (("RR" or "HR", estimate, lower, upper) or None) and ``reason``
     (why the row has no estimate, or None). Endpoints not available give a row with the reason.
     """
     rows = []
@@ -401,9 +401,9 @@ def forest_rows(ascites: dict | None, complications: dict | None, survival: dict
         if r is None:
             rows.append({"label": label, "difference": None, "ratio": None, "reason": reason})
             return
-        rd, fe = r.get("risk_difference", {}), r.get("fisher_exact", {})
+        rd, rr = r.get("risk_difference", {}), r.get("risk_ratio", {})
         difference = _percentage_points(rd)
-        ratio = None if fe.get("odds_ratio") is None else ("OR", fe["odds_ratio"], fe["lower"], fe["upper"])
+        ratio = None if rr.get("estimate") is None else ("RR", rr["estimate"], rr["lower"], rr["upper"])
         rows.append({"label": label, "difference": difference, "ratio": ratio,
                      "reason": None if difference or ratio else "no estimate"})
 
@@ -508,7 +508,7 @@ def forest_effects(rows: list[dict], level: float = 0.95):
     plot_r.xaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
     plot_r.xaxis.set_minor_locator(NullLocator())
     plot_r.set_xlabel("Treatment / control,\nlog scale")
-    plot_r.set_title(f"Odds or hazard ratio ({ci})", loc="left", fontsize=SMALL + 0.5)
+    plot_r.set_title(f"Risk or hazard ratio ({ci})", loc="left", fontsize=SMALL + 0.5)
     plot_d.set_ylim(-0.6, len(rows) - 0.4)
     plot_d.set_yticks(y, [r["label"] for r in rows])
     plot_d.tick_params(axis="y", length=0, labelsize=FONT_LABEL)

@@ -18,7 +18,7 @@ import pandas as pd
 from .lazy_scipy import stats
 
 from ..errors import NotEstimable
-from .comparisons import rank_sum_test
+from .comparisons import katz_log_risk_ratio, rank_sum_test
 from .quantiles import z_two_sided
 from .survival import fit_cox
 
@@ -190,7 +190,7 @@ def risk_ratio(events, treated, covariates: pd.DataFrame | None = None, weights=
         if a == 0 or c == 0:
             raise ValueError("no events in an arm: the risk ratio is not estimable")
         table = np.array([[a, n1 - a], [c, n0 - c]])
-        log_rr, se = np.log((a / n1) / (c / n0)), np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
+        log_rr, se = katz_log_risk_ratio(a, n1, c, n0)
         if exact:
             p, method = stats.fisher_exact(table).pvalue, "risk ratio (Katz CI), Fisher's exact test"
         else:

@@ -306,9 +306,26 @@ def t_test_from_summary(mean1, sd1, n1, mean2, sd2, n2) -> dict:
     return out
 
 
+def katz_log_risk_ratio(events_t, n_t, events_c, n_c) -> tuple[float, float]:
+    """log risk ratio treatment / control and Katz's standard error of it (events in both arms)."""
+    return (float(np.log((events_t / n_t) / (events_c / n_c))),
+            float(np.sqrt(1 / events_t - 1 / n_t + 1 / events_c - 1 / n_c)))
+
+
+def _katz_risk_ratio(events_t: int, n_t: int, events_c: int, n_c: int, level: float) -> dict:
+    """The risk ratio every report of a binary endpoint gives (the grid's and the E-values' measure)."""
+    if events_t == 0 or events_c == 0:
+        return {"estimate": None, "lower": None, "upper": None, "method": "Katz log interval",
+                "reason": "no events in an arm: the risk ratio is not estimable"}
+    log_rr, se = katz_log_risk_ratio(events_t, n_t, events_c, n_c)
+    z = z_two_sided(level)
+    return {"estimate": float(np.exp(log_rr)), "lower": float(np.exp(log_rr - z * se)),
+            "upper": float(np.exp(log_rr + z * se)), "method": "Katz log interval"}
+
+
 def proportions(events_t: int, n_t: int, events_c: int, n_c: int, level: float = 0.95) -> dict:
-    """Two proportions: risk difference with Newcombe's hybrid score CI (method 10),
-    Fisher's exact test with the conditional MLE odds ratio, and chi-square tests."""
+    """Two proportions: risk difference with Newcombe's hybrid score CI (method 10), risk ratio
+    with Katz's log CI, Fisher's exact test with the conditional MLE odds ratio, and chi-square tests."""
     p_t, p_c = events_t / n_t, events_c / n_c
     l_t, u_t = wilson_interval(events_t, n_t, level)
     l_c, u_c = wilson_interval(events_c, n_c, level)
@@ -323,6 +340,7 @@ def proportions(events_t: int, n_t: int, events_c: int, n_c: int, level: float =
         "risk_difference": {"estimate": diff, "lower": diff - float(np.sqrt((p_t - l_t) ** 2 + (u_c - p_c) ** 2)),
                             "upper": diff + float(np.sqrt((u_t - p_t) ** 2 + (p_c - l_c) ** 2)),
                             "method": "Newcombe hybrid score (Wilson)"},
+        "risk_ratio": _katz_risk_ratio(events_t, n_t, events_c, n_c, level),
         "fisher_exact": {"p": float(fisher.pvalue), "odds_ratio": float(odds.statistic),
                          "lower": float(odds_ci.low), "upper": float(odds_ci.high)},
     }
