@@ -14,6 +14,7 @@ from msc_ascites.errors import ConfigError
 from msc_ascites.products import ENDPOINTS, TESTS
 from msc_ascites.report.render import supplementary_tests
 from msc_ascites.settings import check_config
+from msc_ascites.stats import adjustment as adj
 from msc_ascites.stats import survival as surv
 from msc_ascites.stats.robustness import e_value
 
@@ -41,6 +42,18 @@ def test_profile_interval_and_lr_test_as_r(name, level):
     assert profile["upper"] == pytest.approx(R[key + "upper"], rel=1e-6)
     assert got["lr_p"] == pytest.approx(R[key + "lr_p"], rel=1e-6)
     assert got["covariates"][column]["p"] == pytest.approx(R[key + "wald_p"], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lung", "veteran", "aml"])
+def test_the_grids_unadjusted_hazard_ratio_is_told_as_the_survival_endpoint(name):
+    """The grid's unadjusted cell gives the profile-likelihood interval and likelihood-ratio p that the
+    survival section gives (R: survival_profile.R), so Table 16 and the survival text agree."""
+    frame, column, _ = _data(name)
+    got = adj.hazard_ratio(frame["time"], frame["status"], frame[column])
+    key = f"{name}.profile95."
+    assert [got["lower"], got["upper"], got["p"], got["wald_p"]] == pytest.approx(
+        [R[key + "lower"], R[key + "upper"], R[key + "lr_p"], R[key + "wald_p"]], rel=1e-6)
+    assert "profile-likelihood" in got["method"]
 
 
 @pytest.mark.parametrize("name", ["lung", "veteran", "aml"])

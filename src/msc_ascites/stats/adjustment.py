@@ -20,7 +20,7 @@ from .lazy_scipy import stats
 from ..errors import NotEstimable
 from .comparisons import katz_log_risk_ratio, rank_sum_test
 from .quantiles import z_two_sided
-from .survival import fit_cox
+from .survival import fit_cox, profile_interval
 
 
 def propensity_weights(treated, covariates: pd.DataFrame) -> np.ndarray:
@@ -227,7 +227,13 @@ def hazard_ratio(day, event, treated, covariates: pd.DataFrame | None = None, we
     if covariates is not None:
         x = pd.concat([x, covariates.reset_index(drop=True)], axis=1)
     fit = fit_cox(np.asarray(day, float), events, x.to_numpy(dtype=float), weights, robust=weights is not None)
+    wald = _interval(float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0])), float("inf"), level, ratio=True)
+    if covariates is None and weights is None:  # as the survival endpoint reports it: few events, no Wald
+        interval = profile_interval(np.asarray(day, float), events, treated, fit, level)
+        likelihood_ratio = 2 * (fit["loglik"] - fit["loglik0"])
+        return {**wald, "lower": interval["lower"], "upper": interval["upper"],
+                "p": float(stats.chi2.sf(likelihood_ratio, 1)), "wald_p": wald["p"],
+                "method": "Cox hazard ratio: arm; profile-likelihood CI, likelihood-ratio test"}
     method = ("IPTW Cox hazard ratio (robust SE)" if weights is not None
               else "Cox hazard ratio: " + " + ".join(["arm", *x.columns[1:]]))
-    return {**_interval(float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0])), float("inf"), level, ratio=True),
-            "method": method}
+    return {**wald, "method": method}
