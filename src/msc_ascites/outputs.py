@@ -129,8 +129,8 @@ def write_text(text: str, path: Path | str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def read_csv(path: Path | str) -> pd.DataFrame:
-    """Read a results table back; identifiers and codes stay strings."""
+def read_csv(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a results table back (only ``columns`` when given); identifiers and codes stay strings."""
     return pd.read_csv(path, dtype={"subject_id": str, "test": str, "visit": str, "event": str,
                                     "censored": str, "source_rows": str, "unit": str},
-                       keep_default_na=False, na_values=[""])
+                       keep_default_na=False, na_values=[""], usecols=columns)

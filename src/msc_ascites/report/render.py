@@ -160,10 +160,10 @@ class AbstractNumbers:
 
     def p_eq(self, address: str) -> str:
         """A p after "p" in running text: "= 0.049" or "< 0.001"."""
-        html = escape(self(address))  # a published value in brackets is markup already
+        html = str(escape(self(address)))  # a published value in brackets is markup already
         if html.startswith("&lt;"):
             return Markup(html.replace("&lt;", "&lt;" + NBSP, 1))
-        return Markup("=" + NBSP) + html
+        return Markup("=" + NBSP + html)
 
 
 def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> list[str]:
