@@ -90,5 +90,6 @@ def write_patient_flow(subjects_path, labs_path, arms: dict, primary_week: int, 
     """Step `patient_flow` (``visits``: the config's analysis visits; ``endpoint_paths``: their results)."""
     labels = [v.label for v in visits_from_config(visits)]
     endpoints = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in endpoint_paths}
-    write_json(patient_flow(read_csv(subjects_path), read_csv(labs_path), primary_week, horizon_days, arms,
+    labs = read_csv(labs_path, ["subject_id", "test", "week", "visit"])  # all patient_flow reads of it
+    write_json(patient_flow(read_csv(subjects_path), labs, primary_week, horizon_days, arms,
                             labels, endpoints), out_path)

@@ -633,10 +633,11 @@ def _json(path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _table(path) -> pd.DataFrame:
-    """A results table; an empty file (an endpoint with no rows) as an empty frame."""
+def _table(path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A results table (only ``columns`` of it when given); an empty file (an endpoint with no rows)
+    as an empty frame."""
     try:
-        return read_csv(path)
+        return read_csv(path, columns)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
@@ -656,7 +657,7 @@ def write_liver_trajectories(inputs: dict, arms: dict, analysis: dict, out_path)
 
 
 def write_meld_baseline_primary(inputs: dict, arms: dict, analysis: dict, out_path) -> None:
-    labs = _table(inputs["labs"])
+    labs = _table(inputs["labs"], ["test", "week", "arm", "value"])  # what the figure draws
     figure = meld_baseline_primary(labs, analysis["primary_week"], arms, analysis.get("meld_score", "MELD"))
     save_svg(figure, out_path)
 
