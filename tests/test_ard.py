@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from msc_ascites.audit.printed import orphans, printed_numbers, report_orphans
-from msc_ascites.report.ard import endpoint_rows, table1_rows, table_rows
+from msc_ascites.outputs import ard_values, write_csv
+from msc_ascites.report.ard import (ard_table, endpoint_address, endpoint_rows, from_ard, json_address, table1_rows,
+                                    table_address, table_rows)
 
 
 def test_endpoint_numbers_keep_the_scorecard_addresses_and_counts_stay_counts():
@@ -52,6 +54,27 @@ def test_table1_numbers_are_named_by_the_summary_their_row_states():
     assert stats["table1:Total bilirubin, umol/L, median [Q1,Q3]:SMT.2"] == ("control", "Q3", 85.95)
     assert stats["table1:Total bilirubin, umol/L, median [Q1,Q3]:SMD.0"] == ("both arms", "SMD", -0.16)
     assert rows["table1:Total bilirubin, umol/L, median [Q1,Q3]:p.0"]["method"] == "Mann-Whitney U"
+
+
+def test_the_report_prints_the_numbers_of_the_analysis_results_table(tmp_path):
+    """A number the report prints is the table's, written and read back exactly (a count stays a count,
+    a float its every digit); what the table lacks stops the report; words and identifiers stay."""
+    result = {"available": True, "n": {"treatment": 39},
+              "results": {"fisher_exact": {"p": 0.047213649368709945, "method": "Fisher"}, "deaths": [1, 2]}}
+    write_csv(ard_table(endpoint_rows("ascites", "a.json", result, "itt")), tmp_path / "ard.csv")
+    values = ard_values(tmp_path / "ard.csv")
+    assert from_ard(result, values, endpoint_address("ascites")) == result
+    assert isinstance(values["ascites:@n.treatment"], int)
+    values["ascites:fisher_exact.p"] = 0.5  # the table, not the endpoint's file, decides
+    assert from_ard(result, values, endpoint_address("ascites"))["results"]["fisher_exact"] == {"p": 0.5, "method": "Fisher"}
+    del values["ascites:deaths.1"]
+    with pytest.raises(KeyError, match="ascites:deaths.1"):
+        from_ard(result, values, endpoint_address("ascites"))
+    flow = {"arms": [{"enrolled": 39}]}
+    assert from_ard(flow, {"patient_flow:arms.0.enrolled": 38}, json_address("patient_flow")) == {"arms": [{"enrolled": 38}]}
+    balance = [{"covariate": "albumin", "smd": 0.36, "subject_id": 7}]
+    assert from_ard(balance, {"balance:0:smd": 0.3}, table_address("balance")) == [
+        {"covariate": "albumin", "smd": 0.3, "subject_id": 7}]
 
 
 def test_printed_numbers_are_read_as_a_reader_reads_them():

@@ -79,10 +79,12 @@ def test_a_significant_unreported_p_keeps_its_explanation(consistency):
 
 
 def test_scorecard_statuses(consistency):
-    results = {"meld": {"available": True, "results": {"primary": {"treatment": {"mean": 14.4087}}}},
-               "survival": {"available": True, "results": {"logrank": {"p": 0.0491}}},
+    """The reproduced numbers are the analysis-results table's (the ones the report prints); the
+    endpoint results say only whether each endpoint was computed."""
+    results = {"meld": {"available": True, "results": {}}, "survival": {"available": True, "results": {}},
                "complications": {"available": False, "reason": "no events table"}}
-    card = scorecard(PUBLISHED, results, consistency.reset_index()).set_index("figure")
+    values = {"meld:primary.treatment.mean": 14.4087, "survival:logrank.p": 0.0491}
+    card = scorecard(PUBLISHED, results, consistency.reset_index(), values).set_index("figure")
     assert card.loc["meld_week48_treatment_mean", ["status", "reproduced_rounded"]].tolist() == ["match", "14.41"]
     assert card.loc["survival_2y_p", "status"] == "mismatch (paper inconsistent)"
     assert card.loc["hrs_treatment_pct", ["status", "note"]].tolist() == ["not available", "no events table"]
@@ -106,8 +108,9 @@ def test_scorecard_rules_exist_only_for_a_study_with_published_figures(raw_dir, 
 def test_the_serious_adverse_events_line_says_what_it_compares(consistency):
     """Issue 15: "0 serious adverse events = match" beside 7 deaths must say which collection it counts."""
     results = {"adverse_events": {"available": True, "parameters": {"horizon_days": 730},
-                                  "results": {"serious_events": {"treatment": 0, "control": 0}}}}
-    card = scorecard(PUBLISHED, results, consistency.reset_index()).set_index("figure")
+                                  "results": {}}}
+    values = {"adverse_events:serious_events.treatment": 0, "adverse_events:serious_events.control": 0}
+    card = scorecard(PUBLISHED, results, consistency.reset_index(), values).set_index("figure")
     row = card.loc["serious_adverse_events_control"]
     assert row["status"] == "match"
     assert row["note"] == ("compares the serious events of adverse_events.csv with onset from day 0 to day 730; the "

@@ -46,6 +46,11 @@ def test_the_configured_window_reuses_the_analysis_datasets(tmp_path):
     assert "results/sensitivity/datasets/window315-357/availability.json" in output
     assert "results/sensitivity/datasets/window295-378" not in output
     assert "results/sensitivity/cells/primary/per_protocol/multiple_imputation/295-378/" in output
+    other = "results/sensitivity/cells/primary/per_protocol/multiple_imputation/315-357/nonparametric/iptw.json"
+    # built, not only planned ("--cores" ends the lists of configfiles and config before the target)
+    built = snakemake(tmp_path / "work", MINI_COHORT, "--configfile", str(config), "--cores", "2", other)
+    assert built.returncode == 0, (built.stdout + built.stderr)[-3000:]
+    assert json.loads((tmp_path / "work" / other).read_text())["spec"]["window_days"] == "315-357"
 
 
 #: The interrupted build is killed when each of these appears under results/: while cleaning runs,

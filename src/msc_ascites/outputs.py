@@ -137,3 +137,19 @@ def read_csv(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame
                                     "censored": str, "source_rows": str, "unit": str},
                        keep_default_na=False, na_values=[""],
                        usecols=None if columns is None else lambda column: column in columns)
+
+
+def ard_values(path: Path | str) -> dict:
+    """The analysis-results table's (results/ard.csv) values by address, as numbers again: 39 an
+    integer, 47.69 a float (the file holds each float's shortest round-trip text, so the number is
+    the one computed). The scorecard and the report read their numbers through here."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["address", "value"])
+    return {address: _as_number(text) for address, text in zip(table["address"], table["value"])}
+
+
+def _as_number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+

@@ -88,7 +88,7 @@ def window_datasets(wildcards):
     again: 71 s and 3.9 GB at 100k subjects); any other window's, its sensitivity_datasets step's."""
     if wildcards.window == PRIMARY["window_days"]:  # sensitivity.smk sets PRIMARY
         return rules.datasets.output.availability
-    return expand(rules.sensitivity_datasets.output.availability, window=wildcards.window)
+    return expand(rules.sensitivity_datasets.output.availability, window=wildcards.window)[0]
 
 
 def cell_imputations(wildcards):

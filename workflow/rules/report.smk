@@ -5,7 +5,7 @@ from msc_ascites.audit.provenance import git_state
 
 #: The results whose numbers the report prints: the analysis-results table reads exactly these.
 ANALYSIS_RESULTS = dict(
-    **({"scorecard": rules.scorecard.output[0], "consistency": rules.paper_consistency.output[0]} if PUBLISHED else {}),
+    **({"published": PUBLISHED, "consistency": rules.paper_consistency.output[0]} if PUBLISHED else {}),
     **{f"safety_{name}": path for name, path in rules.safety.output.items()},
     patient_flow=rules.patient_flow.output[0],
     table1=rules.table_one.output.table,
@@ -44,6 +44,7 @@ rule report:
             if "reconstruction_seed" in config["cohort"]
             else {}
         ),
+        **({"scorecard": rules.scorecard.output[0]} if PUBLISHED else {}),
         ard=rules.analysis_results.output[0],
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         cleaning_log=rules.clean.output.log,

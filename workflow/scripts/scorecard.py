@@ -5,4 +5,4 @@ log_to(snakemake.log)  # stdout and stderr also into logs/<rule>/..., before the
 from msc_ascites.analysis.scorecard import write_scorecard
 
 write_scorecard(snakemake.input.published, snakemake.input.endpoints, snakemake.input.consistency,
-                snakemake.output[0])
+                snakemake.input.ard, snakemake.output[0])

@@ -24,10 +24,9 @@ import yaml
 
 from ..data.contract import ARMS
 from ..errors import user_errors_exit
-from ..outputs import write_csv
+from ..outputs import ard_values, write_csv
 from ..stats import comparisons as cmp
 from ..stats.survival import logrank
-from .endpoints import lookup
 
 
 def round_half_up(value: float, decimals: int) -> float:
@@ -189,8 +188,22 @@ def _what_is_compared(address: str, result: dict) -> str:
     return COMPARED[head].format(**result.get("parameters", {})) if head in COMPARED else ""
 
 
-def scorecard(published: dict, results: dict[str, dict], consistency: pd.DataFrame) -> pd.DataFrame:
-    """Every printed figure with the reproduced number and whether they match."""
+def _compared(fig: dict, value: float, compared: str, flagged: dict) -> dict:
+    """A reproduced number against the printed figure: match, mismatch, or a mismatch the abstract's
+    own inconsistency explains."""
+    decimals = int(fig["decimals"])
+    ok = matches(fig["value"], value, decimals)
+    status, note = "match" if ok else "mismatch", compared
+    if not ok and fig["id"] in flagged:
+        status, note = "mismatch (paper inconsistent)", flagged[fig["id"]]
+    return {"reproduced": value, "reproduced_rounded": f"{round_half_up(value, decimals):.{decimals}f}",
+            "status": status, "note": note}
+
+
+def scorecard(published: dict, results: dict[str, dict], consistency: pd.DataFrame, values: dict) -> pd.DataFrame:
+    """Every printed figure with the reproduced number and whether they match: the number the
+    analysis-results table (``values``, by address) holds, the one the report prints; the endpoint's
+    result says whether it was computed and what it compares."""
     flagged = {}
     for row in consistency[consistency["consistent"] == "no"].itertuples():
         for fid in row.figures.split(";"):
@@ -201,24 +214,17 @@ def scorecard(published: dict, results: dict[str, dict], consistency: pd.DataFra
         row = {"figure": fig["id"], "quote": fig["quote"], "reported": str(fig["value"]),
                "decimals": int(fig["decimals"]), "address": address or "", "reproduced": None,
                "reproduced_rounded": "", "status": "", "note": ""}
-        endpoint, _, path = (address or "").partition(":")
+        endpoint = (address or "").partition(":")[0]
         result = results.get(endpoint)
         if not address:
             row.update(status="not reproduced", note="no address: nothing in the workflow computes it")
         elif result is None or not result.get("available", False):
             row.update(status="not available",
                        note=(result or {}).get("reason", f"endpoint {endpoint} was not computed"))
+        elif address not in values:
+            row.update(status="not available", note=f"{address} is not in the results")
         else:
-            try:
-                value = float(lookup(result, path))
-            except (KeyError, TypeError):
-                row.update(status="not available", note=f"{address} is not in the results")
-            else:
-                ok = matches(fig["value"], value, int(fig["decimals"]))
-                row.update(reproduced=value, reproduced_rounded=f"{round_half_up(value, int(fig['decimals'])):.{int(fig['decimals'])}f}",
-                           status="match" if ok else "mismatch", note=_what_is_compared(address, result))
-                if not ok and fig["id"] in flagged:
-                    row.update(status="mismatch (paper inconsistent)", note=flagged[fig["id"]])
+            row.update(_compared(fig, float(values[address]), _what_is_compared(address, result), flagged))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -234,8 +240,8 @@ def write_paper_consistency(published_path, out_path) -> None:
 
 
 @user_errors_exit
-def write_scorecard(published_path, endpoint_paths: list, consistency_path, out_path) -> None:
+def write_scorecard(published_path, endpoint_paths: list, consistency_path, ard_path, out_path) -> None:
     """Step `scorecard`."""
     results = {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in endpoint_paths}
     consistency = pd.read_csv(consistency_path, dtype=str, keep_default_na=False)
-    write_csv(scorecard(load_published(published_path), results, consistency), out_path)
+    write_csv(scorecard(load_published(published_path), results, consistency, ard_values(ard_path)), out_path)

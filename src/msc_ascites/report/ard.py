@@ -21,6 +21,7 @@ from ..data import meld as meld_scores
 from ..data.contract import ARMS
 from ..data.visits import visits_from_config
 from ..outputs import read_csv, write_csv
+from ..safe_files import load_yaml
 from ..sensitivity.grid import grid_endpoints, overview, read_summary
 from ..settings import settings_from_config
 
@@ -77,12 +78,16 @@ def _row(address, endpoint, path, value, method, source, population="") -> dict:
             "statistic": next(iter(_named(path)[-1:]), ""), "value": value, "method": method, "source": source}
 
 
+def _endpoint_path(path: tuple[str, ...]) -> tuple[str, ...]:
+    """Where an endpoint's number is addressed: under ``results`` as the scorecard's addresses
+    (endpoint:path), the rest (n per arm, parameters) as ``endpoint:@key.path``."""
+    return path[1:] if path[0] == "results" else ("@" + path[0], *path[1:])
+
+
 def endpoint_rows(name: str, source: str, result: dict, population: str) -> list[dict]:
-    """An endpoint's numbers: under ``results`` at the scorecard's addresses (endpoint:path), the
-    rest (n per arm, parameters) under ``endpoint:@key.path``."""
     rows = []
     for path, value in _numbers(result):
-        inside = path[1:] if path[0] == "results" else ("@" + path[0], *path[1:])
+        inside = _endpoint_path(path)
         rows.append(_row(f"{name}:{'.'.join(inside)}", name, inside, value, _method(result, path), source,
                          population))
     return rows
@@ -91,6 +96,37 @@ def endpoint_rows(name: str, source: str, result: dict, population: str) -> list
 def json_rows(name: str, source: str, document: dict) -> list[dict]:
     return [_row(f"{name}:{'.'.join(path)}", name, path, value, _method(document, path), source)
             for path, value in _numbers(document)]
+
+
+def endpoint_address(name: str):
+    return lambda path: f"{name}:{'.'.join(_endpoint_path(path))}"
+
+
+def json_address(name: str):
+    return lambda path: f"{name}:{'.'.join(path)}"
+
+
+def table_address(name: str):
+    """A numeric cell of a table's records (row position, column), as `table_rows` addresses it."""
+    return lambda path: f"{name}:{path[0]}:{path[1]}"
+
+
+def from_ard(document, values: dict, address):
+    """``document`` (a result a step wrote: JSON, or a table's records) with each of its numbers
+    replaced by the analysis-results table's value at ``address(path)``: what the report prints is
+    then what ard.csv holds, and a number the table lacks stops the report rather than printing
+    unlisted."""
+    copy = json.loads(json.dumps(document))
+    for path, _ in _numbers(document):
+        if path[-1] in IDENTIFIERS:
+            continue
+        if address(path) not in values:
+            raise KeyError(f"results/ard.csv has no row {address(path)!r}: rebuild it (snakemake results/ard.csv)")
+        node = copy
+        for part in path[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[int(path[-1]) if isinstance(node, list) else path[-1]] = values[address(path)]
+    return copy
 
 
 def table_rows(name: str, source: str, table: pd.DataFrame) -> list[dict]:
@@ -158,14 +194,16 @@ def parameter_rows(config: dict) -> list[dict]:
             *[{**row, "method": "MELD (UNOS)"} for row in json_rows("meld_formula", meld_scores.__name__, constants)]]
 
 
-def scorecard_rows(source: str, scorecard: pd.DataFrame) -> list[dict]:
+def published_rows(source: str, published: dict) -> list[dict]:
     """The published figures the report sets beside the reproduced ones, by figure
-    (``published:meld_week48_p``; a figure printed with several numbers numbers them ``.1``, ``.2``)."""
+    (``published:meld_week48_p``; a figure printed with several numbers numbers them ``.1``, ``.2``):
+    the scorecard reads them here with the reproduced numbers."""
     rows = []
-    for record in scorecard.to_dict("records"):
-        for k, number in enumerate(NUMBER.findall(str(record["reported"]))):
-            rows.append(_row(f"published:{record['figure']}" + (f".{k}" if k else ""),
-                             record["address"].partition(":")[0], ("published",), _parsed(number), "published", source))
+    for figure in published["figures"]:
+        endpoint = str(figure.get("reproduced_by") or "").partition(":")[0]
+        for k, number in enumerate(NUMBER.findall(str(figure["value"]))):
+            rows.append(_row(f"published:{figure['id']}" + (f".{k}" if k else ""), endpoint, ("published",),
+                             _parsed(number), "published", source))
     return rows
 
 
@@ -183,12 +221,15 @@ def analysis_results(inputs: dict, config: dict) -> pd.DataFrame:
     rows += table1_rows(str(inputs["table1"]), pd.read_csv(inputs["table1"], dtype=str, keep_default_na=False),
                         arm_labels)
     rows += grid_rows(inputs["sensitivity_summary"], config)
-    if "scorecard" in inputs:
-        rows += scorecard_rows(str(inputs["scorecard"]), pd.read_csv(inputs["scorecard"], dtype=str,
-                                                                       keep_default_na=False))
-    rows += parameter_rows(config)
+    if "published" in inputs:
+        rows += published_rows(str(inputs["published"]), load_yaml(inputs["published"]))
+    return ard_table([*rows, *parameter_rows(config)])
+
+
+def ard_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as the table ard.csv holds: a count stays 39, not 39.0; each address once."""
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table["value"] = pd.Series([row["value"] for row in rows], dtype=object)  # a count stays 39, not 39.0
+    table["value"] = pd.Series([row["value"] for row in rows], dtype=object)
     repeated = table["address"][table["address"].duplicated()]
     if len(repeated):
         raise ValueError(f"the analysis-results table has address {repeated.iloc[0]!r} twice")

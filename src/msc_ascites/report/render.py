@@ -28,12 +28,13 @@ from ..data.contract import ARMS
 from ..data.visits import visits_from_config
 from ..data.labels import (EVENT_NAMES, LIVER_PANELS, UNIT_DISPLAY, endpoint_words, horizon_words,
                            table1_test_phrases, variable_name)
-from ..outputs import atomic_path, fixed_timestamps, read_csv, write_text
+from ..outputs import ard_values, atomic_path, fixed_timestamps, read_csv, write_text
 from ..sensitivity.grid import CHOICES, DATA_AXES, grid_endpoints, population_texts, overview, read_summary
 from ..settings import settings_from_config
 from ..products import FIGURES
 from ..safe_files import load_yaml
 from ..study import project_path, published_figures, reconstruction_seed, study_block, study_title
+from .ard import endpoint_address, from_ard, json_address, table_address
 from .estimands import departures, estimands
 from .layout import beyond_text_block
 from .formatting import format_number, format_p, format_p_eq, format_ratio, join_words, lower_first, upper_first
@@ -135,12 +136,12 @@ class AbstractNumbers:
     any other to the precision asked. A number the table does not hold is not printed at all: its
     sentence is left out."""
 
-    def __init__(self, ard: pd.DataFrame, scorecard: list[dict]):
-        self.values = dict(zip(ard["address"], ard["value"].astype(float)))
+    def __init__(self, values: dict, scorecard: list[dict]):
+        self.values = values
         self.published = {row["address"]: row for row in scorecard}
 
-    def value(self, address: str):
-        return self.values.get(address)
+    def value(self, address: str) -> float | None:
+        return float(self.values[address]) if address in self.values else None
 
     def has(self, *addresses: str) -> bool:
         return all(self.value(a) is not None for a in addresses)
@@ -233,16 +234,18 @@ def figure_captions(endpoints: dict, published: bool, reconstruction: bool) -> d
                                      + ("; the reconstruction seeds as grey diamonds." if reconstruction else ".")}
 
 
-def _sensitivity(inputs: dict, config: dict) -> dict:
-    """The grid's overview, the covariate balance and the robustness analyses."""
+def _sensitivity(inputs: dict, config: dict, values: dict) -> dict:
+    """The grid's overview, the covariate balance and the robustness analyses, their numbers as
+    the analysis-results table holds them."""
     summary = read_summary(inputs["sensitivity_summary"])
     order = grid_endpoints(settings_from_config(config))
     balance = read_csv(inputs["covariate_balance"])
-    summarised = overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death"))
+    summarised = from_ard(overview(summary, config["analysis"]["confidence_level"], order, ("primary_MELD", "death")),
+                          values, json_address("sensitivity_overview"))
     return {"overview": summarised, "identical_data": [DATA_AXES[axis] for axis in summarised["identical_data"]],
-            "balance": balance.to_dict("records"),
+            "balance": from_ard(balance.to_dict("records"), values, table_address("covariate_balance")),
             "adjusted": list(dict.fromkeys(balance.loc[balance["adjusted"].astype(bool), "covariate"])),
-            "robustness": _json(inputs["robustness"]), "grid": config["sensitivity"],
+            "robustness": _printed(inputs, "robustness", values), "grid": config["sensitivity"],
             "populations": population_texts(config["analysis"]["primary_week"]), "choices": CHOICES}
 
 
@@ -313,17 +316,25 @@ def supplementary_tests(endpoints: dict) -> list[dict]:
     return rows
 
 
+def _printed(inputs: dict, name: str, values: dict):
+    """A JSON result as the report prints it: its text and structure as its step wrote them, its
+    numbers those of the analysis-results table."""
+    return from_ard(_json(inputs[name]), values, json_address(name))
+
+
 def build_context(inputs: dict, config: dict, git: str) -> dict:
-    """Everything the template shows, read from the results files named in ``inputs``."""
+    """Everything the template shows: the numbers from the analysis-results table (results/ard.csv),
+    the words and the structure from the results files named in ``inputs``."""
+    values = ard_values(inputs["ard"])
     log = _as_written(inputs["cleaning_log"], CLEANING_LOG_ROWS_SHOWN)
-    summary = _json(inputs["clean_summary"])
+    summary = _printed(inputs, "clean_summary", values)
     table1 = _as_written(inputs["table1"])
-    endpoints = {Path(p).stem: _json(p) for p in inputs["endpoints"]}
+    endpoints = {Path(p).stem: from_ard(_json(p), values, endpoint_address(Path(p).stem)) for p in inputs["endpoints"]}
     published = "scorecard" in inputs
     scorecard = _records(inputs["scorecard"]) if published else []
-    flow = _json(inputs["patient_flow"])
+    flow = _printed(inputs, "patient_flow", values)
     figures = {Path(p).stem: Path(p).name for p in inputs["figures"]}
-    numbers = AbstractNumbers(pd.read_csv(inputs["ard"], dtype={"value": str}, keep_default_na=False), scorecard)
+    numbers = AbstractNumbers(values, scorecard)
     visit = "primary"
     return {
         **abstract_context(endpoints, numbers, config, visit),
@@ -337,13 +348,13 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
         "endpoint_config": config["endpoints"],
         "flow": flow,
         "table1": {"columns": list(table1.columns), "rows": table1.to_dict("records"),
-                   "notes": _json(inputs["table1_notes"]), "tests": table1_test_phrases(table1["test"])},
-        "availability": _json(inputs["availability"]),
+                   "notes": _printed(inputs, "table1_notes", values), "tests": table1_test_phrases(table1["test"])},
+        "availability": _printed(inputs, "availability", values),
         "endpoints": endpoints,
         "supplementary_tests": supplementary_tests(endpoints),
         "estimands": estimands(endpoints, config, endpoint_words(endpoints)),
         "departures": departures(config["sensitivity"]),
-        "safety": _json(inputs["safety_json"]),
+        "safety": _printed(inputs, "safety_json", values),
         "scorecard": scorecard,
         "numbers": numbers,
         "consistency": _records(inputs["consistency"]) if published else [],
@@ -361,8 +372,8 @@ def build_context(inputs: dict, config: dict, git: str) -> dict:
             "first_rows": log.to_dict("records"),
             "absent": summary["absent_optional_tables"],
         },
-        "sensitivity": _sensitivity(inputs, config),
-        "inventory": _json(inputs["inventory"])["files"],
+        "sensitivity": _sensitivity(inputs, config, values),
+        "inventory": _printed(inputs, "inventory", values)["files"],
         "raw_dir": project_path(config["raw_dir"]),
         "versions": package_versions(),
         "config_sha256": config_digest(config),
