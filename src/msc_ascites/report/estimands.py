@@ -22,7 +22,7 @@ DEPARTURES = {
 
 
 #: The effects every binary endpoint reports: the risk difference in the text and tables, the risk
-#: ratio beside it (Figure 7), which is what the sensitivity grid and the E-values estimate.
+#: ratio beside it (the forest plot), which is what the sensitivity grid and the E-values estimate.
 BINARY_EFFECTS = "risk difference, treatment minus control, with the risk ratio (Katz interval)"
 
 

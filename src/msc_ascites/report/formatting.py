@@ -37,10 +37,11 @@ def format_p(value) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def format_p_eq(value) -> str:
-    """A p-value after "p" in running text, spaced alike: "= 0.049" or "< 0.001"."""
+def format_p_eq(value, space: str = " ") -> str:
+    """A p-value after "p" in running text, spaced alike: "= 0.049" or "< 0.001" (the report's
+    text puts a no-break space there, so the sign never ends a line)."""
     text = format_p(value)
-    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+    return f"<{space}{text[1:]}" if text.startswith("<") else f"={space}{text}"
 
 
 def join_words(words) -> Markup:

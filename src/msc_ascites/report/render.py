@@ -79,7 +79,7 @@ def render_html(template_dir: Path, template: str, context: dict) -> str:
     env.filters["num"] = format_number
     env.filters["p"] = format_p
     env.filters["ratio"] = format_ratio
-    env.filters["p_eq"] = lambda value: format_p_eq(value).replace(" ", NBSP)
+    env.filters["p_eq"] = lambda value: format_p_eq(value, NBSP)
     env.filters["join_words"] = join_words
     env.filters["upper_first"] = upper_first
     env.filters["lower_first"] = lower_first
@@ -146,25 +146,28 @@ class AbstractNumbers:
     def has(self, *addresses: str) -> bool:
         return all(self.value(a) is not None for a in addresses)
 
-    def __call__(self, address: str, decimals: int = 2) -> str:
+    def __call__(self, address: str, decimals: int = 2) -> Markup:
         """The number as printed; a p as '0.049' or '<0.001'."""
-        value, row = self.value(address), self.published.get(address)
-        if value is None:
-            raise KeyError(f"{address}: the template prints only numbers it checked with has()")
+        value, row = self._checked(address), self.published.get(address)
         if address.endswith(".p"):
-            text = format_p(value)
-        else:
-            text = f"{value:.{int(row['decimals']) if row else decimals}f}"
-        if row and row["status"] != "match":
-            return Markup(f'{escape(text)} <span class="published">[published {escape(row["reported"])}]</span>')
-        return text
+            return escape(format_p(value)) + self._published_note(address)
+        return escape(f"{value:.{int(row['decimals']) if row else decimals}f}") + self._published_note(address)
 
-    def p_eq(self, address: str) -> str:
+    def p_eq(self, address: str) -> Markup:
         """A p after "p" in running text: "= 0.049" or "< 0.001"."""
-        html = str(escape(self(address)))  # a published value in brackets is markup already
-        if html.startswith("&lt;"):
-            return Markup(html.replace("&lt;", "&lt;" + NBSP, 1))
-        return Markup("=" + NBSP + html)
+        return escape(format_p_eq(self._checked(address), NBSP)) + self._published_note(address)
+
+    def _checked(self, address: str) -> float:
+        if not self.has(address):
+            raise KeyError(f"{address}: the template prints only numbers it checked with has()")
+        return self.value(address)
+
+    def _published_note(self, address: str) -> Markup:
+        """The published value in brackets, after a number that does not match it."""
+        row = self.published.get(address)
+        if row and row["status"] != "match":
+            return Markup(' <span class="published">[published {}]</span>').format(row["reported"])
+        return Markup("")
 
 
 def lab_changes(numbers: AbstractNumbers, liver_function: dict, visit: str) -> list[str]:
