@@ -175,7 +175,7 @@ def test_snakemake_report_builds(project):
 # ---------------------------------------------------------------------------- where the checkout lives
 
 def test_two_checkout_paths_and_core_counts_give_identical_results(reconstructed_build, elsewhere_build):
-    """The build of another clone, at a deeper path, on 1 core instead of 2, gives the same bytes: every
+    """The build of another clone, at a deeper path, on 4 cores instead of 2, gives the same bytes: every
     file under results/, the PDF, figures and the audit trail included, with no path of either folder."""
     from workflow_runs import digests
     project, first = reconstructed_build
