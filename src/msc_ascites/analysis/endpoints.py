@@ -507,8 +507,8 @@ def write_endpoint(name: str, inputs: list, analysis: dict, spec: dict, json_pat
     ``inputs``: the files of `products.endpoint_inputs` (the datasets its entry reads, availability.json)."""
     files = {Path(path).stem: path for path in inputs}
     availability = json.loads(Path(files["availability"]).read_text(encoding="utf-8"))
-    data = {dataset: read_csv(files[dataset]) for dataset in ENDPOINTS[name].reads}
     entry = ENDPOINTS[name]
+    data = {dataset: read_csv(files[dataset], entry.columns.get(dataset)) for dataset in entry.reads}
     try:
         for what in entry.needs:
             if what in availability and not availability[what]["available"]:
