@@ -372,6 +372,16 @@ def test_fisher_screen_equals_scipy():
     assert screened == pytest.approx(exact, rel=1e-9)
 
 
+def test_fisher_screen_of_large_tables_sums_only_where_probabilities_are_not_zero():
+    """At thousands per arm most tables have probability 0 in floating point; the screen sums the
+    others and still gives scipy's p, for balanced, lopsided and extreme tables."""
+    a, c = np.array([2500, 2480, 2300, 40, 0, 5000, 10]), np.array([2500, 2600, 2700, 60, 3, 4990, 4000])
+    screened = rob._fisher_p_screen(a, 5000, c, 5000)
+    exact = [stats.fisher_exact([[x, 5000 - x], [y, 5000 - y]]).pvalue for x, y in zip(a, c)]
+    assert screened[:-1] == pytest.approx(exact[:-1], rel=1e-9)
+    assert screened[-1] == exact[-1] == 0.0  # 10 vs 4000 of 5000: below the smallest double
+
+
 def test_e_values_of_vanderweele_and_ding():
     # VanderWeele & Ding, Ann Intern Med 2017: RR 3.9 (CI 1.8 to 8.7) -> E-values 7.26 and 3.0.
     result = rob.e_value(3.9, 1.8, 8.7)
