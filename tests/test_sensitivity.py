@@ -264,6 +264,30 @@ def test_median_regression_of_a_large_cohort_reaches_an_optimal_vertex_as_simple
             np.testing.assert_allclose(interior, simplex, rtol=1e-10)
 
 
+def test_median_regression_of_a_large_cohort_on_the_arm_alone_is_the_solvers_vertex(monkeypatch):
+    """Above SIMPLEX_MAX_ROWS an intercept and the arm (weighted or not) are solved without the LP, as
+    each arm's weighted median: the solver's vertex where the optimum is unique (continuous weights),
+    an optimal vertex as the solver's where it is not (unit weights, even arms: the lower median)."""
+    rng = np.random.default_rng(7)
+    n = adj.SIMPLEX_MAX_ROWS + 4  # two arms of 2502: a median of unit weights is not unique
+    arm = np.repeat([1.0, 0.0], n // 2)
+    y = 3 + 2 * arm + rng.standard_t(3, n)
+    for weights, unique in ((rng.uniform(0.5, 4, n), True), (np.ones(n), False)):
+        x, response = np.column_stack([weights, weights * arm]), y * weights
+        direct = adj._median_regression_fit(x, response)
+        monkeypatch.setattr(adj, "_two_groups", lambda design: False)
+        solved = adj._median_regression_fit(x, response)
+        monkeypatch.undo()
+        loss = [np.abs(response - x @ beta).sum() for beta in (direct, solved)]
+        assert loss[0] == pytest.approx(loss[1], rel=1e-12)
+        if unique:
+            np.testing.assert_allclose(direct, solved, rtol=1e-12)
+        else:  # the lower median of each arm, its 1251st smallest value
+            control, treated = np.sort(y[arm == 0]), np.sort(y[arm == 1])
+            assert direct[0] == control[n // 4 - 1] and direct.sum() == pytest.approx(treated[n // 4 - 1], rel=1e-15)
+            assert control[n // 4 - 1] < control[n // 4]
+
+
 def test_risk_ratios_match_r():
     # R: glm(vs ~ am, poisson, mtcars): exp(coef) 1.46153846076409, HC0 SE 0.395170380655606
     # (unit weights take the regression path)
