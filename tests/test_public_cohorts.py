@@ -106,6 +106,14 @@ def test_report_is_built_inside_the_text_block(trial):
     assert beyond_text_block(laid_out(html, results, ROOT / "workflow" / "templates" / "report.css")) == []
 
 
+def test_figures_are_numbered_in_order_where_some_cannot_be_drawn(trial):
+    """colon and cgd have no labs: no lab or MELD figure, and the figures after them are numbered on
+    (the template's fixed numbers printed "Figure 4" after Figure 1 there)."""
+    name, _, results = trial
+    numbers = [int(n) for n in re.findall(r"<b>Figure (\d+)\.</b>", (results / "report.html").read_text())]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 4, name
+
+
 def test_report_prints_only_numbers_of_its_analysis_results_table(trial):
     """results/ard.csv holds every number of another trial's report and figures too."""
     name, _, results = trial
