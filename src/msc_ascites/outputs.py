@@ -65,7 +65,6 @@ def atomic_path(path: Path | str):
 #: First characters that make a spreadsheet read a cell as a formula (and tab / CR, which some
 #: programs strip before looking).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def neutralised(text: str) -> str:

@@ -118,14 +118,15 @@ def from_ard(document, values: dict, address):
     unlisted."""
     copy = json.loads(json.dumps(document))
     for path, _ in _numbers(document):
+        key = address(path)
         if path[-1] in IDENTIFIERS:
             continue
-        if address(path) not in values:
-            raise KeyError(f"results/ard.csv has no row {address(path)!r}: rebuild it (snakemake results/ard.csv)")
+        if key not in values:
+            raise KeyError(f"results/ard.csv has no row {key!r}: rebuild it (snakemake results/ard.csv)")
         node = copy
         for part in path[:-1]:
             node = node[int(part)] if isinstance(node, list) else node[part]
-        node[int(path[-1]) if isinstance(node, list) else path[-1]] = values[address(path)]
+        node[int(path[-1]) if isinstance(node, list) else path[-1]] = values[key]
     return copy
 
 

@@ -158,9 +158,9 @@ def _two_group_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     is the row of each arm's lower weighted median, solved exactly as `_median_regression_fit` solves
     a basis; where a median is not unique (the weights below it are exactly half), the lower one is
     an optimal vertex as any other (interior point would return one of them)."""
-    treated = x[:, 1] != 0
-    basis = [_lower_weighted_median_row(y / x[:, 0], x[:, 0], ~treated),
-             _lower_weighted_median_row(y / x[:, 0], x[:, 0], treated)]
+    treated, weights = x[:, 1] != 0, x[:, 0]
+    values = y / weights
+    basis = [_lower_weighted_median_row(values, weights, rows) for rows in (~treated, treated)]
     return np.linalg.solve(x[basis], y[basis])
 
 
