@@ -97,13 +97,14 @@ class CleanCohort:
     log: pd.DataFrame
 
 
-def _fail(table: Table, frame: pd.DataFrame, mask, column: str, problem: str):
-    """Raise for the first row where ``mask`` holds."""
+def _fail(table: Table, frame: pd.DataFrame, mask, column: str, problem: str, written: pd.Series | None = None):
+    """Raise for the first row where ``mask`` holds, naming its value as ``written`` holds it (as the
+    raw file wrote it, where the frame holds it converted), else as the frame does."""
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
         raise RawDataError(table.file, int(frame["source_row"].iat[i]), column,
-                           frame[column].iat[i], problem)
+                           (frame[column] if written is None else written).iat[i], problem)
 
 
 def _map_unique(series: pd.Series, func) -> tuple[pd.Series, np.ndarray]:
@@ -483,8 +484,9 @@ def _clean_lab_values(table, frame, missing_codes, log) -> pd.DataFrame:
         old = _format_numbers(rows["value"]) + " " + raw_unit[converted]
         # Rounded to 6 decimals so that 3.14 g/dL is 31.4 g/L, not 31.400000000000002.
         frame["value"] = (frame["value"] * factors).round(6)
-        _fail(table, frame.assign(value=raw_value), ~np.isfinite(frame["value"].to_numpy()), "value",
-              "converted to the canonical unit it is not a finite number (overflow): check the value and unit")
+        _fail(table, frame, ~np.isfinite(frame["value"].to_numpy()), "value",
+              "converted to the canonical unit it is not a finite number (overflow): check the value and unit",
+              written=raw_value)
         new = _format_numbers(frame.loc[converted, "value"]) + " " + rows["unit"]
         _log_changes(log, table, rows, "value", old, new, "unit_converted",
                      where=np.ones(int(converted.sum()), dtype=bool))

@@ -220,7 +220,7 @@ def read_raw_table(path: Path, table: Table) -> tuple[pd.DataFrame, dict]:
     except pd.errors.ParserError as exc:
         raise RawDataError(table.file, None, None, "", f"cannot be parsed as CSV: {exc}") from None
     known = [c.name for c in table.columns if c.name in header]
-    frame = frame[known].astype(object)
+    frame = frame[known]  # still categories: the cleaning strips each distinct value once, then holds text
     for column in table.columns:
         if column.name not in frame:  # optional column absent: treat as all missing
             frame[column.name] = ""
