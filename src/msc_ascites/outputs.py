@@ -216,10 +216,11 @@ def ard_values(path: Path | str) -> dict:
     integer, 47.69 a float (the file holds each float's shortest round-trip text, so the number is
     the one computed). The scorecard and the report read their numbers through here."""
     table = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["address", "value"])
-    return {address: _as_number(text) for address, text in zip(table["address"], table["value"])}
+    return {address: parsed_number(text) for address, text in zip(table["address"], table["value"])}
 
 
-def _as_number(text: str):
+def parsed_number(text: str):
+    """A number written as text, as it was: 39 an integer, 47.69 or 1e-05 a float."""
     try:
         return int(text)
     except ValueError:

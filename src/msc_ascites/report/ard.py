@@ -20,7 +20,7 @@ import pandas as pd
 from ..data import meld as meld_scores
 from ..data.contract import ARMS
 from ..data.visits import visits_from_config
-from ..outputs import read_csv, write_csv
+from ..outputs import parsed_number, read_csv, write_csv
 from ..safe_files import load_yaml
 from ..sensitivity.grid import grid_endpoints, overview, read_summary
 from ..settings import settings_from_config
@@ -140,7 +140,7 @@ def table_rows(name: str, source: str, table: pd.DataFrame) -> list[dict]:
             if column in IDENTIFIERS:
                 continue
             if isinstance(value, str):
-                found = [(f"{column}.{k}", _parsed(m.group())) for k, m in enumerate(NUMBER.finditer(value))]
+                found = [(f"{column}.{k}", parsed_number(m.group())) for k, m in enumerate(NUMBER.finditer(value))]
             elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 found = [(column, value)]
             else:
@@ -162,14 +162,9 @@ def table1_rows(source: str, table: pd.DataFrame, arm_labels: dict[str, str]) ->
             arm = arm_labels.get(column, "")
             for k, match in enumerate(NUMBER.finditer(record[column])):
                 statistic = (summary[k] if k < len(summary) else f"number {k + 1}") if arm else column
-                rows.append({**_row(f"table1:{label}:{column}.{k}", "baseline", (arm,), _parsed(match.group()),
+                rows.append({**_row(f"table1:{label}:{column}.{k}", "baseline", (arm,), parsed_number(match.group()),
                                     record.get("test", ""), source, "itt"), "statistic": statistic})
     return rows
-
-
-def _parsed(text: str):
-    """A number as a table printed it: 39 stays an integer, 47.69 a float."""
-    return float(text) if "." in text else int(text)
 
 
 def grid_rows(source: str, config: dict) -> list[dict]:
@@ -204,7 +199,7 @@ def published_rows(source: str, published: dict) -> list[dict]:
         endpoint = str(figure.get("reproduced_by") or "").partition(":")[0]
         for k, number in enumerate(NUMBER.findall(str(figure["value"]))):
             rows.append(_row(f"published:{figure['id']}" + (f".{k}" if k else ""), endpoint, ("published",),
-                             _parsed(number), "published", source))
+                             parsed_number(number), "published", source))
     return rows
 
 
