@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
+TEST_WORKERS ?= 2
 SEED ?= 20200715
 # pip on some machines warns about unreachable extra indexes; keep the output readable. The braces
 # keep pip's own exit status (pipefail): a failed install must stop make, not be filtered away.
@@ -29,10 +30,11 @@ $(STAMP): envs/requirements.lock pyproject.toml
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
-## test: run the test suite
+## test: run the test suite, in TEST_WORKERS pytest-xdist processes (tests/conftest.py gives each
+## shared build's tests to one worker, which builds it once)
 test: $(STAMP)
 	@bash scripts/system_packages.sh test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## bench: time the workflow on this machine (results/benchmark.csv, .svg); 15-30 min, less with BENCH_ARGS=--skip-large
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,13 @@ def elsewhere_build(tmp_path_factory):
     return in_checkout(project, cores=4, prefix=prefix), project, why_not
 
 
+@pytest.fixture(params=["reconstructed_project", "mini_build"])
+def shared_results(request) -> Path:
+    """The results folder of each of the two shared builds, for a test both reports must pass."""
+    built = request.getfixturevalue(request.param)
+    return built / "results" if request.param == "reconstructed_project" else built[1]
+
+
 def offline_prefix() -> tuple[tuple[str, ...], str]:
     """A command prefix that runs a command with no network (a new network namespace with only
     loopback, down), or none and why."""
@@ -113,19 +121,55 @@ def _runs_snakemake(item) -> bool:
                for f in functions if hasattr(f, "__code__"))
 
 
+#: The session's shared builds, by the fixture that gives them: under pytest-xdist (`make test` runs two
+#: workers) the tests of one build go to one worker, which builds it once. The SLURM builds compare with
+#: the reconstructed one, and the second checkout with it too: one group.
+SHARED_BUILDS = {"mini_build": "mini", "reconstructed_build": "reconstructed",
+                 "reconstructed_project": "reconstructed", "elsewhere_build": "reconstructed",
+                 "builds": "reconstructed"}
+
+
+def _shared_build(item) -> str | None:
+    """The group of the shared build a test reads, or None: a public trial's by its name."""
+    groups = {SHARED_BUILDS[name] for name in item.fixturenames if name in SHARED_BUILDS}
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "built" in item.fixturenames:
+        groups.add(f"public-{params['trial']}")
+    if "shared_results" in params:
+        groups.add(SHARED_BUILDS[params["shared_results"]])
+    assert len(groups) <= 1, f"{item.nodeid} reads several shared builds {sorted(groups)}: parametrize it"
+    return next(iter(groups), None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that runs Snakemake itself or through a fixture `workflow`."""
+    """Mark every test that runs Snakemake itself or through a fixture `workflow`, and each that reads
+    a shared build with its xdist group."""
     for item in items:
-        if _runs_snakemake(item):
+        group = _shared_build(item)
+        if group or _runs_snakemake(item):
             item.add_marker(pytest.mark.workflow)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+            if config.getoption("dist", "no") == "loadgroup" or "PYTEST_XDIST_WORKER" in os.environ:
+                _suffix_group(item, group)
+
+
+def _suffix_group(item, group: str) -> None:
+    """Give the test the id `--dist loadgroup` schedules by (``...@group``). pytest-xdist 3.8 writes
+    it into ``item._nodeid``, which pytest 9 no longer reads (its ids are NodeId objects): without
+    this, each worker built every shared build."""
+    from _pytest.nodeid import NodeId
+    if not item.nodeid.endswith(f"@{group}"):
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
 def pytest_collection_finish(session):
     """When the session runs tests/test_slurm.py beside other workflow tests, start its SLURM builds
     now: they mostly wait on SLURM's queue, so they overlap the rest of the suite, which is also
     their competing CPU load. Alone, test_slurm.py builds beside busy processes of its own."""
-    if session.config.option.collectonly:
-        return
+    if session.config.option.collectonly or "PYTEST_XDIST_WORKER" in os.environ:
+        return  # under xdist every worker collects: the worker that runs them starts them (test_slurm.builds)
     slurm = [item for item in session.items if hasattr(getattr(item, "module", None), "start_early")]
     others = [item for item in session.items if item.get_closest_marker("workflow") and item not in slurm]
     if slurm and others:

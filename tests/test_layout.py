@@ -27,7 +27,6 @@ def test_text_that_wraps_fits(tmp_path):
     assert _overflows(html, tmp_path) == []
 
 
-def test_the_reports_fit_the_text_block(reconstructed_project, mini_build):
-    for results in (reconstructed_project / "results", mini_build[0] / "results"):
-        html = (results / "report.html").read_text(encoding="utf-8")
-        assert _overflows(html, results) == [], results
+def test_the_reports_fit_the_text_block(shared_results):
+    html = (shared_results / "report.html").read_text(encoding="utf-8")
+    assert _overflows(html, shared_results) == [], shared_results

@@ -285,9 +285,10 @@ def test_primary_visit_comparison_agrees_with_the_raw_files(trial):
             assert within["paired_t"]["p"] == pytest.approx(expected, rel=1e-6), (test, arm)
 
 
-def test_actg175_flow_and_cleaning_log(built):
+@pytest.mark.parametrize("trial", ["actg175"], indirect=True)
+def test_actg175_flow_and_cleaning_log(trial):
     """ACTG 175 at its week-20 visit: the arms as the trial randomised them, and what cleaning did."""
-    _, _, results = built("actg175")
+    _, _, results = trial
     flow = json.loads((results / "patient_flow.json").read_text())
     # 532 on zidovudine alone, 522 + 524 + 561 = 1607 on the others.
     assert [arm["enrolled"] for arm in flow["arms"]] == [1607, 532]

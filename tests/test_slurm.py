@@ -148,13 +148,16 @@ class Builds(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def builds(reconstructed_build, tmp_path_factory):
+def builds(request, tmp_path_factory):
     """The small grid built locally (the session's build of the reconstructed cohort, shared with
     the workflow tests) and through SLURM from the same raw files, beside a CPU load: the rest of
-    the suite when it started early (EARLY), else CPU_HOGS busy processes; and, beside it, the
-    DOOMED workflow (its wait for SLURM overlaps the grid's)."""
-    started = EARLY or start(tmp_path_factory.mktemp("slurm"), CPU_HOGS)
+    the suite when it started early (EARLY) or runs in another xdist worker, else CPU_HOGS busy
+    processes; and, beside it, the DOOMED workflow (its wait for SLURM overlaps the grid's). The
+    local build is taken after SLURM's have started, so that they overlap when it is not yet built."""
+    hogs = 0 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1 else CPU_HOGS
+    started = EARLY or start(tmp_path_factory.mktemp("slurm"), hogs)
     try:
+        reconstructed_build = request.getfixturevalue("reconstructed_build")
         grid_status, log = finished(started.grid, started.folder / "grid")
         doomed = finished(started.doomed, started.folder / "doomed", timeout=600)
     finally:
