@@ -69,13 +69,11 @@ def select_visit_values(records: pd.DataFrame, visits: list[Visit], by: list[str
     group = _group_codes(records[by])
     days = records["study_day"].to_numpy()
     visit_of, rank = _visit_and_rank(days, visits)
-    candidates = np.flatnonzero((visit_of >= 0) & (group >= 0))
-    if not len(candidates):
-        return pd.DataFrame(columns=out_columns)
     rows = records["source_row"].to_numpy()
-    slot = visit_of[candidates] * (group.max() + 1) + group[candidates]  # a group at a visit
-    chosen, sizes = _chosen(candidates, slot, rank[candidates], rows[candidates])
-    del candidates, slot
+    chosen, sizes = _chosen(group, visit_of, rank, rows)
+    del group, rank
+    if not len(chosen):
+        return pd.DataFrame(columns=out_columns)
     firsts = chosen[np.cumsum(sizes) - sizes]
     out = {column: records[column].array.take(firsts) for column in by}
     visit = visit_of[firsts]
@@ -118,12 +116,16 @@ def _group_codes(keys: pd.DataFrame) -> np.ndarray:
     return group
 
 
-def _chosen(candidates: np.ndarray, slot: np.ndarray, rank: np.ndarray,
+def _chosen(group: np.ndarray, visit_of: np.ndarray, rank: np.ndarray,
             rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The candidates each slot takes (those of its best rank, all on one day), by slot and then
-    source row, and how many each slot has."""
-    order = np.lexsort((rows, rank, slot))
-    candidates, slot, rank = candidates[order], slot[order], rank[order]
+    """The records each group takes at each visit (those of its best rank, all on one day), by
+    visit, group and source row, and how many each group at a visit has."""
+    candidates = np.flatnonzero((visit_of >= 0) & (group >= 0))
+    slot = visit_of[candidates] * (group.max(initial=0) + 1) + group[candidates]  # a group at a visit
+    order = np.lexsort((rows[candidates], rank[candidates], slot))
+    candidates, slot = candidates[order], slot[order]
+    del order
+    rank = rank[candidates]
     sizes = _run_lengths(slot)
     best = rank == np.repeat(rank[np.cumsum(sizes) - sizes], sizes)
     return candidates[best], _run_lengths(slot[best])
