@@ -29,7 +29,7 @@ from ..errors import user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..products import DATASETS
 from ..settings import ANALYSIS_DEFAULTS
-from .contract import TABLES, WITHDRAWAL
+from .contract import DERIVED_TEST, TABLES, WITHDRAWAL
 from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
@@ -67,7 +67,7 @@ def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit
     and visits are integer codes until the table is put together, and ``labs`` is let go once read
     (pass it in no other name): at 100k subjects (6M lab rows) grouping and sorting their text and
     holding two tables of it at once were most of the job's time and memory."""
-    names = {"subject_id": _sorted_names(labs["subject_id"]), "test": _sorted_names(labs["test"], "MELD"),
+    names = {"subject_id": _sorted_names(labs["subject_id"]), "test": _sorted_names(labs["test"], DERIVED_TEST),
              "visit": np.array([v.label for v in visits], dtype=object)}
     names["unit"] = _units_of_tests(labs, names["test"])
     names["arm"] = subjects.set_index("subject_id")["arm"].reindex(names["subject_id"]).to_numpy()
@@ -101,7 +101,7 @@ def _units_of_tests(labs: pd.DataFrame, tests: np.ndarray) -> np.ndarray:
     """Each test's unit: the canonical one, "score" for MELD, else the first the labs give it."""
     first = labs.drop_duplicates("test")
     first_unit = dict(zip(first["test"], first["unit"]))
-    canonical = {test: unit for test, (unit, _) in LAB_UNITS.items()} | {"MELD": "score"}
+    canonical = {test: unit for test, (unit, _) in LAB_UNITS.items()} | {DERIVED_TEST: "score"}
     return np.array([canonical.get(test, first_unit.get(test)) for test in tests], dtype=object)
 
 
@@ -148,7 +148,7 @@ def _meld_by_visit(table: dict[str, np.ndarray], tests: np.ndarray, n_visits: in
                                 (pair[measured] for measured in rows.values()))  # one row per pair and test
     at = {component: measured[np.searchsorted(pair[measured], complete)] for component, measured in rows.items()}
     value = {component: table["value"][rows] for component, rows in at.items()}
-    return {"subject_id": complete // n_visits, "test": np.full(len(complete), np.searchsorted(tests, "MELD")),
+    return {"subject_id": complete // n_visits, "test": np.full(len(complete), np.searchsorted(tests, DERIVED_TEST)),
             "visit": complete % n_visits, "week": table["week"][at[components[0]]],
             "study_day": np.maximum.reduce([table["study_day"][rows] for rows in at.values()]),
             "value": (meld_na(value["TBIL"], value["INR"], value["CREA"], value["NA"]) if score == "MELD-Na"
