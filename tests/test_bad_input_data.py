@@ -229,6 +229,10 @@ CASES = [
           19, "test", "Albumin", SYNONYM.format("ALB")),
     error("lab_other_name", "labs.csv", "`Bilirubin` for `TBIL`", replace("BL,TBIL,51.3", "BL,Bilirubin,51.3"), 3, "test",
           "Bilirubin", SYNONYM.format("TBIL")),
+    error("lab_named_meld", "labs.csv", "a raw `MELD` score among the labs (the datasets step then failed "
+          "with a pandas error)", replace("W4,ALB,31.0", "W4,MELD,31.0"), 19, "test", "MELD",
+          "'MELD' is the score the analysis derives from TBIL, INR and CREA: leave the raw score out of labs.csv, "
+          "or give it a code of the cohort's own (e.g. MELD_RAW)"),
     warning("own_event_code", "events.csv", "`variceal bleeding`, a code the contract does not know (was kept without a word)",
             replace("002,HE", "002,variceal bleeding"), "code_kept_as_cohorts_own", None, "event"),
     # Subjects as spreadsheets mangle them.

@@ -1,9 +1,10 @@
 """Analysis datasets built from the cleaned mini cohort; expectations read off the fixture."""
 
+import pandas as pd
 import pytest
 
 from msc_ascites.data.cleaning import clean_cohort
-from msc_ascites.data.datasets import EventRoles, build_datasets
+from msc_ascites.data.datasets import EventRoles, analysis_labs, build_datasets
 from msc_ascites.data.visits import visits_from_config
 
 
@@ -34,6 +35,15 @@ def test_meld_derived_per_visit_with_its_source_rows(datasets):
     # Week 48: bilirubin 34.2 umol/L = 1.99953 mg/dL, INR 1.3, creatinine <50 umol/L -> set to 1:
     # 3.78 * 0.692912 + 11.2 * 0.262364 + 6.43 = 2.619208 + 2.938480 + 6.43 = 11.987688
     assert meld.loc["W48", "value"] == pytest.approx(11.987688, abs=1e-5)
+
+
+def test_labs_read_as_categoricals_give_the_same_table(config):
+    """write_datasets reads the cleaned labs' texts as Categoricals; the analysis labs are the same."""
+    visits = visits_from_config(config["visits"])
+    tables = clean_cohort(config["raw_dir"], config["cohort"], visits).tables
+    labs, subjects = tables["labs"], tables["subjects"]
+    coded = labs.astype({column: "category" for column in ("subject_id", "test", "unit")})
+    pd.testing.assert_frame_equal(analysis_labs(coded, subjects, visits), analysis_labs(labs.copy(), subjects, visits))
 
 
 def test_subject_level(datasets):

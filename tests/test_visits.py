@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from msc_ascites.errors import ConfigError
-from msc_ascites.data.visits import nominal_visit, select_visit_values, visits_from_config
+from msc_ascites.data.visits import Visit, nominal_visit, select_visit_values, visits_from_config
 
 CONFIG = {"baseline": {"label": "BL", "lookback_days": 30},
           "scheduled": [{"week": 4, "label": "W4", "window_days": [15, 42]},
@@ -67,3 +67,9 @@ def test_overlapping_windows_are_a_config_error():
 def test_window_must_hold_target():
     with pytest.raises(ConfigError, match="target day 28"):
         visits_from_config({**CONFIG, "scheduled": [{"week": 4, "label": "W4", "window_days": [30, 40]}]})
+
+
+def test_a_record_in_two_windows_is_an_error():
+    overlapping = [*VISITS, Visit("X", 5, 35, 30, 40)]  # built by hand: visits_from_config refuses it
+    with pytest.raises(ValueError, match="overlaps"):
+        select_visit_values(records([("a", 35, 1.0)]), overlapping, by=["subject_id"], value="value")

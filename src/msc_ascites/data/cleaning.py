@@ -365,6 +365,17 @@ def _normalise_codes(table, frame, column, known, log) -> None:
                      "code_kept_as_cohorts_own")
 
 
+def _refuse_derived_test(table: Table, frame: pd.DataFrame) -> None:
+    """A raw test named as the score the datasets derive (``MELD``, ``meld``, ``M.E.L.D``) is an error:
+    its rows would sit beside the derived ones under one name, and no reader could tell them apart."""
+    named = [code for code in pd.unique(frame["test"])
+             if isinstance(code, str) and _letters(code) == _letters(contract.DERIVED_TEST)]
+    if named:
+        _fail(table, frame, frame["test"] == named[0], "test",
+              f"{contract.DERIVED_TEST!r} is the score the analysis derives from TBIL, INR and CREA: leave the "
+              "raw score out of labs.csv, or give it a code of the cohort's own (e.g. MELD_RAW)")
+
+
 def _validate(table: Table, frame: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
     """pandera checks, reported as the first failing file/row/column/value."""
     try:
@@ -653,6 +664,8 @@ def clean_cohort(raw_dir: Path, cohort: dict, visits: list[Visit]) -> CleanCohor
         if name in ("events", "labs"):
             _normalise_codes(table, frame, table.columns[1 if name == "events" else 3].name,
                              contract.EVENT_CODES if name == "events" else tuple(LAB_UNITS), log)
+        if name == "labs":
+            _refuse_derived_test(table, frame)
         frame["study_day"] = _study_days(table, frame, date_column, cohort["date_formats"].get(name, "YYYY-MM-DD"),
                                          enrollment)
         death_day = _check_history(table, frame, subjects, death_day, log)

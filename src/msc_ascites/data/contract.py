@@ -113,6 +113,9 @@ CODE_SYNONYMS = {
     "CREA": ("CREAT", "serum creatinine"), "NA": ("serum sodium",), "PLT": ("platelet count",),
     "ALT": ("GPT", "SGPT", "alanine aminotransferase"), "AST": ("GOT", "SGOT", "aspartate aminotransferase"),
 }
+#: The lab test the analysis datasets derive (MELD, or MELD-Na, from TBIL, INR, CREA and NA): cleaning
+#: refuses a raw test of that name, which would sit beside the derived rows under one name.
+DERIVED_TEST = "MELD"
 #: Arm codes of the cleaned data, in the order every table and figure shows them (cohort.arms maps a
 #: cohort's own labels onto them).
 ARMS = ("treatment", "control")

@@ -17,6 +17,7 @@ came from, so a number can be traced back to the export.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +29,17 @@ from ..errors import user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..products import DATASETS
 from ..settings import ANALYSIS_DEFAULTS
-from .contract import TABLES, WITHDRAWAL
+from .contract import DERIVED_TEST, TABLES, WITHDRAWAL
 from .meld import meld, meld_na
 from .units import LAB_UNITS
 from .visits import Visit, select_visit_values, visits_from_config
 
 TIME_TO_EVENT_COLUMNS = ["subject_id", "arm", "endpoint", "day", "status", "source_file", "source_row"]
 MELD_COMPONENTS = ("TBIL", "INR", "CREA")
+LAB_COLUMNS = ["subject_id", "arm", "test", "unit", "visit", "week", "study_day", "value", "baseline", "change",
+               "n_records", "source_rows"]
+#: What `analysis_labs` reads of the cleaned labs (not the nominal visit, not the censoring mark).
+LAB_RECORD_COLUMNS = ["subject_id", "test", "study_day", "value", "unit", "source_row"]
 
 
 @dataclass(frozen=True)
@@ -58,61 +63,105 @@ class EventRoles:
 
 def analysis_labs(labs: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit],
                   meld_score: str = "MELD") -> pd.DataFrame:
-    """One value per subject, test and visit, with baseline and change from baseline."""
-    chosen = select_visit_values(labs, visits, by=["subject_id", "test"], value="value")
-    meld_rows = _meld_by_visit(chosen, meld_score)
-    if not meld_rows.empty:
-        chosen = pd.concat([chosen, meld_rows], ignore_index=True)
-    units = {test: unit for test, (unit, _) in LAB_UNITS.items()}
-    units["MELD"] = "score"
-    other_units = labs.drop_duplicates("test").set_index("test")["unit"]
-    chosen["unit"] = chosen["test"].map(units).fillna(chosen["test"].map(other_units))
-    baseline_label = next(v.label for v in visits if v.is_baseline)
-    base = chosen[chosen["visit"] == baseline_label].set_index(["subject_id", "test"])["value"]
-    keys = pd.MultiIndex.from_frame(chosen[["subject_id", "test"]])
-    chosen["baseline"] = base.reindex(keys).to_numpy()
-    chosen["change"] = chosen["value"] - chosen["baseline"]
-    chosen["arm"] = chosen["subject_id"].map(subjects.set_index("subject_id")["arm"])
-    return _sorted_by_subject_test_visit(chosen, visits)
+    """One value per subject, test and visit, with baseline and change from baseline. Subjects, tests
+    and visits are integer codes until the table is put together, and ``labs`` is let go once read
+    (pass it in no other name): at 100k subjects (6M lab rows) grouping and sorting their text and
+    holding two tables of it at once were most of the job's time and memory."""
+    names = {"subject_id": _sorted_names(labs["subject_id"]), "test": _sorted_names(labs["test"], DERIVED_TEST),
+             "visit": np.array([v.label for v in visits], dtype=object)}
+    names["unit"] = _units_of_tests(labs, names["test"])
+    names["arm"] = subjects.set_index("subject_id")["arm"].reindex(names["subject_id"]).to_numpy()
+    records = pd.DataFrame({"subject_id": pd.Categorical(labs["subject_id"], categories=names["subject_id"]),
+                            "test": pd.Categorical(labs["test"], categories=names["test"]),
+                            **{column: labs[column] for column in ("study_day", "value", "source_row")}}, copy=False)
+    del labs
+    chosen = select_visit_values(records, visits, by=["subject_id", "test"], value="value")
+    del records
+    if chosen.empty:
+        return pd.DataFrame(columns=LAB_COLUMNS)
+    table = {column: chosen.pop(column).cat.codes.to_numpy() for column in ("subject_id", "test")}
+    table["visit"] = pd.Categorical(chosen.pop("visit"), categories=names["visit"]).codes
+    table |= {column: chosen.pop(column).to_numpy() for column in list(chosen.columns)}
+    meld_rows = _meld_by_visit(table, names["test"], len(visits), meld_score)
+    for column, values in meld_rows.items():
+        table[column] = np.concatenate([table[column], values])
+    pair = table["subject_id"].astype(np.int64) * len(names["test"]) + table["test"]
+    baseline_visit = next(i for i, v in enumerate(visits) if v.is_baseline)
+    table["baseline"] = _baseline_values(pair, table["visit"] == baseline_visit, table["value"])
+    table["change"] = table["value"] - table["baseline"]
+    return _by_subject_test_visit(table, np.argsort(pair * len(visits) + table["visit"]), names)
 
 
-def _sorted_by_subject_test_visit(chosen: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
-    """The table's columns in order, rows by subject, test and visit (stable), one column at a time
-    taken out of ``chosen``: sorting and then selecting copied the 100k-subject table twice (4 GB)."""
-    order = {v.label: i for i, v in enumerate(visits)}
-    position = np.lexsort((chosen["visit"].map(order).to_numpy(), pd.factorize(chosen["test"], sort=True)[0],
-                           pd.factorize(chosen["subject_id"], sort=True)[0]))
-    columns = ["subject_id", "arm", "test", "unit", "visit", "week", "study_day", "value", "baseline",
-               "change", "n_records", "source_rows"]
-    return pd.DataFrame({column: chosen.pop(column).to_numpy()[position] for column in columns})
+def _sorted_names(column: pd.Series, *extra: str) -> np.ndarray:
+    """The column's distinct values (and ``extra``), sorted: codes into it sort as the names do."""
+    return np.array(sorted({*column.dropna().unique(), *extra}), dtype=object)
 
 
-def _meld_by_visit(chosen: pd.DataFrame, score: str) -> pd.DataFrame:
-    """MELD (or MELD-Na) at each visit where all its components have a value."""
+def _units_of_tests(labs: pd.DataFrame, tests: np.ndarray) -> np.ndarray:
+    """Each test's unit: the canonical one, "score" for MELD, else the first the labs give it."""
+    first = labs.drop_duplicates("test")
+    first_unit = dict(zip(first["test"], first["unit"]))
+    canonical = {test: unit for test, (unit, _) in LAB_UNITS.items()} | {DERIVED_TEST: "score"}
+    return np.array([canonical.get(test, first_unit.get(test)) for test in tests], dtype=object)
+
+
+def _baseline_values(pair: np.ndarray, at_baseline: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's baseline: the value of its subject and test (``pair``) at the baseline visit, NaN
+    where there is none."""
+    keys, base = pair[at_baseline], values[at_baseline]
+    if not len(keys):
+        return np.full(len(pair), np.nan)
+    order = np.argsort(keys)
+    keys, base = keys[order], base[order]
+    at = np.searchsorted(keys, pair).clip(max=len(keys) - 1)
+    return np.where(keys[at] == pair, base[at], np.nan)
+
+
+def _by_subject_test_visit(table: dict[str, np.ndarray], position: np.ndarray,
+                           names: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The table's columns in order, rows in ``position`` order, each column let go once taken:
+    the table is never held twice (sorting a frame and selecting its columns copied it twice, 4 GB)."""
+    subject, test = table.pop("subject_id")[position], table.pop("test")[position]
+    out = {"subject_id": names["subject_id"][subject], "arm": names["arm"][subject],
+           "test": names["test"][test], "unit": names["unit"][test]}
+    del subject, test
+    out["visit"] = names["visit"][table.pop("visit")[position]]
+    for column in LAB_COLUMNS[len(out):]:
+        out[column] = table.pop(column)[position]
+    return pd.DataFrame(out, copy=False)
+
+
+def _meld_by_visit(table: dict[str, np.ndarray], tests: np.ndarray, n_visits: int, score: str) -> dict:
+    """MELD (or MELD-Na) rows at each visit where all its components have a value (none where a
+    component is never measured), as columns of ``table``."""
     components = [*MELD_COMPONENTS, "NA"] if score == "MELD-Na" else list(MELD_COMPONENTS)
-    parts = chosen[chosen["test"].isin(components)]
-    wide = parts.pivot(index=["subject_id", "visit"], columns="test", values="value")
-    if any(c not in wide for c in components):
-        return pd.DataFrame(columns=chosen.columns)
-    wide = wide.dropna(subset=components)
-    keyed = parts.set_index(["subject_id", "visit"])
-    rows = keyed.loc[wide.index] if len(wide) else keyed.iloc[:0]
-    meta = rows.groupby(level=[0, 1], sort=True).agg(
-        week=("week", "first"), study_day=("study_day", "max"), n_records=("n_records", "sum"))
-    meta["source_rows"] = _joined_sorted(parts.pivot(index=["subject_id", "visit"], columns="test",
-                                                     values="source_rows").reindex(meta.index)[components])
-    values = (meld_na(wide["TBIL"], wide["INR"], wide["CREA"], wide["NA"]) if score == "MELD-Na"
-              else meld(wide["TBIL"], wide["INR"], wide["CREA"]))
-    out = meta.join(pd.Series(values, index=wide.index, name="value")).reset_index()
-    out["test"] = "MELD"
-    return out[chosen.columns]
+    pair = table["subject_id"].astype(np.int64) * n_visits + table["visit"]
+    rows = {}
+    for component in components:
+        measured = np.flatnonzero(table["test"] == np.searchsorted(tests, component)) \
+            if component in tests else np.zeros(0, dtype=np.int64)
+        if not len(measured):
+            return {}
+        measured = measured[~np.isnan(table["value"][measured])]
+        rows[component] = measured[np.argsort(pair[measured])]
+    complete = functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True),
+                                (pair[measured] for measured in rows.values()))  # one row per pair and test
+    at = {component: measured[np.searchsorted(pair[measured], complete)] for component, measured in rows.items()}
+    value = {component: table["value"][rows] for component, rows in at.items()}
+    return {"subject_id": complete // n_visits, "test": np.full(len(complete), np.searchsorted(tests, DERIVED_TEST)),
+            "visit": complete % n_visits, "week": table["week"][at[components[0]]],
+            "study_day": np.maximum.reduce([table["study_day"][rows] for rows in at.values()]),
+            "value": (meld_na(value["TBIL"], value["INR"], value["CREA"], value["NA"]) if score == "MELD-Na"
+                      else meld(value["TBIL"], value["INR"], value["CREA"])),
+            "n_records": np.add.reduce([table["n_records"][rows] for rows in at.values()]),
+            "source_rows": _joined_sorted(np.column_stack([table["source_rows"][rows] for rows in at.values()]))}
 
 
-def _joined_sorted(columns: pd.DataFrame) -> pd.Series:
+def _joined_sorted(columns: np.ndarray) -> np.ndarray:
     """Each row's strings in sorted order joined by ';', a column at a time: one Python call per
     MELD visit was most of the datasets job at 100k subjects (800k visits)."""
-    ordered = np.sort(columns.to_numpy(dtype=object), axis=1)
-    joined = pd.Series(ordered[:, 0], index=columns.index, dtype=object)
+    ordered = np.sort(columns, axis=1)
+    joined = ordered[:, 0]
     for i in range(1, ordered.shape[1]):
         joined = joined + ";" + ordered[:, i]
     return joined
@@ -183,9 +232,15 @@ def time_to_event(subjects: pd.DataFrame, events: pd.DataFrame,
 
 
 def with_arm(table: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
-    out = table.copy()
+    """The table with each subject's arm beside the id, rows by subject, day and source row (stable):
+    one copy of the table, not the four of copying, sorting and re-indexing it (at 100k subjects
+    the paracentesis have 1.7M rows)."""
+    keys = ["subject_id", "study_day", "source_row"]
+    order = table[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    out = table.take(order)
     out.insert(1, "arm", out["subject_id"].map(subjects.set_index("subject_id")["arm"]))
-    return out.sort_values(["subject_id", "study_day", "source_row"], kind="stable").reset_index(drop=True)
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def ascites_visits(ascites: pd.DataFrame, subjects: pd.DataFrame, visits: list[Visit]) -> pd.DataFrame:
@@ -205,10 +260,11 @@ def build_datasets(clean: dict[str, pd.DataFrame], absent: list[str], visits: li
     """All analysis datasets; an absent optional table (empty when cleaned) gives an empty one.
 
     Time to first paracentesis is left out when the table is absent, not set
-    to "no paracentesis": absence of data is not absence of events.
+    to "no paracentesis": absence of data is not absence of events. The labs are taken out of
+    ``clean`` (popped), so that the cleaned labs are freed once their analysis table is built.
     """
     subjects = clean["subjects"]
-    labs = analysis_labs(clean["labs"], subjects, visits, meld_score)
+    labs = analysis_labs(clean.pop("labs"), subjects, visits, meld_score)
     infusions = None if "infusions" in absent else clean["infusions"]
     paracentesis = None if "paracentesis" in absent else clean["paracentesis"]
     out = {
@@ -230,9 +286,9 @@ def write_datasets(clean_dir: Path | str, clean_summary: Path | str, visits_cfg:
     lacks (``not_collected``: outcome -> reason, from its cohort.yaml). Without ``roles``, the
     default death and competing events and no complication (what the reconstruction seeds need)."""
     absent = json.loads(Path(clean_summary).read_text(encoding="utf-8"))["absent_optional_tables"]
-    tables = {name: read_csv(Path(clean_dir) / f"{name}.csv") for name in TABLES}
     roles = roles or EventRoles.from_config(ANALYSIS_DEFAULTS, [])
-    built = build_datasets(tables, absent, visits_from_config(visits_cfg), roles, meld_score)
+    # The cleaned tables in no name here: they are freed once built upon, before the writing.
+    built = build_datasets(_clean_tables(Path(clean_dir)), absent, visits_from_config(visits_cfg), roles, meld_score)
     for name in DATASETS:
         write_csv(built[name], Path(out_dir) / f"{name}.csv")
     availability = {name: ({"available": False, "reason": f"{name}.csv is not in the raw data folder"}
@@ -240,3 +296,10 @@ def write_datasets(clean_dir: Path | str, clean_summary: Path | str, visits_cfg:
     for outcome, reason in sorted((not_collected or {}).items()):
         availability[outcome] = {"available": False, "reason": f"not collected: {reason}"}
     write_json(availability, Path(out_dir) / "availability.json")
+
+
+def _clean_tables(clean_dir: Path) -> dict[str, pd.DataFrame]:
+    """The cleaned tables; of the labs only what their analysis reads, the texts as Categoricals."""
+    tables = {name: read_csv(clean_dir / f"{name}.csv") for name in TABLES if name != "labs"}
+    tables["labs"] = read_csv(clean_dir / "labs.csv", LAB_RECORD_COLUMNS, categorical=("subject_id", "test", "unit"))
+    return tables
