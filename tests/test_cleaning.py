@@ -7,6 +7,8 @@ g/dL x 10 and mg/dL x 17.104 (bilirubin).
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from msc_ascites.data.cleaning import RULES, clean_cohort
@@ -175,3 +177,19 @@ def test_weight_of_a_child_is_kept(mini_copy, config):
     path.write_text(path.read_text().replace(",17.4,", ",0.1,"))
     with pytest.raises(RawDataError, match=r"subjects.csv, row 2, column 'weight_kg', value '0.1': .*in_range"):
         run(mini_copy, config)
+
+
+def test_row_codes_are_equal_exactly_where_rows_are_even_past_int64():
+    """70 two-valued columns (2**70 possible rows: folded into an int64 without being factorized
+    again, the first columns' codes would be shifted out and rows differing there would be one), a
+    missing value among them, repeated rows: equal codes exactly where the rows are equal."""
+    from msc_ascites.data.cleaning import _row_codes
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({f"c{i}": rng.choice(["a", "b"], 400) for i in range(70)})
+    frame = pd.concat([frame, frame.iloc[:50]], ignore_index=True)
+    frame.loc[frame.index[::37], "c0"] = None
+    rows = [tuple(r) for r in frame.itertuples(index=False)]
+    first_of: dict = {}
+    expected = [first_of.setdefault(r, i) for i, r in enumerate(rows)]
+    codes = _row_codes(frame, list(frame.columns))
+    assert pd.factorize(codes)[0].tolist() == pd.factorize(np.array(expected))[0].tolist()

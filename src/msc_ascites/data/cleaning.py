@@ -513,23 +513,38 @@ def _unit_hint(unit: str, accepted: dict) -> str:
 
 
 def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
-    # Rows compared by the codes of their values: integers hash far faster than strings.
-    keys = pd.DataFrame({c: pd.factorize(frame[c], sort=False, use_na_sentinel=False)[0].astype(np.int32)
-                         for c in columns})
-    involved = keys.duplicated(keep=False).to_numpy()
+    """Rows equal in ``columns`` to an earlier row are removed, each logged with the row it repeats."""
+    key = _row_codes(frame, columns)
+    involved = pd.Series(key).duplicated(keep=False).to_numpy()
     if not involved.any():
         return frame
-    group = keys[involved].assign(source_row=frame["source_row"].to_numpy()[involved])
-    del keys  # 6M lab rows: hundreds of MB, not needed for the copy below
-    dup = group.duplicated(subset=columns, keep="first").to_numpy()
-    first_row = group.groupby(columns, sort=False)["source_row"].transform("first").to_numpy()[dup]
+    key = pd.Series(key[involved])
+    dup = key.duplicated(keep="first").to_numpy()
+    source_rows = frame["source_row"].to_numpy()
+    first_row = pd.Series(source_rows[involved]).groupby(key, sort=False).transform("first").to_numpy()[dup]
     rows = np.flatnonzero(involved)[dup]
-    log.add(table.file, frame["source_row"].to_numpy()[rows], frame["subject_id"].to_numpy()[rows],
+    log.add(table.file, source_rows[rows], frame["subject_id"].to_numpy()[rows],
             "", np.array([f"duplicate of row {r}" for r in first_row], dtype=object),
             np.full(len(rows), "(removed)"), "duplicate_row_removed")
     keep = np.ones(len(frame), dtype=bool)
     keep[rows] = False
     return _kept(frame, keep)
+
+
+def _row_codes(frame: pd.DataFrame, columns) -> np.ndarray:
+    """One integer per row, equal where the rows are equal in ``columns`` (a missing value equal to a
+    missing one): each column's codes folded in, the key factorized again before the product could
+    overflow. At 100k subjects comparing the 6M lab rows' eight columns as a frame took 2.5 s."""
+    key, size = np.zeros(len(frame), dtype=np.int64), 1
+    for column in columns:
+        codes, uniques = pd.factorize(frame[column], sort=False, use_na_sentinel=False)
+        distinct_values = max(len(uniques), 1)
+        if size * distinct_values >= 2 ** 62:
+            key, distinct_keys = pd.factorize(key, sort=False)
+            size = len(distinct_keys)
+        key = key * distinct_values + codes
+        size *= distinct_values
+    return key
 
 
 def _kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
