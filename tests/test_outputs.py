@@ -73,3 +73,21 @@ def test_the_faster_writer_is_the_one_used_for_plain_tables(tmp_path):
     """So the tests above compare it, not to_csv with itself."""
     assert outputs._write_plain_csv(FRAMES["few distinct numbers"], tmp_path / "a.csv")
     assert not outputs._write_plain_csv(FRAMES["comma"], tmp_path / "b.csv")
+
+
+def test_reading_some_rows_in_chunks_gives_those_rows_of_the_whole_read(tmp_path, monkeypatch):
+    """Chunks of 100 rows: a column whole numbers in some chunks and with a missing value in another
+    (int64 there, float64 here), a text column empty in a whole chunk; and a file with no row."""
+    monkeypatch.setattr(outputs, "CSV_ROWS_PER_READ", 100)
+    n = 1000
+    frame = pd.DataFrame({"subject_id": [f"{i:04d}" for i in range(n)], "test": ["MELD", "ALB", "TBIL", "INR"] * 250,
+                          "week": [i // 40 for i in range(n)],
+                          "baseline": [None if i == 901 else i for i in range(n)],
+                          "source_rows": [None if 200 <= i < 300 else f"{i};{i + 1}" for i in range(n)]})
+    frame.to_csv(tmp_path / "labs.csv", index=False)
+    whole = outputs.read_csv(tmp_path / "labs.csv")
+    expected = whole[whole["test"] == "MELD"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(outputs.read_csv(tmp_path / "labs.csv", where=("test", ("MELD",))), expected)
+    (tmp_path / "empty.csv").write_text("subject_id,test,value\n", encoding="utf-8")
+    assert list(outputs.read_csv(tmp_path / "empty.csv", where=("test", ("MELD",))).columns) == ["subject_id", "test",
+                                                                                                 "value"]

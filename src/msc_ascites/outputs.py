@@ -201,17 +201,29 @@ def write_text(text: str, path: Path | str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def read_csv(path: Path | str, columns: list[str] | None = None, categorical: tuple[str, ...] = ()) -> pd.DataFrame:
+#: Rows parsed at a time by `read_csv` when it keeps only some: its memory is this many rows' cells.
+CSV_ROWS_PER_READ = 500_000
+
+
+def read_csv(path: Path | str, columns: list[str] | None = None, categorical: tuple[str, ...] = (),
+             where: tuple[str, tuple] | None = None) -> pd.DataFrame:
     """Read a results table back; identifiers and codes stay strings. With ``columns``, only those of
     them the file has (the caller checks for what it needs): at 100k subjects a job that reads four
     columns of datasets/labs.csv need not parse its 448 MB whole. The ``categorical`` text columns are
     pandas Categoricals of those strings: millions of rows of few distinct texts are then codes, not
-    millions of strings (clean/labs.csv at 100k subjects: peak 1.0 GB read as strings, 0.75 GB so)."""
+    millions of strings (clean/labs.csv at 100k subjects: peak 1.0 GB read as strings, 0.75 GB so).
+    With ``where`` (a column and its values), only those rows, read a chunk at a time and numbered
+    from 0: the others are never all in memory."""
     text = {"subject_id": str, "test": str, "visit": str, "event": str, "censored": str, "source_rows": str,
             "unit": str}
-    return pd.read_csv(path, dtype=text | dict.fromkeys(categorical, "category"),
-                       keep_default_na=False, na_values=[""],
-                       usecols=None if columns is None else lambda column: column in columns)
+    options = dict(dtype=text | dict.fromkeys(categorical, "category"), keep_default_na=False, na_values=[""],
+                   usecols=None if columns is None else lambda column: column in columns)
+    if where is None:
+        return pd.read_csv(path, **options)
+    column, values = where
+    with pd.read_csv(path, chunksize=CSV_ROWS_PER_READ, **options) as chunks:
+        kept = [chunk[chunk[column].isin(values)] for chunk in chunks]
+    return pd.concat(kept, ignore_index=True) if kept else pd.read_csv(path, nrows=0, **options)
 
 
 def ard_values(path: Path | str) -> dict:

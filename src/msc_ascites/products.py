@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from .data.contract import DEATH
+from .data.contract import DEATH, DERIVED_TEST
 
 #: results/datasets/<name>.csv
 DATASETS = ("subjects", "labs", "time_to_event", "ascites", "paracentesis", "adverse_events", "infusions")
@@ -75,7 +75,9 @@ class Endpoint:
     first part), at the baseline week too when ``traced_baseline``. ``tests`` are those of TESTS it may
     pre-specify as its one primary test; the others it computes are supplementary. ``columns``: of a
     dataset it reads, the columns it uses, where that is not all (at 100k subjects the analysis labs
-    are 6.6M rows; their source rows alone, one text per row, are a third of the memory).
+    are 6.6M rows; their source rows alone, one text per row, are a third of the memory). ``rows``:
+    of a dataset, the column and its values of the only rows it uses (MELD reads its own rows of the
+    labs, a tenth of them, not all of them with their source rows: 2.2 GB at 100k subjects).
     """
 
     name: str
@@ -87,6 +89,7 @@ class Endpoint:
     traced_baseline: bool = False
     tests: tuple[str, ...] = ()
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    rows: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ ENDPOINTS: dict[str, Endpoint] = _registry([
     Endpoint("liver_function", "analysis.endpoints.liver_function_endpoint", ("subjects", "labs"), traced="labs",
              needs=("labs",), tests=_BETWEEN_MEANS, columns={"labs": LAB_SUMMARY_COLUMNS}),
     Endpoint("meld", "analysis.endpoints.meld_endpoint", ("subjects", "labs"), traced="labs", needs=("labs",),
-             traced_key="MELD", tests=_BETWEEN_MEANS, columns={"labs": (*LAB_SUMMARY_COLUMNS, "source_rows")}),
+             traced_key=DERIVED_TEST, tests=_BETWEEN_MEANS, columns={"labs": (*LAB_SUMMARY_COLUMNS, "source_rows")},
+             rows={"labs": ("test", (DERIVED_TEST,))}),
     Endpoint("survival", "analysis.endpoints.survival_endpoint", ("subjects",), traced="time_to_event",
              needs=("death",), traced_key=DEATH, tests=("logrank", "cox_likelihood_ratio", "cox_wald")),
     Endpoint("ascites_resolution", "analysis.endpoints.ascites_resolution_endpoint", ("subjects", "ascites"),

@@ -508,7 +508,8 @@ def write_endpoint(name: str, inputs: list, analysis: dict, spec: dict, json_pat
     files = {Path(path).stem: path for path in inputs}
     availability = json.loads(Path(files["availability"]).read_text(encoding="utf-8"))
     entry = ENDPOINTS[name]
-    data = {dataset: read_csv(files[dataset], entry.columns.get(dataset)) for dataset in entry.reads}
+    data = {dataset: read_csv(files[dataset], entry.columns.get(dataset), where=entry.rows.get(dataset))
+            for dataset in entry.reads}
     try:
         for what in entry.needs:
             if what in availability and not availability[what]["available"]:
