@@ -151,7 +151,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.workflow)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-            if config.getoption("dist", "no") == "loadgroup" or "PYTEST_XDIST_WORKER" in os.environ:
+            if getattr(config.option, "loadgroup", False):  # set in the workers of --dist loadgroup
                 _suffix_group(item, group)
 
 
