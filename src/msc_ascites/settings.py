@@ -16,14 +16,14 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from .data.contract import DEATH, EVENT_CODES, TABLES, TRANSPLANT
+from .data.contract import DEATH, DERIVED_TEST, EVENT_CODES, TABLES, TRANSPLANT
 from .data.units import LAB_NAMES
 from .errors import ConfigError
 from .products import ENDPOINTS
 from .safe_files import load_yaml, present
 
 #: Lab tests a comparison may name: the contract's tests and the MELD score derived from them.
-LAB_TESTS = (*LAB_NAMES, "MELD")
+LAB_TESTS = (*LAB_NAMES, DERIVED_TEST)
 #: Columns results/datasets/subjects.csv derives beside the raw subjects' (datasets.subject_level).
 DERIVED_SUBJECT_COLUMNS = ("last_contact_day", "death", "death_day", "transplant", "transplant_day", "withdrawal",
                            "withdrawal_day", "competing_day", "n_infusions", "infusion_day", "cells_per_kg")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.contract import ARMS
+from ..data.contract import ARMS, DERIVED_TEST
 from ..data.units import LAB_NAMES
 from ..data import meld as meld_scores
 from ..errors import NotEstimable, user_errors_exit
@@ -113,7 +113,7 @@ def liver_function(labs: pd.DataFrame, tests: list[str], week: int, level: float
 
 
 def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict, pd.DataFrame]:
-    data = labs[labs["test"] == "MELD"]
+    data = labs[labs["test"] == DERIVED_TEST]
     if data.empty:
         raise NotAvailable("MELD needs total bilirubin, INR and creatinine at the same visit; "
                            "this cohort has no visit with all three")
@@ -123,7 +123,7 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
                      if score == "MELD-Na" else "")
                   + f". Baseline and week {week} by arm; arms compared with Student and Welch t-tests and "
                     "Mann-Whitney; within arms with the paired t-test and Wilcoxon.")
-    compared = _compare_at_week(labs, "MELD", week, level)
+    compared = _compare_at_week(labs, DERIVED_TEST, week, level)
     at_week = data[data["week"] == week]
     results = {
         PRIMARY: {**{arm: compared["describe"][arm] for arm in ARMS},
@@ -139,7 +139,7 @@ def meld(labs: pd.DataFrame, week: int, score: str, level: float) -> tuple[dict,
     inputs = {"subjects": {arm: sorted(rows["subject_id"]) for arm, rows in _by_arm(at_week).items()},
               "source_rows": dict(zip(at_week["subject_id"], at_week["source_rows"]))}
     return ({"definition": definition, "parameters": {"week": week, "score": score},
-             "results": results, "inputs": inputs}, pd.DataFrame(_visit_rows(labs, "MELD")))
+             "results": results, "inputs": inputs}, pd.DataFrame(_visit_rows(labs, DERIVED_TEST)))
 
 
 def death_times(subjects: pd.DataFrame, transplant: str, horizon: int | None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..data.contract import DERIVED_TEST
 from ..data.visits import visits_from_config
 from ..outputs import read_csv, write_json
 
@@ -18,7 +19,7 @@ def patient_flow(adsl: pd.DataFrame, labs: pd.DataFrame, primary_week: int, hori
     """Counts for a CONSORT-style flow, per arm, from the analysis datasets: enrolled, infused (not
     applicable to the control arm, the second of ``arms``), seen at each visit (any lab
     value), died, transplanted, withdrawn, and analysed per endpoint (``endpoints``: their results)."""
-    at_week = labs[(labs["test"] == "MELD") & (labs["week"] == primary_week)]
+    at_week = labs[(labs["test"] == DERIVED_TEST) & (labs["week"] == primary_week)]
     with_week = set(at_week["subject_id"])
     treated = next(iter(arms))
     flow = []

@@ -25,7 +25,7 @@ from ..outputs import read_csv
 from ..stats.competing import DAYS_PER_MONTH, month_ticks
 from ..stats.quantiles import t_two_sided, wilson_interval
 from .formatting import format_p, format_p_eq, format_ratio
-from ..data.contract import ARMS
+from ..data.contract import ARMS, DERIVED_TEST
 from ..products import FIGURES
 from .style import (BAND_ALPHA, INK, NOT_AVAILABLE, REFERENCE, SMALL, arm_colour,
                     new_figure, not_available_figure, save_svg, uses_style)
@@ -136,7 +136,7 @@ def meld_baseline_primary(labs: pd.DataFrame, week: int, arms: dict, score: str 
     """
     if not {"test", "week", "arm", "value"} <= set(labs.columns):
         labs = pd.DataFrame(columns=["test", "week", "arm", "value"])
-    data = labs[(labs["test"] == "MELD") & labs["week"].isin([0, week])].dropna(subset=["value"])
+    data = labs[(labs["test"] == DERIVED_TEST) & labs["week"].isin([0, week])].dropna(subset=["value"])
     if data.empty:
         return placeholder("meld_baseline_primary", f"no {score} values at baseline or week {week} in this cohort")
     figure = new_figure(FIGURES["meld_baseline_primary"].height_cm)

@@ -28,7 +28,7 @@ import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
 from ..analysis.endpoints import death_times
-from ..data.contract import ARMS
+from ..data.contract import ARMS, DERIVED_TEST
 from ..errors import NotEstimable, user_errors_exit
 from ..outputs import read_csv, write_csv, write_json
 from ..stats import adjustment as adj
@@ -616,7 +616,7 @@ def _tipping_point(labs, subjects, settings, shifts) -> tuple[pd.DataFrame, dict
     """Imputed primary-visit MELD (chained equations, all patients), shifted per arm, pooled."""
     columns = ["shift_treatment", "shift_control", "estimate", "lower", "upper", "p"]
     label, imp = settings["week_label"], settings["imputation"]
-    records = labs[labs["test"] == "MELD"]
+    records = labs[labs["test"] == DERIVED_TEST]
     if records.empty:
         return pd.DataFrame(columns=columns), {"available": False, "reason": "no MELD values in this cohort"}
     wide = _wide(records, subjects, "value", settings["visit_labels"], [])
