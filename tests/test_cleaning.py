@@ -183,7 +183,7 @@ def test_row_codes_are_equal_exactly_where_rows_are_even_past_int64():
     """70 two-valued columns (2**70 possible rows: folded into an int64 without being factorized
     again, the first columns' codes would be shifted out and rows differing there would be one), a
     missing value among them, repeated rows: equal codes exactly where the rows are equal."""
-    from msc_ascites.data.cleaning import _row_codes
+    from msc_ascites.data.keys import row_codes
     rng = np.random.default_rng(7)
     frame = pd.DataFrame({f"c{i}": rng.choice(["a", "b"], 400) for i in range(70)})
     frame = pd.concat([frame, frame.iloc[:50]], ignore_index=True)
@@ -191,5 +191,15 @@ def test_row_codes_are_equal_exactly_where_rows_are_even_past_int64():
     rows = [tuple(r) for r in frame.itertuples(index=False)]
     first_of: dict = {}
     expected = [first_of.setdefault(r, i) for i, r in enumerate(rows)]
-    codes = _row_codes(frame, list(frame.columns))
+    codes = row_codes(frame, list(frame.columns))
     assert pd.factorize(codes)[0].tolist() == pd.factorize(np.array(expected))[0].tolist()
+
+
+def test_sorted_row_codes_order_as_the_rows_sort_past_int64():
+    """With sort, the keys order as the rows do column by column, where the key is factorized again too."""
+    from msc_ascites.data.keys import row_codes
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({f"c{i:02d}": rng.choice(["a", "b", "c"], 300) for i in range(45)})
+    codes = row_codes(frame, list(frame.columns), sort=True)
+    rows = [tuple(r) for r in frame.itertuples(index=False)]
+    assert sorted(range(len(rows)), key=lambda i: (codes[i], i)) == sorted(range(len(rows)), key=lambda i: (rows[i], i))

@@ -23,6 +23,7 @@ from ..errors import RawDataError, user_errors_exit
 from ..outputs import write_csv, write_json
 from . import contract
 from .contract import TABLES, Table
+from .keys import row_codes
 from .rawio import read_raw_table
 from .units import LAB_NAMES, LAB_UNITS
 from .visits import Visit, nominal_visit, visits_from_config
@@ -514,7 +515,7 @@ def _unit_hint(unit: str, accepted: dict) -> str:
 
 def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
     """Rows equal in ``columns`` to an earlier row are removed, each logged with the row it repeats."""
-    key = _row_codes(frame, columns)
+    key = row_codes(frame, columns)
     involved = pd.Series(key).duplicated(keep=False).to_numpy()
     if not involved.any():
         return frame
@@ -529,22 +530,6 @@ def _remove_duplicates(table, frame, columns, log) -> pd.DataFrame:
     keep = np.ones(len(frame), dtype=bool)
     keep[rows] = False
     return _kept(frame, keep)
-
-
-def _row_codes(frame: pd.DataFrame, columns) -> np.ndarray:
-    """One integer per row, equal where the rows are equal in ``columns`` (a missing value equal to a
-    missing one): each column's codes folded in, the key factorized again before the product could
-    overflow. At 100k subjects comparing the 6M lab rows' eight columns as a frame took 2.5 s."""
-    key, size = np.zeros(len(frame), dtype=np.int64), 1
-    for column in columns:
-        codes, uniques = pd.factorize(frame[column], sort=False, use_na_sentinel=False)
-        distinct_values = max(len(uniques), 1)
-        if size * distinct_values >= 2 ** 62:
-            key, distinct_keys = pd.factorize(key, sort=False)
-            size = len(distinct_keys)
-        key = key * distinct_values + codes
-        size *= distinct_values
-    return key
 
 
 def _kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from .keys import row_codes
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,8 @@ def _visit_and_rank(days: np.ndarray, visits: list[Visit]) -> tuple[np.ndarray, 
 def _group_codes(keys: pd.DataFrame) -> np.ndarray:
     """One integer per row for its ``by`` values, in their sorted order; -1 where one is missing (a
     group pandas' groupby would leave out)."""
-    group = np.zeros(len(keys), dtype=np.int64)
-    missing = np.zeros(len(keys), dtype=bool)
-    for column in keys:
-        codes, uniques = pd.factorize(keys[column], sort=True)
-        group = group * len(uniques) + codes
-        missing |= codes < 0
-    group[missing] = -1
+    group = row_codes(keys, keys.columns, sort=True)
+    group[keys.isna().any(axis=1).to_numpy()] = -1
     return group
 
 
